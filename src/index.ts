@@ -1,0 +1,38 @@
+import { MemFileStore as MemFileStoreClass, StoreClosedError as StoreClosedErrorClass } from './store.js';
+import type * as optionTypes from './options.js';
+
+/**
+ * memorystore's and express-memfilestore 1.x's module shape:
+ * `const MemFileStore = require('express-memfilestore')(session)`.
+ *
+ * Accepts express-session's module (or any object with a `Store` constructor, as memorystore's own tests
+ * pass) and returns the {@link MemFileStore} class, which extends the express-session this package
+ * resolves as its peer dependency.
+ * @throws TypeError when `session` is given but has no `Store` constructor.
+ */
+function memFileStore(session?: { Store: unknown }): typeof MemFileStoreClass {
+  if (session !== undefined && (session === null || typeof session !== 'object' && typeof session !== 'function' ||
+      typeof session.Store !== 'function')) {
+    throw new TypeError('express-memfilestore: pass the express-session module, e.g. require("express-session")');
+  }
+  return MemFileStoreClass;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-namespace
+namespace memFileStore {
+  /** The store class, for `import { MemFileStore } from 'express-memfilestore'`. */
+  export const MemFileStore = MemFileStoreClass;
+  export type MemFileStore = MemFileStoreClass;
+  /** Error given to calls made after `close()`. */
+  export const StoreClosedError = StoreClosedErrorClass;
+  export type StoreClosedError = StoreClosedErrorClass;
+  export type MemFileStoreOptions = optionTypes.MemFileStoreOptions;
+  export type PublicOptions = optionTypes.PublicOptions;
+  export type Serializer = optionTypes.Serializer;
+  export type TtlFunction = optionTypes.TtlFunction;
+  export type DisposeFunction = optionTypes.DisposeFunction;
+  export type DisposeReason = optionTypes.DisposeReason;
+  export type StoredSession = optionTypes.StoredSession;
+}
+
+export = memFileStore;

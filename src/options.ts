@@ -1,0 +1,221 @@
+import type { SessionData } from 'express-session';
+
+/** A session as handed to and returned by the store: express-session's `SessionData`. */
+export type StoredSession = SessionData;
+
+/** Turns sessions into the strings the store keeps, and back. `JSON` by default. */
+export interface Serializer {
+  stringify(value: unknown): string;
+  parse(text: string): unknown;
+}
+
+/**
+ * Computes a session's time to live in milliseconds, as memorystore does:
+ * called with the store's `options`, the session and its id. `0` or `Infinity` mean "never expires".
+ */
+export type TtlFunction = (options: PublicOptions, session: StoredSession, sid: string) => number;
+
+/** Called when an entry leaves the cache: `(sid, storedString, reason)`. */
+export type DisposeFunction = (sid: string, value: string, reason: DisposeReason) => void;
+
+/** Why an entry left the cache (lru-cache's reasons). */
+export type DisposeReason = 'evict' | 'set' | 'delete' | 'expire' | 'fetch';
+
+/** The subset of `node:fs/promises` the snapshot writer and loader use; a seam for fault-injection tests. */
+export type FsPromises = Pick<typeof import('node:fs/promises'), 'open' | 'rename' | 'unlink' | 'readdir'>;
+
+/** Options of {@link MemFileStore}. Every memorystore 1.6.8 and express-memfilestore 1.x option is accepted. */
+export interface MemFileStoreOptions {
+  /** Milliseconds between prunes of expired sessions. No timer when unset, `0`, negative or not finite. */
+  checkPeriod?: number | null | undefined;
+  /** Maximum number of sessions; the least recently used is evicted first. `Infinity` (default) or `0`: no limit. */
+  max?: number | null | undefined;
+  /**
+   * Maximum total size in bytes: UTF-8 length of each stored (serialized) session plus its id.
+   * The least recently used sessions are evicted to stay below it. `Infinity` (default): no limit.
+   */
+  maxSize?: number | null | undefined;
+  /** Time to live in ms (`0`: never expires), or a function computing it. Default: the cookie's remaining `maxAge`, else one day. */
+  ttl?: number | TtlFunction | null | undefined;
+  /** Called as `(sid, storedString, reason)` when a session leaves the cache. */
+  dispose?: DisposeFunction | null | undefined;
+  /** Return an expired session once (then delete it) instead of nothing. Off by default: expired sessions are never served. */
+  stale?: boolean | null | undefined;
+  /** Do not call `dispose` when `set` or `touch` overwrite a session. */
+  noDisposeOnSet?: boolean | null | undefined;
+  /** Serializer with `stringify` and `parse`. Default `JSON`. */
+  serializer?: Serializer | null | undefined;
+  /** Path of the snapshot file. Without it the store keeps sessions in memory only. */
+  saveFile?: string | null | undefined;
+  /** Milliseconds between snapshots (only when something changed). Default 60000 when `saveFile` is set; `0` disables the timer. */
+  savePeriod?: number | null | undefined;
+  /**
+   * What to do when the snapshot file is damaged at start. `'error'` (default): refuse it, leave it untouched
+   * and reject `store.ready`. `'move-aside'`: rename it to `<file>.corrupt-<timestamp>`, warn loudly and start empty.
+   */
+  onDamagedFile?: 'error' | 'move-aside' | null | undefined;
+  /**
+   * Install handlers for these signals that `close()` the store (final save) and then let the signal take
+   * its default course. `true` means `['SIGTERM', 'SIGINT']`. Off by default.
+   */
+  closeOnSignals?: boolean | readonly NodeJS.Signals[] | null | undefined;
+  /** Wall clock in ms since the epoch, `Date.now` by default. For tests that move time. */
+  clock?: (() => number) | null | undefined;
+  /** @internal File-system seam for fault-injection tests. */
+  fs?: FsPromises | null | undefined;
+}
+
+/** The public `store.options` object, shaped like memorystore's (its users' tests read it). */
+export interface PublicOptions {
+  checkPeriod: number | null | undefined;
+  max: number;
+  maxSize: number;
+  ttl: number | TtlFunction | null | undefined;
+  dispose: DisposeFunction | null | undefined;
+  stale: boolean | null | undefined;
+  noDisposeOnSet: boolean | null | undefined;
+  saveFile: string | undefined;
+  savePeriod: number | undefined;
+}
+
+/** Everything the store needs, validated and defaulted. */
+export interface ResolvedOptions {
+  readonly public: PublicOptions;
+  /** Prune timer period in ms, clamped to what timers accept; 0 when no timer. */
+  readonly checkPeriodMs: number;
+  /** Entry bound handed to lru-cache; 0 when unbounded. */
+  readonly maxEntries: number;
+  /** Byte bound; `Number.MAX_SAFE_INTEGER` when unbounded. */
+  readonly maxBytes: number;
+  readonly serializer: Serializer;
+  readonly saveFile: string | undefined;
+  /** Snapshot timer period in ms, clamped; 0 when no timer. */
+  readonly savePeriodMs: number;
+  readonly onDamagedFile: 'error' | 'move-aside';
+  readonly closeOnSignals: readonly NodeJS.Signals[];
+  readonly clock: () => number;
+  readonly fs: FsPromises | undefined;
+}
+
+/** Node's timers overflow above 2^31-1 ms and then fire every millisecond. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** lru-cache pre-allocates arrays of `max` slots; above this we let it grow instead. */
+const MAX_PREALLOCATED_ENTRIES = 2 ** 24;
+const DEFAULT_SAVE_PERIOD_MS = 60_000;
+
+const KNOWN = new Set<string>([
+  'checkPeriod', 'max', 'maxSize', 'ttl', 'dispose', 'stale', 'noDisposeOnSet', 'serializer',
+  'saveFile', 'savePeriod', 'onDamagedFile', 'closeOnSignals', 'clock', 'fs',
+]);
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null || typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return 'an object';
+}
+
+function fail(name: string, expected: string, value: unknown): never {
+  throw new TypeError(`express-memfilestore: option "${name}" must be ${expected}, got ${describe(value)}`);
+}
+
+function optionalNumber(name: string, value: unknown, accept: (n: number) => boolean, expected: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || Number.isNaN(value) || !accept(value)) fail(name, expected, value);
+  return value;
+}
+
+function optionalBoolean(name: string, value: unknown): boolean | null | undefined {
+  if (value === undefined || value === null || typeof value === 'boolean') return value;
+  return fail(name, 'a boolean', value);
+}
+
+function optionalFunction(name: string, value: unknown): ((...args: never[]) => unknown) | null | undefined {
+  if (value === undefined || value === null || typeof value === 'function') return value as (() => unknown) | null | undefined;
+  return fail(name, 'a function', value);
+}
+
+/** A period as a timer delay: memorystore starts no timer for values that are not finite and positive. */
+function timerPeriod(ms: number | undefined): number {
+  if (ms === undefined || !Number.isFinite(ms) || ms <= 0) return 0;
+  return Math.min(Math.max(1, Math.floor(ms)), MAX_TIMER_MS);
+}
+
+function resolveSignals(value: unknown): readonly NodeJS.Signals[] {
+  if (value === undefined || value === null || value === false) return [];
+  if (value === true) return ['SIGTERM', 'SIGINT'];
+  if (Array.isArray(value) && value.every((s) => typeof s === 'string' && /^SIG[A-Z0-9]+$/.test(s))) {
+    return value as NodeJS.Signals[];
+  }
+  return fail('closeOnSignals', 'a boolean or an array of signal names such as "SIGTERM"', value);
+}
+
+/**
+ * Validates and defaults every option in one place.
+ * @throws TypeError naming the option, the expected type and the value received.
+ */
+export function resolveOptions(input: MemFileStoreOptions | null | undefined, warn: (message: string) => void): ResolvedOptions {
+  const o: Record<string, unknown> = input === undefined || input === null ? {} : (input as Record<string, unknown>);
+  if (typeof o !== 'object') fail('options', 'an object', o);
+  for (const key of Object.keys(o)) {
+    if (!KNOWN.has(key)) warn(`express-memfilestore: unknown option "${key}" is ignored`);
+  }
+
+  const checkPeriod = optionalNumber('checkPeriod', o.checkPeriod, () => true, 'a number of milliseconds');
+  const max = optionalNumber('max', o.max, (n) => n === Infinity || (Number.isInteger(n) && n >= 0),
+    'a non-negative integer or Infinity') ?? Infinity;
+  const maxSize = optionalNumber('maxSize', o.maxSize, (n) => n === Infinity || (Number.isInteger(n) && n > 0),
+    'a positive integer (bytes) or Infinity') ?? Infinity;
+
+  const ttl = o.ttl;
+  if (ttl !== undefined && ttl !== null && typeof ttl !== 'function' &&
+      (typeof ttl !== 'number' || Number.isNaN(ttl) || ttl < 0)) {
+    fail('ttl', 'a non-negative number of milliseconds or a function', ttl);
+  }
+
+  const serializer = o.serializer ?? JSON;
+  if (typeof serializer !== 'object' || typeof (serializer as Serializer).stringify !== 'function' ||
+      typeof (serializer as Serializer).parse !== 'function') {
+    fail('serializer', 'an object with stringify and parse functions', serializer);
+  }
+
+  const saveFile = o.saveFile ?? undefined;
+  if (saveFile !== undefined && (typeof saveFile !== 'string' || saveFile === '')) {
+    fail('saveFile', 'a non-empty path string', saveFile);
+  }
+  const savePeriod = optionalNumber('savePeriod', o.savePeriod, (n) => n >= 0, 'a non-negative number of milliseconds');
+  const onDamagedFile = o.onDamagedFile ?? 'error';
+  if (onDamagedFile !== 'error' && onDamagedFile !== 'move-aside') {
+    fail('onDamagedFile', '"error" or "move-aside"', onDamagedFile);
+  }
+  const clock = (optionalFunction('clock', o.clock) as (() => number) | null | undefined) ?? Date.now;
+  const fs = o.fs ?? undefined;
+  if (fs !== undefined && typeof fs !== 'object') fail('fs', 'an fs/promises-like object', fs);
+
+  const pub: PublicOptions = {
+    checkPeriod,
+    max,
+    maxSize,
+    ttl: ttl as PublicOptions['ttl'],
+    dispose: optionalFunction('dispose', o.dispose) as DisposeFunction | null | undefined,
+    stale: optionalBoolean('stale', o.stale),
+    noDisposeOnSet: optionalBoolean('noDisposeOnSet', o.noDisposeOnSet),
+    saveFile,
+    savePeriod: saveFile === undefined ? savePeriod : (savePeriod ?? DEFAULT_SAVE_PERIOD_MS),
+  };
+  return {
+    public: pub,
+    checkPeriodMs: timerPeriod(checkPeriod),
+    maxEntries: max === Infinity || max > MAX_PREALLOCATED_ENTRIES ? 0 : max,
+    maxBytes: maxSize === Infinity ? Number.MAX_SAFE_INTEGER : maxSize,
+    serializer: serializer as Serializer,
+    saveFile,
+    savePeriodMs: saveFile === undefined ? 0 : timerPeriod(pub.savePeriod),
+    onDamagedFile,
+    closeOnSignals: resolveSignals(o.closeOnSignals),
+    clock,
+    fs: fs as FsPromises | undefined,
+  };
+}

@@ -1,0 +1,288 @@
+import { Buffer } from 'node:buffer';
+import { Store } from 'express-session';
+import { LRUCache } from 'lru-cache';
+import { later, toError, type AnyCallback } from './callback.js';
+import { spliceCookie } from './cookie-splice.js';
+import { log } from './debug.js';
+import { toId } from './ids.js';
+import {
+  resolveOptions,
+  type DisposeReason,
+  type MemFileStoreOptions,
+  type PublicOptions,
+  type ResolvedOptions,
+  type Serializer,
+  type StoredSession,
+} from './options.js';
+import { lifetimeOf, type Lifetime } from './ttl.js';
+
+/** Error given to calls made after `close()`. */
+export class StoreClosedError extends Error {
+  readonly code = 'ERR_STORE_CLOSED';
+  constructor() {
+    super('express-memfilestore: the store is closed');
+    this.name = 'StoreClosedError';
+  }
+}
+
+/**
+ * An express-session store that keeps sessions in memory, in an LRU cache with expiry
+ * (lru-cache 11), as serialized strings with an absolute expiry.
+ *
+ * Drop-in for memorystore 1.6.8: same options, methods, callbacks and public properties.
+ */
+export class MemFileStore extends Store {
+  /** The options as given and defaulted, shaped like memorystore's `store.options`. */
+  readonly options: PublicOptions;
+  /** The LRU cache holding `sid -> serialized session`. Exposed as memorystore does; prefer the store's methods. */
+  readonly store: LRUCache<string, string>;
+  /** The serializer in use (`JSON` by default). */
+  readonly serializer: Serializer;
+  /** The prune timer, `undefined` when none runs (memorystore's public property). */
+  _checkInterval: NodeJS.Timeout | undefined;
+  /** Settles when the store is usable. Always resolved for a memory-only store. */
+  readonly ready: Promise<void>;
+
+  readonly #opts: ResolvedOptions;
+  readonly #json: boolean;
+  #changes = 0;
+  #closed = false;
+
+  /**
+   * @param options - see {@link MemFileStoreOptions}.
+   * @throws TypeError when an option has the wrong type or value, naming it.
+   */
+  constructor(options?: MemFileStoreOptions) {
+    super();
+    const opts = resolveOptions(options, (message) => process.emitWarning(message, 'MemFileStoreWarning'));
+    this.#opts = opts;
+    this.options = opts.public;
+    this.serializer = opts.serializer;
+    this.#json = opts.serializer === JSON;
+    this.store = new LRUCache<string, string>({
+      max: opts.maxEntries,
+      // Always tracking sizes gives byte stats and keeps lru-cache from warning about an unbounded cache.
+      maxSize: opts.maxBytes,
+      sizeCalculation: (value, key) => entrySize(key, value),
+      allowStale: opts.public.stale === true,
+      noDisposeOnSet: opts.public.noDisposeOnSet === true,
+      dispose: (value, key, reason) => this.#disposed(value, key, reason),
+      // Expiry is wall-clock time (as the cookie's), so it can be written to and read from a file.
+      perf: { now: opts.clock },
+      ttlResolution: 0,
+    });
+    this._checkInterval = undefined;
+    this.ready = Promise.resolve();
+    log('init: max %d, maxSize %d, checkPeriod %d ms', opts.public.max, opts.public.maxSize, opts.checkPeriodMs);
+    this.startInterval();
+  }
+
+  /** Number of changes (sets, touches, deletions, expiries, evictions) since the store was created. */
+  get changes(): number {
+    return this.#changes;
+  }
+
+  /**
+   * Fetches a session. Calls back with nothing when it is missing or expired (unless `stale`).
+   * Marks it most recently used.
+   */
+  override get(sid: string, callback: (err: unknown, session?: StoredSession | null) => void): void {
+    const id = this.#check(sid, callback);
+    if (id === undefined) return;
+    const text = this.store.get(id);
+    if (text === undefined) return later(callback);
+    let session: StoredSession;
+    try {
+      session = this.serializer.parse(text) as StoredSession;
+    } catch (err) {
+      return later(callback, toError(err));
+    }
+    later(callback, null, session);
+  }
+
+  /** Stores a session with its TTL (see the `ttl` option). A serializer error calls back once and stores nothing. */
+  override set(sid: string, session: StoredSession, callback?: (err?: unknown) => void): void {
+    const id = this.#check(sid, callback);
+    if (id === undefined) return;
+    let text: unknown;
+    let lifetime: Lifetime;
+    try {
+      lifetime = lifetimeOf(this.options, session, id);
+      text = this.serializer.stringify(session);
+    } catch (err) {
+      return later(callback, toError(err));
+    }
+    later(callback, this.#put(id, text, lifetime));
+  }
+
+  /**
+   * Moves a live session's expiry and replaces its stored cookie with `session.cookie`.
+   * A missing or expired session is left alone (no upsert), as in memorystore.
+   */
+  override touch(sid: string, session: StoredSession, callback?: (err?: unknown) => void): void {
+    const id = this.#check(sid, callback);
+    if (id === undefined) return;
+    const stored = this.store.get(id, { allowStale: false });
+    if (stored === undefined) return later(callback, null);
+    let text: unknown;
+    let lifetime: Lifetime;
+    try {
+      lifetime = lifetimeOf(this.options, session, id);
+      text = this.#withCookie(stored, session?.cookie);
+    } catch (err) {
+      return later(callback, toError(err));
+    }
+    later(callback, this.#put(id, text, lifetime));
+  }
+
+  /** Deletes one session, or several when `sid` is an array. Missing ids are fine. */
+  override destroy(sid: string | readonly string[], callback?: (err?: unknown) => void): void {
+    if (this.#closed) return later(callback, new StoreClosedError());
+    const list = Array.isArray(sid) ? (sid as readonly unknown[]) : [sid];
+    const ids: string[] = [];
+    for (const raw of list) {
+      const id = toId(raw);
+      if (id instanceof TypeError) return later(callback, id);
+      ids.push(id);
+    }
+    for (const id of ids) this.store.delete(id);
+    later(callback, null);
+  }
+
+  /** Ids of the live sessions, most recently used first. */
+  ids(callback: (err: unknown, ids?: string[]) => void): void {
+    if (this.#closed) return later(callback, new StoreClosedError());
+    later(callback, null, [...this.store.keys()]);
+  }
+
+  /** All live sessions as an object `{ [sid]: session }`. */
+  override all(callback: (err: unknown, sessions?: Record<string, StoredSession> | null) => void): void {
+    if (this.#closed) return later(callback, new StoreClosedError());
+    const result: Record<string, StoredSession> = {};
+    try {
+      for (const [id, text] of this.store.entries()) {
+        // defineProperty: an id such as "__proto__" must become a key, not replace the prototype.
+        Object.defineProperty(result, id, {
+          value: this.serializer.parse(text), enumerable: true, writable: true, configurable: true,
+        });
+      }
+    } catch (err) {
+      return later(callback, toError(err));
+    }
+    later(callback, null, result);
+  }
+
+  /** Number of entries, read when called. Expired entries not yet pruned still count, as in memorystore. */
+  override length(callback: (err: unknown, length?: number) => void): void {
+    if (this.#closed) return later(callback, new StoreClosedError());
+    later(callback, null, this.store.size);
+  }
+
+  /** Deletes every session (`dispose` fires for each). */
+  override clear(callback?: (err?: unknown) => void): void {
+    if (this.#closed) return later(callback, new StoreClosedError());
+    this.store.clear();
+    later(callback, null);
+  }
+
+  /** Removes expired sessions now, keeping the LRU order of the others. */
+  prune(): void {
+    const before = this.store.size;
+    this.store.purgeStale();
+    log('prune: %d expired removed', before - this.store.size);
+  }
+
+  /** Starts the prune timer when `checkPeriod` is a finite number > 0 (unref'd: it never keeps the process alive). */
+  startInterval(): void {
+    const ms = this.#opts.checkPeriodMs;
+    if (ms === 0 || this.#closed) return;
+    clearInterval(this._checkInterval);
+    this._checkInterval = setInterval(() => this.prune(), ms).unref();
+  }
+
+  /** Stops the prune timer. */
+  stopInterval(): void {
+    clearInterval(this._checkInterval);
+    this._checkInterval = undefined;
+  }
+
+  /** Stops the timers; later calls fail with {@link StoreClosedError}. */
+  close(): Promise<void> {
+    this.#closed = true;
+    this.stopInterval();
+    return Promise.resolve();
+  }
+
+  #check(sid: unknown, callback: AnyCallback | undefined): string | undefined {
+    if (this.#closed) {
+      later(callback, new StoreClosedError());
+      return undefined;
+    }
+    const id = toId(sid);
+    if (typeof id === 'string') return id;
+    later(callback, id);
+    return undefined;
+  }
+
+  /** Returns the stored session with its cookie replaced, without parsing it when the text allows. */
+  #withCookie(stored: string, cookie: unknown): unknown {
+    if (this.#json && cookie !== undefined && cookie !== null) {
+      const spliced = spliceCookie(stored, JSON.stringify(cookie));
+      if (spliced !== undefined) return spliced;
+    }
+    const session = this.serializer.parse(stored) as Record<string, unknown>;
+    session.cookie = cookie;
+    return this.serializer.stringify(session);
+  }
+
+  #put(id: string, text: unknown, lifetime: Lifetime): Error | null {
+    if (typeof text !== 'string') {
+      return new TypeError(`express-memfilestore: serializer.stringify must return a string, got ${typeof text}`);
+    }
+    if (lifetime <= 0) {
+      // Saving a session whose cookie already expired must not keep it (or an older version) alive.
+      this.store.delete(id);
+      return null;
+    }
+    const size = entrySize(id, text);
+    if (size > this.#opts.maxBytes) {
+      return new RangeError(`express-memfilestore: the session is ${size} bytes, more than maxSize (${this.#opts.maxBytes})`);
+    }
+    this.store.set(id, text, { ttl: lifetime === Infinity ? 0 : lifetime, size });
+    this.#changes++;
+    return null;
+  }
+
+  #disposed(value: string, key: string, reason: DisposeReason): void {
+    if (reason !== 'set') this.#changes++;
+    const dispose = this.options.dispose;
+    if (typeof dispose !== 'function') return;
+    try {
+      dispose(key, value, reason);
+    } catch (err) {
+      this.reportError(toError(err));
+    }
+  }
+
+  /**
+   * Reports a failure nobody called for (a timer, a user hook): `'error'` when someone listens,
+   * a process warning otherwise. Never throws, so it never crashes the host.
+   * @internal
+   */
+  reportError(err: Error): void {
+    if (this.listenerCount('error') > 0) {
+      try {
+        this.emit('error', err);
+        return;
+      } catch (listenerErr) {
+        err = toError(listenerErr);
+      }
+    }
+    process.emitWarning(err);
+  }
+}
+
+/** Size of an entry for `maxSize`: the UTF-8 bytes of its id and stored text, as written to the file. */
+function entrySize(id: string, text: string): number {
+  return Math.max(1, Buffer.byteLength(id) + Buffer.byteLength(text));
+}
