@@ -14,7 +14,22 @@ import {
   type Serializer,
   type StoredSession,
 } from './options.js';
-import { lifetimeOf, type Lifetime } from './ttl.js';
+import { Persistence, type PersistenceStats, type SnapshotCopy } from './persistence.js';
+import type { SnapshotRecord } from './snapshot-format.js';
+import { describeFileError } from './file-errors.js';
+import { defaultLifetime, lifetimeOf, type Lifetime } from './ttl.js';
+
+/** The `store.stats` view. */
+export interface StoreStats {
+  /** Entries in memory (expired ones not yet pruned included, as `length`). */
+  sessions: number;
+  /** Bytes of ids and stored sessions in memory (what `maxSize` bounds). */
+  bytes: number;
+  /** Changes since the store was created. */
+  changes: number;
+  /** The snapshot file's side; `undefined` for a memory-only store. */
+  persistence: PersistenceStats | undefined;
+}
 
 /** Error given to calls made after `close()`. */
 export class StoreClosedError extends Error {
@@ -40,13 +55,21 @@ export class MemFileStore extends Store {
   readonly serializer: Serializer;
   /** The prune timer, `undefined` when none runs (memorystore's public property). */
   _checkInterval: NodeJS.Timeout | undefined;
-  /** Settles when the store is usable. Always resolved for a memory-only store. */
+  /**
+   * Settles when the store is usable: the snapshot file (if any) is loaded synchronously in the
+   * constructor, so it is settled at once. Rejects when the file is damaged, locked by another store or
+   * unusable; every call then fails with the same error, and the file is left untouched. Left unhandled,
+   * that rejection stops the process at start, as Redis refuses to start on a damaged snapshot.
+   */
   readonly ready: Promise<void>;
 
   readonly #opts: ResolvedOptions;
   readonly #json: boolean;
   #changes = 0;
   #closed = false;
+  #failed: Error | undefined;
+  #persistence: Persistence | undefined;
+  readonly #signalHandlers = new Map<NodeJS.Signals, () => void>();
 
   /**
    * @param options - see {@link MemFileStoreOptions}.
@@ -72,9 +95,121 @@ export class MemFileStore extends Store {
       ttlResolution: 0,
     });
     this._checkInterval = undefined;
-    this.ready = Promise.resolve();
     log('init: max %d, maxSize %d, checkPeriod %d ms', opts.public.max, opts.public.maxSize, opts.checkPeriodMs);
+    this.ready = opts.saveFile === undefined ? Promise.resolve() : this.#openFile(opts.saveFile);
+    if (this.#failed !== undefined) return;
     this.startInterval();
+    this.#persistence?.startTimer();
+    for (const signal of opts.closeOnSignals) this.#closeOn(signal);
+  }
+
+  #openFile(file: string): Promise<void> {
+    const persistence = new Persistence(
+      { file, periodMs: this.#opts.savePeriodMs, fs: this.#opts.fs, onDamagedFile: this.#opts.onDamagedFile },
+      { get changes() { return store.#changes; }, copy: () => this.#copy(), clock: this.#opts.clock },
+      { emit: (event, info) => this.emit(event, info), report: (err) => { this.reportError(err); } },
+    );
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const store = this;
+    try {
+      persistence.open((record) => { this.#insert(record); }, (id, session) => this.#fromLegacy(id, session),
+        () => { this.store.clear(); });
+    } catch (err) {
+      this.#failed = describeFileError(file, err);
+      log('cannot use the snapshot file: %s', this.#failed.message);
+      return Promise.reject(this.#failed);
+    }
+    this.#persistence = persistence;
+    persistence.loaded(this.store.size);
+    return Promise.resolve();
+  }
+
+  /** Puts a loaded record in the cache with its absolute expiry; expired ones are dropped. */
+  #insert(record: SnapshotRecord): void {
+    const now = this.#opts.clock();
+    if (record.expires !== 0 && record.expires <= now) return;
+    const size = entrySize(record.id, record.value);
+    if (size > this.#opts.maxBytes) return;
+    this.store.set(record.id, record.value, { ttl: record.expires === 0 ? 0 : record.expires - now, start: now, size });
+  }
+
+  /** A session from an express-memfilestore 1.x file: expiry from `cookie.expires`, else the default lifetime. */
+  #fromLegacy(id: string, session: object): SnapshotRecord | undefined {
+    const cookie = (session as { cookie?: { expires?: unknown } }).cookie;
+    const expires = cookie?.expires;
+    let at = typeof expires === 'string' || typeof expires === 'number' ? new Date(expires).getTime() : NaN;
+    if (Number.isNaN(at)) {
+      const lifetime = defaultLifetime(this.options);
+      at = lifetime === Infinity ? 0 : this.#opts.clock() + lifetime;
+    }
+    const value: unknown = this.serializer.stringify(session);
+    if (typeof value !== 'string') return undefined;
+    return { id, expires: at, value };
+  }
+
+  /** A point-in-time copy of live sessions, least recently used first: references only, no serialization. */
+  #copy(): SnapshotCopy {
+    const ids: string[] = [];
+    const values: string[] = [];
+    const expires: number[] = [];
+    const now = this.#opts.clock();
+    this.store.rforEach((value, id) => {
+      const remaining = this.store.getRemainingTTL(id);
+      if (remaining <= 0) return;
+      ids.push(id);
+      values.push(value);
+      expires.push(remaining === Infinity ? 0 : Math.round(now + remaining));
+    });
+    return { ids, values, expires };
+  }
+
+  /** Counts, sizes and the outcome of the last save and of the load. */
+  get stats(): StoreStats {
+    return {
+      sessions: this.store.size,
+      bytes: this.store.calculatedSize,
+      changes: this.#changes,
+      persistence: this.#persistence?.stats,
+    };
+  }
+
+  /**
+   * Saves a snapshot now if anything changed since the last one. Resolves when it is on disk (fsynced and
+   * renamed into place); rejects with the error if the save fails (the previous file stays intact).
+   * Resolves at once for a memory-only store.
+   */
+  flush(): Promise<void> {
+    if (this.#failed !== undefined) return Promise.reject(this.#failed);
+    return this.#persistence?.flush() ?? Promise.resolve();
+  }
+
+  /** Starts the periodic snapshot (every `savePeriod` ms, when something changed). Started by the constructor. */
+  startSaveInterval(): void {
+    if (!this.#closed) this.#persistence?.startTimer();
+  }
+
+  /** Stops the periodic snapshot. `flush()` and `close()` still save. */
+  stopSaveInterval(): void {
+    this.#persistence?.stopTimer();
+  }
+
+  /** The snapshot timer, as express-memfilestore 1.x exposed it; `undefined` when none runs. */
+  get _saveInterval(): NodeJS.Timeout | undefined {
+    return this.#persistence?.timer;
+  }
+
+  #closeOn(signal: NodeJS.Signals): void {
+    const handler = (): void => {
+      log('%s: closing the store', signal);
+      this.close().catch((err: unknown) => {
+        this.reportError(toError(err));
+      }).finally(() => {
+        // Give the signal its default course (exit) unless the app handles it too.
+        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      });
+    };
+    this.#signalHandlers.set(signal, handler);
+    process.once(signal, handler);
   }
 
   /** Number of changes (sets, touches, deletions, expiries, evictions) since the store was created. */
@@ -137,7 +272,8 @@ export class MemFileStore extends Store {
 
   /** Deletes one session, or several when `sid` is an array. Missing ids are fine. */
   override destroy(sid: string | readonly string[], callback?: (err?: unknown) => void): void {
-    if (this.#closed) return later(callback, new StoreClosedError());
+    const unusable = this.#unusable();
+    if (unusable !== undefined) return later(callback, unusable);
     const list = Array.isArray(sid) ? (sid as readonly unknown[]) : [sid];
     const ids: string[] = [];
     for (const raw of list) {
@@ -151,13 +287,15 @@ export class MemFileStore extends Store {
 
   /** Ids of the live sessions, most recently used first. */
   ids(callback: (err: unknown, ids?: string[]) => void): void {
-    if (this.#closed) return later(callback, new StoreClosedError());
+    const unusable = this.#unusable();
+    if (unusable !== undefined) return later(callback, unusable);
     later(callback, null, [...this.store.keys()]);
   }
 
   /** All live sessions as an object `{ [sid]: session }`. */
   override all(callback: (err: unknown, sessions?: Record<string, StoredSession> | null) => void): void {
-    if (this.#closed) return later(callback, new StoreClosedError());
+    const unusable = this.#unusable();
+    if (unusable !== undefined) return later(callback, unusable);
     const result: Record<string, StoredSession> = {};
     try {
       for (const [id, text] of this.store.entries()) {
@@ -174,13 +312,15 @@ export class MemFileStore extends Store {
 
   /** Number of entries, read when called. Expired entries not yet pruned still count, as in memorystore. */
   override length(callback: (err: unknown, length?: number) => void): void {
-    if (this.#closed) return later(callback, new StoreClosedError());
+    const unusable = this.#unusable();
+    if (unusable !== undefined) return later(callback, unusable);
     later(callback, null, this.store.size);
   }
 
   /** Deletes every session (`dispose` fires for each). */
   override clear(callback?: (err?: unknown) => void): void {
-    if (this.#closed) return later(callback, new StoreClosedError());
+    const unusable = this.#unusable();
+    if (unusable !== undefined) return later(callback, unusable);
     this.store.clear();
     later(callback, null);
   }
@@ -195,7 +335,7 @@ export class MemFileStore extends Store {
   /** Starts the prune timer when `checkPeriod` is a finite number > 0 (unref'd: it never keeps the process alive). */
   startInterval(): void {
     const ms = this.#opts.checkPeriodMs;
-    if (ms === 0 || this.#closed) return;
+    if (ms === 0 || this.#closed || this.#failed !== undefined) return;
     clearInterval(this._checkInterval);
     this._checkInterval = setInterval(() => this.prune(), ms).unref();
   }
@@ -206,16 +346,29 @@ export class MemFileStore extends Store {
     this._checkInterval = undefined;
   }
 
-  /** Stops the timers; later calls fail with {@link StoreClosedError}. */
+  /**
+   * Stops all timers, saves a final snapshot if anything changed, and releases the file: nothing is lost.
+   * Later calls fail with {@link StoreClosedError}. Rejects if the final save fails (the previous file stays
+   * intact and the lock is kept); calling `close()` again retries it.
+   */
   close(): Promise<void> {
     this.#closed = true;
     this.stopInterval();
-    return Promise.resolve();
+    for (const [signal, handler] of this.#signalHandlers) process.removeListener(signal, handler);
+    this.#signalHandlers.clear();
+    if (this.#failed !== undefined) return Promise.resolve();
+    return this.#persistence?.close() ?? Promise.resolve();
+  }
+
+  /** Why calls cannot be served: closed, or the snapshot file could not be used at start. */
+  #unusable(): Error | undefined {
+    return this.#failed ?? (this.#closed ? new StoreClosedError() : undefined);
   }
 
   #check(sid: unknown, callback: AnyCallback | undefined): string | undefined {
-    if (this.#closed) {
-      later(callback, new StoreClosedError());
+    const unusable = this.#unusable();
+    if (unusable !== undefined) {
+      later(callback, unusable);
       return undefined;
     }
     const id = toId(sid);

@@ -10,6 +10,11 @@ function fromNumber(ms: number): Lifetime {
   return ms === 0 || ms === Infinity ? Infinity : ms;
 }
 
+/** The lifetime of a session whose cookie says nothing (a browser-session cookie): the `ttl` number, else one day. */
+export function defaultLifetime(options: PublicOptions): Lifetime {
+  return typeof options.ttl === 'number' ? fromNumber(options.ttl) : ONE_DAY_MS;
+}
+
 /**
  * The time to live of a session in ms, computed as memorystore does: the `ttl` option, else the result of
  * the `ttl` function, else the cookie's remaining `maxAge`, else one day.

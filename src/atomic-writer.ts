@@ -1,0 +1,109 @@
+/**
+ * Replaces a file atomically, the way Redis writes its snapshots: write a temp file with a unique name in
+ * the same directory, fsync it, rename it over the target, fsync the directory. A crash at any instant
+ * leaves either the old or the new complete file under the target's name.
+ *
+ * Hand-written rather than write-file-atomic: that takes the whole content as one buffer (we stream
+ * chunks and yield between them) and does not fsync the directory, so a power loss can lose the rename.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdirSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { FileHandle } from 'node:fs/promises';
+import type { FsPromises } from './options.js';
+
+/** Owner read/write only: sessions are credentials. */
+export const FILE_MODE = 0o600;
+const RENAME_RETRIES = 8;
+
+function tempPrefix(file: string): string {
+  return `${basename(file)}.tmp-`;
+}
+
+/** Sink the producer writes its chunks into. */
+export type WriteChunk = (chunk: Buffer) => Promise<void>;
+
+/**
+ * Writes what `produce` gives to a temp file and atomically puts it in place of `file`.
+ * On any failure the temp file is removed and `file` is left as it was.
+ * @returns the number of bytes written.
+ */
+export async function writeFileAtomic(fs: FsPromises, file: string, produce: (write: WriteChunk) => Promise<void>): Promise<number> {
+  const temp = join(dirname(file), `${tempPrefix(file)}${process.pid}-${randomBytes(6).toString('hex')}`);
+  const handle = await fs.open(temp, 'wx', FILE_MODE);
+  let bytes = 0;
+  try {
+    await produce(async (chunk) => {
+      bytes += await writeAll(handle, chunk);
+    });
+    await handle.sync();
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await fs.unlink(temp).catch(() => undefined);
+    throw err;
+  }
+  try {
+    await handle.close();
+    await renameWithRetry(fs, temp, file);
+  } catch (err) {
+    await fs.unlink(temp).catch(() => undefined);
+    throw err;
+  }
+  await syncDirectory(fs, dirname(file));
+  return bytes;
+}
+
+async function writeAll(handle: FileHandle, chunk: Buffer): Promise<number> {
+  let done = 0;
+  while (done < chunk.length) {
+    const { bytesWritten } = await handle.write(chunk, done, chunk.length - done);
+    if (bytesWritten <= 0) throw new Error('express-memfilestore: write made no progress');
+    done += bytesWritten;
+  }
+  return done;
+}
+
+/** On Windows a rename over a file someone holds open fails for a moment with EPERM/EBUSY: retry, bounded. */
+async function renameWithRetry(fs: FsPromises, from: string, to: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await fs.rename(from, to);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const transient = code === 'EPERM' || code === 'EBUSY' || code === 'EACCES';
+      if (!transient || process.platform !== 'win32' || attempt >= RENAME_RETRIES) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
+    }
+  }
+}
+
+/** Makes the rename itself durable. Windows cannot open a directory for fsync; it needs no such step. */
+async function syncDirectory(fs: FsPromises, dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Removes temp files a killed process left next to `file`. Only safe while holding the file's lock.
+ * @returns how many were removed.
+ */
+export function removeStaleTempFiles(file: string): number {
+  const prefix = tempPrefix(file);
+  let removed = 0;
+  for (const name of readdirSync(dirname(file))) {
+    if (!name.startsWith(prefix)) continue;
+    try {
+      unlinkSync(join(dirname(file), name));
+      removed++;
+    } catch {
+      // Gone already, or not ours to remove: the next start tries again.
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,108 @@
+/**
+ * An exclusive lock on a snapshot file, so two stores (in this process or another) never overwrite each
+ * other's snapshots. The lock is a file `<saveFile>.lock` created exclusively, holding the owner's pid
+ * and host. A lock whose process is gone (kill -9, OOM) is taken over, so it never blocks a restart.
+ *
+ * Hand-written rather than proper-lockfile: its staleness is an mtime timeout (a restart within it is
+ * refused), it needs a timer refreshing the lock forever, and its default on a compromised lock is to throw.
+ * A pid check answers "is the owner alive?" directly. Limits: one host (not NFS shared between hosts).
+ */
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { FILE_MODE } from './atomic-writer.js';
+
+/** Locks held by this process, shared by every copy of this module that may be loaded. */
+const held: Set<string> = ((globalThis as Record<symbol, unknown>)[Symbol.for('express-memfilestore.locks')] ??= new Set<string>()) as Set<string>;
+
+/** A lock file being written is empty for microseconds; one empty for this long was left by a crash. */
+const EMPTY_LOCK_GRACE_MS = 5_000;
+
+/** Error when another store holds the file. */
+export class FileLockedError extends Error {
+  readonly code = 'ERR_SNAPSHOT_LOCKED';
+  constructor(file: string, holder: string) {
+    super(`express-memfilestore: "${file}" is in use by ${holder}. Each saveFile can belong to one store at a time ` +
+      '(use a different file per process, or a shared store such as Redis for several processes)');
+    this.name = 'FileLockedError';
+  }
+}
+
+export class FileLock {
+  readonly path: string;
+  readonly #token: string;
+  #released = false;
+
+  private constructor(path: string, token: string) {
+    this.path = path;
+    this.#token = token;
+  }
+
+  /** @throws FileLockedError when a live owner holds it; an fs error (ENOENT, ENOTDIR...) when it cannot be created. */
+  static acquire(file: string): FileLock {
+    const path = `${resolve(file)}.lock`;
+    if (held.has(path)) throw new FileLockedError(file, 'another store in this process');
+    const token = `${process.pid}\n${hostname()}\n${Date.now()}\n`;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const fd = openSync(path, 'wx', FILE_MODE);
+        try {
+          writeSync(fd, token);
+        } finally {
+          closeSync(fd);
+        }
+        held.add(path);
+        return new FileLock(path, token);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const holder = liveHolder(path);
+      if (holder !== undefined) throw new FileLockedError(file, holder);
+      try {
+        unlinkSync(path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    throw new FileLockedError(file, 'a process that keeps re-creating the lock');
+  }
+
+  /** Removes the lock file if it is still ours. Idempotent. */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    held.delete(this.path);
+    try {
+      if (readFileSync(this.path, 'utf8') === this.#token) unlinkSync(this.path);
+    } catch {
+      // Already gone: nothing to release.
+    }
+  }
+}
+
+/** Describes the live owner of an existing lock file, or `undefined` when the lock is stale. */
+function liveHolder(path: string): string | undefined {
+  let content: string;
+  try {
+    content = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const [pidText = '', host = ''] = content.split('\n');
+  const pid = Number(pidText);
+  if (!Number.isSafeInteger(pid) || pid <= 0) {
+    const age = Date.now() - statSync(path).mtimeMs;
+    return age < EMPTY_LOCK_GRACE_MS ? 'a process that is creating it right now' : undefined;
+  }
+  if (host !== hostname()) return `process ${pid} on host ${host}`;
+  // Our own pid but not in `held`: a previous run of this program that had the same pid (as in containers).
+  if (pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+    return `running process ${pid}`;
+  } catch (err) {
+    // EPERM: alive, but owned by another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? `running process ${pid} (another user)` : undefined;
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * The snapshot file format, version 1. A text file, readable with `less`, written and read as a stream:
+ *
+ * ```text
+ * express-memfilestore-snapshot 1 2026-11-27T08:25:16.123Z\n      header: format name, version, when written
+ * r <expires> <idBytes> <valueBytes>\n<id>\n<value>\n               one record per session, least recently used first
+ * ...
+ * end <records> <sha256>\n                                          trailer: record count, SHA-256 (hex) of every byte before it
+ * ```
+ *
+ * `expires` is the absolute expiry in ms since the epoch (`0`: never). Lengths are UTF-8 byte counts, so
+ * ids and values are stored raw (no escaping) and may contain any character, newlines included.
+ * The file ends right after the trailer; anything else is damage.
+ */
+import { Buffer } from 'node:buffer';
+import { createHash, type Hash } from 'node:crypto';
+
+export const FORMAT_NAME = 'express-memfilestore-snapshot';
+export const FORMAT_VERSION = 1;
+const HEADER_PREFIX = `${FORMAT_NAME} `;
+/** Longest header or record line we accept; real ones are under 80 bytes. */
+const MAX_LINE = 200;
+const NEWLINE = 0x0a;
+
+/** What a reader sees when a snapshot file is damaged or not a snapshot at all. */
+export class SnapshotError extends Error {
+  readonly code = 'ERR_SNAPSHOT_DAMAGED';
+  constructor(readonly file: string, readonly reason: string) {
+    super(`express-memfilestore: cannot load "${file}": ${reason}. The file was left untouched; ` +
+      'fix or remove it, or set onDamagedFile: "move-aside" to start empty');
+    this.name = 'SnapshotError';
+  }
+}
+
+export function encodeHeader(writtenAt: number): string {
+  return `${HEADER_PREFIX}${FORMAT_VERSION} ${new Date(writtenAt).toISOString()}\n`;
+}
+
+export function encodeRecord(id: string, expires: number, value: string): string {
+  return `r ${expires} ${Buffer.byteLength(id)} ${Buffer.byteLength(value)}\n${id}\n${value}\n`;
+}
+
+export function encodeTrailer(records: number, sha256: string): string {
+  return `end ${records} ${sha256}\n`;
+}
+
+/** Incremental SHA-256 over what precedes the trailer. */
+export function newChecksum(): Hash {
+  return createHash('sha256');
+}
+
+/** A record as read back. */
+export interface SnapshotRecord {
+  id: string;
+  expires: number;
+  value: string;
+}
+
+const RECORD_LINE = /^r (0|[1-9]\d{0,15}) (0|[1-9]\d{0,15}) (0|[1-9]\d{0,15})$/;
+const TRAILER_LINE = /^end (0|[1-9]\d{0,15}) ([0-9a-f]{64})$/;
+const HEADER_LINE = /^(\d{1,6}) (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z)$/;
+
+/**
+ * Parses a snapshot fed in chunks of any size. Knowing the file's total size lets it reject a record
+ * whose length runs past the end of the file at once, instead of buffering towards it.
+ */
+export class SnapshotParser {
+  readonly #file: string;
+  readonly #size: number;
+  readonly #onRecord: (record: SnapshotRecord) => void;
+  readonly #hash = newChecksum();
+  #pending: Buffer = Buffer.alloc(0);
+  /** File offset of `#pending[0]`. */
+  #offset = 0;
+  #state: 'header' | 'records' | 'done' = 'header';
+  #records = 0;
+  #writtenAt = '';
+  /** Ids seen so far: a snapshot never holds one twice, so a repeat means the file was tampered with. */
+  readonly #ids = new Set<string>();
+
+  constructor(file: string, size: number, onRecord: (record: SnapshotRecord) => void) {
+    this.#file = file;
+    this.#size = size;
+    this.#onRecord = onRecord;
+  }
+
+  /** When the snapshot says it was written (ISO 8601), once the header is read. */
+  get writtenAt(): string {
+    return this.#writtenAt;
+  }
+
+  get records(): number {
+    return this.#records;
+  }
+
+  push(chunk: Buffer): void {
+    this.#pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
+    let pos = 0;
+    for (;;) {
+      const used = this.#step(pos);
+      if (used === 0) break;
+      pos += used;
+    }
+    this.#offset += pos;
+    this.#pending = this.#pending.subarray(pos);
+  }
+
+  /** Call at end of file. @throws SnapshotError when the file ended early. */
+  finish(): void {
+    if (this.#state === 'done' && this.#pending.length === 0) return;
+    if (this.#state === 'done') this.#fail(`unexpected data after the trailer at byte ${this.#offset}`);
+    if (this.#state === 'header') this.#fail(this.#size === 0 ? 'the file is empty' : 'the file ends inside the header');
+    this.#fail(`the file is truncated at byte ${this.#offset + this.#pending.length} (no trailer after ${this.#records} records)`);
+  }
+
+  /** Consumes one unit (header, record or trailer) at `pos` and returns its length, or 0 if more bytes are needed. */
+  #step(pos: number): number {
+    const buf = this.#pending;
+    if (pos >= buf.length) return 0;
+    if (this.#state === 'done') this.#fail(`unexpected data after the trailer at byte ${this.#offset + pos}`);
+    const eol = buf.indexOf(NEWLINE, pos);
+    if (eol === -1 || eol - pos > MAX_LINE) {
+      if (buf.length - pos > MAX_LINE) this.#badLine(pos);
+      return 0;
+    }
+    const line = buf.toString('latin1', pos, eol);
+    if (this.#state === 'header') return this.#header(line, buf, pos, eol);
+    if (line.startsWith('r ')) return this.#record(line, buf, pos, eol);
+    if (line.startsWith('end ')) return this.#trailer(line, pos, eol);
+    return this.#badLine(pos);
+  }
+
+  #header(line: string, buf: Buffer, pos: number, eol: number): number {
+    if (!line.startsWith(HEADER_PREFIX)) this.#fail('it is not an express-memfilestore snapshot (unknown header)');
+    const m = HEADER_LINE.exec(line.slice(HEADER_PREFIX.length));
+    if (m === null) this.#fail('the header is malformed');
+    if (Number(m[1]) !== FORMAT_VERSION) {
+      this.#fail(`it has format version ${m[1]}, and this version of express-memfilestore reads version ${FORMAT_VERSION}`);
+    }
+    this.#writtenAt = m[2] ?? '';
+    this.#hash.update(buf.subarray(pos, eol + 1));
+    this.#state = 'records';
+    return eol + 1 - pos;
+  }
+
+  #record(line: string, buf: Buffer, pos: number, eol: number): number {
+    const m = RECORD_LINE.exec(line);
+    if (m === null) this.#fail(`record ${this.#records + 1} has a malformed header at byte ${this.#offset + pos}`);
+    const idBytes = Number(m[2]);
+    const valueBytes = Number(m[3]);
+    const end = eol + 1 + idBytes + 1 + valueBytes + 1;
+    if (this.#offset + end > this.#size) {
+      this.#fail(`record ${this.#records + 1} at byte ${this.#offset + pos} claims ${idBytes + valueBytes} bytes, past the end of the file`);
+    }
+    if (end > buf.length) return 0;
+    const idStart = eol + 1;
+    const valueStart = idStart + idBytes + 1;
+    if (buf[valueStart - 1] !== NEWLINE || buf[end - 1] !== NEWLINE) {
+      this.#fail(`record ${this.#records + 1} at byte ${this.#offset + pos} is malformed (length does not match its content)`);
+    }
+    this.#hash.update(buf.subarray(pos, end));
+    this.#records++;
+    // toString copies: the session strings must not keep the read buffers alive.
+    const id = buf.toString('utf8', idStart, idStart + idBytes);
+    if (this.#ids.has(id)) this.#fail(`record ${this.#records} repeats the id of an earlier record`);
+    this.#ids.add(id);
+    this.#onRecord({ id, expires: Number(m[1]), value: buf.toString('utf8', valueStart, valueStart + valueBytes) });
+    return end - pos;
+  }
+
+  #trailer(line: string, pos: number, eol: number): number {
+    const m = TRAILER_LINE.exec(line);
+    if (m === null) this.#fail(`the trailer at byte ${this.#offset + pos} is malformed`);
+    if (Number(m[1]) !== this.#records) {
+      this.#fail(`the trailer counts ${m[1]} records, the file holds ${this.#records}`);
+    }
+    if (this.#hash.digest('hex') !== m[2]) this.#fail('checksum mismatch (the content was altered or damaged)');
+    this.#state = 'done';
+    return eol + 1 - pos;
+  }
+
+  #badLine(pos: number): never {
+    if (this.#state === 'header') this.#fail('it is not an express-memfilestore snapshot (unknown header)');
+    return this.#fail(`unexpected data at byte ${this.#offset + pos} (expected a record or the trailer)`);
+  }
+
+  #fail(reason: string): never {
+    throw new SnapshotError(this.#file, reason);
+  }
+}
