@@ -21,6 +21,10 @@ const HEADER_PREFIX = `${FORMAT_NAME} `;
 /** Longest header or record line we accept; real ones are under 80 bytes. */
 const MAX_LINE = 200;
 const NEWLINE = 0x0a;
+const SPACE = 0x20;
+const LETTER_R = 0x72;
+const DIGIT_0 = 0x30;
+const MAX_DIGITS = 16;
 
 /** What a reader sees when a snapshot file is damaged or not a snapshot at all. */
 export class SnapshotError extends Error {
@@ -54,11 +58,33 @@ export interface SnapshotRecord {
   id: string;
   expires: number;
   value: string;
+  /** UTF-8 bytes of id and value, when the reader already knows them. */
+  bytes?: number;
 }
 
-const RECORD_LINE = /^r (0|[1-9]\d{0,15}) (0|[1-9]\d{0,15}) (0|[1-9]\d{0,15})$/;
 const TRAILER_LINE = /^end (0|[1-9]\d{0,15}) ([0-9a-f]{64})$/;
 const HEADER_LINE = /^(\d{1,6}) (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z)$/;
+
+/** Where {@link readNumber} stopped: the offset of its terminator. */
+let cursor = 0;
+
+/**
+ * Reads a decimal number (no sign, no leading zero, at most 16 digits) starting at `at` and ending at the
+ * byte `terminator`; leaves the terminator's offset in `cursor`. Returns -1 if the bytes are anything else.
+ */
+function readNumber(buf: Buffer, at: number, terminator: number): number {
+  let value = 0;
+  let i = at;
+  for (; i < buf.length && i - at <= MAX_DIGITS; i++) {
+    const c = buf[i] as number;
+    if (c === terminator) break;
+    const digit = c - DIGIT_0;
+    if (digit < 0 || digit > 9 || (i > at && value === 0)) return -1;
+    value = value * 10 + digit;
+  }
+  cursor = i;
+  return i === at || buf[i] !== terminator ? -1 : value;
+}
 
 /**
  * Parses a snapshot fed in chunks of any size. Knowing the file's total size lets it reject a record
@@ -70,11 +96,13 @@ export class SnapshotParser {
   readonly #onRecord: (record: SnapshotRecord) => void;
   readonly #hash = newChecksum();
   #pending: Buffer = Buffer.alloc(0);
-  /** File offset of `#pending[0]`. */
+  /** File offset of the next byte to consume. */
   #offset = 0;
   #state: 'header' | 'records' | 'done' = 'header';
   #records = 0;
   #writtenAt = '';
+  /** Offset in the current chunk up to which the checksum has been fed. */
+  #hashed = 0;
   /** Ids seen so far: a snapshot never holds one twice, so a repeat means the file was tampered with. */
   readonly #ids = new Set<string>();
 
@@ -93,16 +121,25 @@ export class SnapshotParser {
     return this.#records;
   }
 
-  push(chunk: Buffer): void {
-    this.#pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
+  /**
+   * Parses the whole units (header, records, trailer) at the start of `bytes`, which must begin at the
+   * first byte not consumed yet, and returns how many bytes it consumed. The caller keeps the rest and
+   * passes it again, followed by more of the file: no unit is ever copied twice.
+   */
+  consume(bytes: Buffer): number {
+    this.#pending = bytes;
+    this.#hashed = 0;
     let pos = 0;
     for (;;) {
       const used = this.#step(pos);
       if (used === 0) break;
       pos += used;
     }
+    // One hash update per chunk rather than per record; the trailer hashes up to itself.
+    if (this.#state !== 'done') this.#hash.update(bytes.subarray(this.#hashed, pos));
     this.#offset += pos;
-    this.#pending = this.#pending.subarray(pos);
+    this.#pending = bytes.subarray(pos);
+    return pos;
   }
 
   /** Call at end of file. @throws SnapshotError when the file ended early. */
@@ -123,9 +160,9 @@ export class SnapshotParser {
       if (buf.length - pos > MAX_LINE) this.#badLine(pos);
       return 0;
     }
+    if (this.#state === 'header') return this.#header(buf.toString('latin1', pos, eol), buf, pos, eol);
+    if (buf[pos] === LETTER_R && buf[pos + 1] === SPACE) return this.#record(buf, pos, eol);
     const line = buf.toString('latin1', pos, eol);
-    if (this.#state === 'header') return this.#header(line, buf, pos, eol);
-    if (line.startsWith('r ')) return this.#record(line, buf, pos, eol);
     if (line.startsWith('end ')) return this.#trailer(line, pos, eol);
     return this.#badLine(pos);
   }
@@ -138,16 +175,18 @@ export class SnapshotParser {
       this.#fail(`it has format version ${m[1]}, and this version of express-memfilestore reads version ${FORMAT_VERSION}`);
     }
     this.#writtenAt = m[2] ?? '';
-    this.#hash.update(buf.subarray(pos, eol + 1));
     this.#state = 'records';
     return eol + 1 - pos;
   }
 
-  #record(line: string, buf: Buffer, pos: number, eol: number): number {
-    const m = RECORD_LINE.exec(line);
-    if (m === null) this.#fail(`record ${this.#records + 1} has a malformed header at byte ${this.#offset + pos}`);
-    const idBytes = Number(m[2]);
-    const valueBytes = Number(m[3]);
+  #record(buf: Buffer, pos: number, eol: number): number {
+    // Three numbers parsed straight from the bytes: this line is read once per session at start.
+    const expires = readNumber(buf, pos + 2, SPACE);
+    const idBytes = expires < 0 ? -1 : readNumber(buf, cursor + 1, SPACE);
+    const valueBytes = idBytes < 0 ? -1 : readNumber(buf, cursor + 1, NEWLINE);
+    if (valueBytes < 0 || cursor !== eol) {
+      this.#fail(`record ${this.#records + 1} has a malformed header at byte ${this.#offset + pos}`);
+    }
     const end = eol + 1 + idBytes + 1 + valueBytes + 1;
     if (this.#offset + end > this.#size) {
       this.#fail(`record ${this.#records + 1} at byte ${this.#offset + pos} claims ${idBytes + valueBytes} bytes, past the end of the file`);
@@ -158,13 +197,12 @@ export class SnapshotParser {
     if (buf[valueStart - 1] !== NEWLINE || buf[end - 1] !== NEWLINE) {
       this.#fail(`record ${this.#records + 1} at byte ${this.#offset + pos} is malformed (length does not match its content)`);
     }
-    this.#hash.update(buf.subarray(pos, end));
     this.#records++;
     // toString copies: the session strings must not keep the read buffers alive.
     const id = buf.toString('utf8', idStart, idStart + idBytes);
     if (this.#ids.has(id)) this.#fail(`record ${this.#records} repeats the id of an earlier record`);
     this.#ids.add(id);
-    this.#onRecord({ id, expires: Number(m[1]), value: buf.toString('utf8', valueStart, valueStart + valueBytes) });
+    this.#onRecord({ id, expires, value: buf.toString('utf8', valueStart, valueStart + valueBytes), bytes: idBytes + valueBytes });
     return end - pos;
   }
 
@@ -174,6 +212,8 @@ export class SnapshotParser {
     if (Number(m[1]) !== this.#records) {
       this.#fail(`the trailer counts ${m[1]} records, the file holds ${this.#records}`);
     }
+    this.#hash.update(this.#pending.subarray(this.#hashed, pos));
+    this.#hashed = pos;
     if (this.#hash.digest('hex') !== m[2]) this.#fail('checksum mismatch (the content was altered or damaged)');
     this.#state = 'done';
     return eol + 1 - pos;

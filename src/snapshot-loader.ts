@@ -34,16 +34,22 @@ export function loadSnapshotFile(file: string, onRecord: (record: SnapshotRecord
   }
   try {
     const size = fstatSync(fd).size;
-    const chunk = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size, 1)));
-    let read = readSync(fd, chunk, 0, chunk.length, 0);
-    if (isLegacy(chunk.subarray(0, read))) return loadLegacy(file, fd, size, onRecord, fromLegacy);
+    let buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size, 1)));
+    let filled = readSync(fd, buffer, 0, buffer.length, 0);
+    if (isLegacy(buffer.subarray(0, filled))) return loadLegacy(file, fd, size, onRecord, fromLegacy);
     const parser = new SnapshotParser(file, size, onRecord);
-    let position = 0;
-    while (read > 0) {
-      // The parser keeps slices of what it has not consumed yet: give it a copy, reuse our buffer.
-      parser.push(Buffer.from(chunk.subarray(0, read)));
+    let position = filled;
+    for (;;) {
+      const used = parser.consume(buffer.subarray(0, filled));
+      const rest = filled - used;
+      // A fresh buffer per chunk: decoded strings are copies, so nothing keeps old chunks alive.
+      const next = Buffer.allocUnsafe(Math.max(CHUNK, rest * 2));
+      buffer.copy(next, 0, used, filled);
+      buffer = next;
+      const read = position < size ? readSync(fd, buffer, rest, buffer.length - rest, position) : 0;
+      if (read === 0) break;
       position += read;
-      read = readSync(fd, chunk, 0, chunk.length, position);
+      filled = rest + read;
     }
     parser.finish();
     return { format: 'v1', records: parser.records, bytes: position, writtenAt: parser.writtenAt };

@@ -4,6 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { later, toError, type AnyCallback } from './callback.js';
 import { spliceCookie } from './cookie-splice.js';
 import { log } from './debug.js';
+import { copyEntries } from './lru-snapshot.js';
 import { toId } from './ids.js';
 import {
   resolveOptions,
@@ -128,7 +129,7 @@ export class MemFileStore extends Store {
   #insert(record: SnapshotRecord): void {
     const now = this.#opts.clock();
     if (record.expires !== 0 && record.expires <= now) return;
-    const size = entrySize(record.id, record.value);
+    const size = Math.max(1, record.bytes ?? entrySize(record.id, record.value));
     if (size > this.#opts.maxBytes) return;
     this.store.set(record.id, record.value, { ttl: record.expires === 0 ? 0 : record.expires - now, start: now, size });
   }
@@ -149,18 +150,7 @@ export class MemFileStore extends Store {
 
   /** A point-in-time copy of live sessions, least recently used first: references only, no serialization. */
   #copy(): SnapshotCopy {
-    const ids: string[] = [];
-    const values: string[] = [];
-    const expires: number[] = [];
-    const now = this.#opts.clock();
-    this.store.rforEach((value, id) => {
-      const remaining = this.store.getRemainingTTL(id);
-      if (remaining <= 0) return;
-      ids.push(id);
-      values.push(value);
-      expires.push(remaining === Infinity ? 0 : Math.round(now + remaining));
-    });
-    return { ids, values, expires };
+    return copyEntries(this.store, this.#opts.clock());
   }
 
   /** Counts, sizes and the outcome of the last save and of the load. */

@@ -1,0 +1,39 @@
+/**
+ * Copies every live entry of the cache, least recently used first, in one tight loop over lru-cache's
+ * arrays (reached through its public `LRUCache.unsafeExposeInternals`).
+ *
+ * Why not `rforEach`: its generator walk costs 300-500 ns per entry on our 2-core machine, 30-50 ms for
+ * 100k sessions, all of it blocking the event loop, and a generator cannot be paused across ticks while
+ * requests reorder the list. This loop copies 100k references in a few ms. The package pins lru-cache to
+ * ~11.5 and a test checks this copy against `rforEach` and `getRemainingTTL`.
+ */
+import { LRUCache } from 'lru-cache';
+
+export interface EntryCopy {
+  ids: string[];
+  values: string[];
+  /** Absolute expiry in the cache's clock (ms since the epoch), 0 for never. */
+  expires: number[];
+}
+
+export function copyEntries(cache: LRUCache<string, string>, now: number): EntryCopy {
+  const ids: string[] = [];
+  const values: string[] = [];
+  const expires: number[] = [];
+  const internals = LRUCache.unsafeExposeInternals(cache);
+  const { keyList, valList, ttls, starts } = internals;
+  // Indexes are plain numbers at run time; lru-cache brands them in its types.
+  const next = internals.next as unknown as ArrayLike<number>;
+  let index = internals.head as unknown as number;
+  for (let n = cache.size; n > 0; n--, index = next[index] as number) {
+    const value = valList[index];
+    if (typeof value !== 'string') continue;
+    const ttl = ttls?.[index] ?? 0;
+    const expiry = ttl === 0 ? 0 : (starts?.[index] ?? 0) + ttl;
+    if (expiry !== 0 && expiry <= now) continue;
+    ids.push(keyList[index] as string);
+    values.push(value);
+    expires.push(expiry);
+  }
+  return { ids, values, expires };
+}
