@@ -107,7 +107,7 @@ export class MemFileStore extends Store {
   #openFile(file: string): Promise<void> {
     const persistence = new Persistence(
       { file, periodMs: this.#opts.savePeriodMs, fs: this.#opts.fs, onDamagedFile: this.#opts.onDamagedFile },
-      { get changes() { return store.#changes; }, copy: () => this.#copy(), clock: this.#opts.clock },
+      { get changes() { return store.#changes; }, copy: () => this.#live(), clock: this.#opts.clock },
       { emit: (event, info) => this.emit(event, info), report: (err) => { this.reportError(err); } },
     );
     // eslint-disable-next-line @typescript-eslint/no-this-alias
@@ -148,8 +148,11 @@ export class MemFileStore extends Store {
     return { id, expires: at, value };
   }
 
-  /** A point-in-time copy of live sessions, least recently used first: references only, no serialization. */
-  #copy(): SnapshotCopy {
+  /**
+   * Live sessions, least recently used first: references only, no serialization. Expired ones are left
+   * out even with `stale` (lru-cache's own iteration would include them then).
+   */
+  #live(): SnapshotCopy {
     return copyEntries(this.store, this.#opts.clock());
   }
 
@@ -279,7 +282,7 @@ export class MemFileStore extends Store {
   ids(callback: (err: unknown, ids?: string[]) => void): void {
     const unusable = this.#unusable();
     if (unusable !== undefined) return later(callback, unusable);
-    later(callback, null, [...this.store.keys()]);
+    later(callback, null, this.#live().ids.reverse());
   }
 
   /** All live sessions as an object `{ [sid]: session }`. */
@@ -288,10 +291,12 @@ export class MemFileStore extends Store {
     if (unusable !== undefined) return later(callback, unusable);
     const result: Record<string, StoredSession> = {};
     try {
-      for (const [id, text] of this.store.entries()) {
+      // Most recently used first, as memorystore's forEach gave them.
+      const { ids, values } = this.#live();
+      for (let i = ids.length - 1; i >= 0; i--) {
         // defineProperty: an id such as "__proto__" must become a key, not replace the prototype.
-        Object.defineProperty(result, id, {
-          value: this.serializer.parse(text), enumerable: true, writable: true, configurable: true,
+        Object.defineProperty(result, ids[i] as string, {
+          value: this.serializer.parse(values[i] as string), enumerable: true, writable: true, configurable: true,
         });
       }
     } catch (err) {
