@@ -99,7 +99,7 @@ export interface ResolvedOptions {
 
 /** Node's timers overflow above 2^31-1 ms and then fire every millisecond. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
-/** lru-cache pre-allocates arrays of `max` slots; above this we let it grow instead. */
+/** lru-cache pre-allocates arrays of `max` slots (about 40 bytes each): a larger bound is refused, not silently ignored. */
 const MAX_PREALLOCATED_ENTRIES = 2 ** 24;
 const DEFAULT_SAVE_PERIOD_MS = 60_000;
 
@@ -163,13 +163,16 @@ export function resolveOptions(input: MemFileStoreOptions | null | undefined, wa
     if (!KNOWN.has(key)) warn(`express-memfilestore: unknown option "${key}" is ignored`);
   }
 
-  const checkPeriod = optionalNumber('checkPeriod', o.checkPeriod, () => true, 'a number of milliseconds');
-  const max = optionalNumber('max', o.max, (n) => n === Infinity || (Number.isInteger(n) && n >= 0),
-    'a non-negative integer or Infinity') ?? Infinity;
+  // NaN is a number memorystore accepted (and started no timer for): keep accepting it.
+  const checkPeriod = Number.isNaN(o.checkPeriod) ? NaN
+    : optionalNumber('checkPeriod', o.checkPeriod, () => true, 'a number of milliseconds');
+  const max = optionalNumber('max', o.max, (n) => n === Infinity || (Number.isInteger(n) && n >= 0 && n <= MAX_PREALLOCATED_ENTRIES),
+    `a non-negative integer up to ${MAX_PREALLOCATED_ENTRIES}, or Infinity`) ?? Infinity;
   const maxSize = optionalNumber('maxSize', o.maxSize, (n) => n === Infinity || (Number.isInteger(n) && n > 0),
     'a positive integer (bytes) or Infinity') ?? Infinity;
 
-  const ttl = o.ttl;
+  // memorystore read the TTL from the cookie for any falsy ttl that is not a number (false, '').
+  const ttl = o.ttl === false || o.ttl === '' ? undefined : o.ttl;
   if (ttl !== undefined && ttl !== null && typeof ttl !== 'function' &&
       (typeof ttl !== 'number' || Number.isNaN(ttl) || ttl < 0)) {
     fail('ttl', 'a non-negative number of milliseconds or a function', ttl);
@@ -208,7 +211,7 @@ export function resolveOptions(input: MemFileStoreOptions | null | undefined, wa
   return {
     public: pub,
     checkPeriodMs: timerPeriod(checkPeriod),
-    maxEntries: max === Infinity || max > MAX_PREALLOCATED_ENTRIES ? 0 : max,
+    maxEntries: max === Infinity ? 0 : max,
     maxBytes: maxSize === Infinity ? Number.MAX_SAFE_INTEGER : maxSize,
     serializer: serializer as Serializer,
     saveFile,

@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { later, toError, type AnyCallback } from './callback.js';
 import { spliceCookie } from './cookie-splice.js';
 import { log } from './debug.js';
-import { copyEntries } from './lru-snapshot.js';
+import { copyEntries, putEntry } from './lru-entries.js';
 import { toId } from './ids.js';
 import {
   resolveOptions,
@@ -131,7 +131,7 @@ export class MemFileStore extends Store {
     if (record.expires !== 0 && record.expires <= now) return;
     const size = Math.max(1, record.bytes ?? entrySize(record.id, record.value));
     if (size > this.#opts.maxBytes) return;
-    this.store.set(record.id, record.value, { ttl: record.expires === 0 ? 0 : record.expires - now, start: now, size });
+    putEntry(this.store, record.id, record.value, record.expires, now, size);
   }
 
   /** A session from an express-memfilestore 1.x file: expiry from `cookie.expires`, else the default lifetime. */
@@ -396,7 +396,8 @@ export class MemFileStore extends Store {
     if (size > this.#opts.maxBytes) {
       return new RangeError(`express-memfilestore: the session is ${size} bytes, more than maxSize (${this.#opts.maxBytes})`);
     }
-    this.store.set(id, text, { ttl: lifetime === Infinity ? 0 : lifetime, size });
+    const now = this.#opts.clock();
+    putEntry(this.store, id, text, lifetime === Infinity ? 0 : now + lifetime, now, size);
     this.#changes++;
     return null;
   }

@@ -1,4 +1,18 @@
 /**
+ * How sessions are kept in lru-cache, and copied out of it.
+ *
+ * Expiry: lru-cache treats an entry as expired when `now - start > ttl`, so it still serves it at the
+ * millisecond `start + ttl`. A session expires at its expiry millisecond (as in express-session's
+ * MemoryStore), so entries are stored with `start` one ms early and their expiry is `start + ttl + 1`.
+ */
+
+/** Stores `value` under `id`, expiring at `expires` (ms since the epoch; 0: never), as of `now`. */
+export function putEntry(cache: LRUCache<string, string>, id: string, value: string, expires: number, now: number, size: number): void {
+  if (expires === 0) cache.set(id, value, { ttl: 0, size });
+  else cache.set(id, value, { ttl: expires - now, start: now - 1, size });
+}
+
+/**
  * Copies every live entry of the cache, least recently used first, in one tight loop over lru-cache's
  * arrays (reached through its public `LRUCache.unsafeExposeInternals`).
  *
@@ -29,7 +43,7 @@ export function copyEntries(cache: LRUCache<string, string>, now: number): Entry
     const value = valList[index];
     if (typeof value !== 'string') continue;
     const ttl = ttls?.[index] ?? 0;
-    const expiry = ttl === 0 ? 0 : (starts?.[index] ?? 0) + ttl;
+    const expiry = ttl === 0 ? 0 : (starts?.[index] ?? 0) + ttl + 1;
     if (expiry !== 0 && expiry <= now) continue;
     ids.push(keyList[index] as string);
     values.push(value);

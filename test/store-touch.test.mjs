@@ -1,0 +1,169 @@
+// touch() must give exactly what memorystore's touch gives — parse the stored session, replace its cookie,
+// stringify it again — whether the store takes its fast path (splicing the cookie into the stored JSON
+// text) or the slow path (custom serializer, or a session whose JSON does not start with its cookie).
+// Checked on the stored string itself (`store.store`, the public cache) with tricky hand-picked values
+// and with fast-check generated sessions (fast-check prints the seed and the shrunk case on failure).
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import fc from 'fast-check';
+import { MemFileStore } from 'express-memfilestore';
+
+const require = createRequire(import.meta.url);
+const Cookie = require('express-session/session/cookie');
+
+function settle(store, method, ...args) {
+  return new Promise((resolve) => {
+    store[method](...args, (err, value) => resolve({ err, value }));
+  });
+}
+async function call(store, method, ...args) {
+  const { err, value } = await settle(store, method, ...args);
+  if (err) throw err;
+  return value;
+}
+
+/** memorystore 1.6.8's touch, on the stored string: parse, replace the cookie, stringify. */
+function reference(serializer, stored, cookie) {
+  const session = serializer.parse(stored);
+  session.cookie = cookie;
+  return serializer.stringify(session);
+}
+
+/** set then touch on a fresh store; returns what was stored before and after the touch. */
+async function setThenTouch(session, newCookie, options = {}) {
+  const store = new MemFileStore({ clock: () => 1_700_000_000_000, ...options });
+  await call(store, 'set', 'sid', session);
+  const before = store.store.get('sid');
+  assert.equal(typeof before, 'string');
+  await call(store, 'touch', 'sid', { cookie: newCookie });
+  const after = store.store.get('sid');
+  return { store, before, after };
+}
+
+const TRICKY = [
+  '"}', '"}}', '\\', '\\"', '\\"}', '}{', '{"cookie":{', '"cookie":{"x":1}}', '\\\\"}',
+  'é', 'Zoë', '日本語', '😀', '\ud800', '\udfff', 'a\ud83dz', '\u2028\u2029', '\u0000\u001f', '\n\r\t', '',
+];
+
+const cookieOf = (maxAge, extra = {}) => ({
+  originalMaxAge: maxAge, expires: new Date(1_700_000_000_000 + maxAge).toISOString(), httpOnly: true, path: '/', ...extra,
+});
+
+describe('touch gives the same stored string as parse / replace cookie / stringify', () => {
+  test('cookies and data holding tricky strings (quotes, braces, backslashes, unicode, lone surrogates)', async () => {
+    for (const s of TRICKY) {
+      const session = { cookie: cookieOf(60_000, { domain: s, sameSite: s, [s]: s }), note: s, nested: { [s]: [s, { s }] } };
+      const newCookie = cookieOf(120_000, { path: `/${s}`, priority: s, deep: { a: [s, '}', '{'] } });
+      const { store, before, after } = await setThenTouch(session, newCookie);
+      assert.equal(after, reference(JSON, before, newCookie), `value ${JSON.stringify(s)}`);
+      assert.deepEqual(await call(store, 'get', 'sid'), JSON.parse(after));
+    }
+  });
+
+  test('a real express-session Cookie (toJSON, Date expires) replacing a plain stored cookie', async () => {
+    const newCookie = new Cookie({ maxAge: 3_600_000, domain: 'example.com', sameSite: 'lax', secure: true });
+    const session = { cookie: cookieOf(60_000), passport: { user: '42' }, csrfSecret: 'q"}\\' };
+    const { store, before, after } = await setThenTouch(session, newCookie);
+    assert.equal(after, reference(JSON, before, newCookie));
+    const got = await call(store, 'get', 'sid');
+    assert.equal(got.cookie.expires, newCookie.expires.toISOString());
+    assert.deepEqual(got.passport, { user: '42' });
+  });
+
+  test('slow path: a session whose JSON does not start with its cookie keeps its key order', async () => {
+    const session = { user: 'first', cookie: cookieOf(60_000), after: '"}' };
+    const newCookie = cookieOf(90_000, { domain: '"}' });
+    const { before, after } = await setThenTouch(session, newCookie);
+    assert.ok(!before.startsWith('{"cookie"'));
+    assert.equal(after, reference(JSON, before, newCookie));
+    assert.deepEqual(Object.keys(JSON.parse(after)), ['user', 'cookie', 'after']);
+  });
+
+  test('slow path: integer-like keys serialize before the cookie', async () => {
+    const session = { cookie: cookieOf(60_000), 7: 'seven', x: 1 };
+    const newCookie = cookieOf(90_000);
+    const { before, after } = await setThenTouch(session, newCookie);
+    assert.ok(before.startsWith('{"7"'));
+    assert.equal(after, reference(JSON, before, newCookie));
+  });
+
+  test('slow path: a custom serializer', async () => {
+    const serializer = {
+      stringify: (v) => `v1:${Buffer.from(JSON.stringify(v)).toString('base64')}`,
+      parse: (s) => JSON.parse(Buffer.from(s.slice(3), 'base64').toString('utf8')),
+    };
+    const session = { cookie: cookieOf(60_000, { domain: '"}' }), data: ['é', '😀'] };
+    const newCookie = cookieOf(90_000, { domain: '\\"}' });
+    const { store, before, after } = await setThenTouch(session, newCookie, { serializer });
+    assert.ok(after.startsWith('v1:'));
+    assert.equal(after, reference(serializer, before, newCookie));
+    assert.deepEqual(await call(store, 'get', 'sid'), { cookie: newCookie, data: ['é', '😀'] });
+  });
+
+  test('a JSON-compatible serializer that is not the JSON object gives the same result', async () => {
+    const serializer = { stringify: (v) => JSON.stringify(v), parse: (s) => JSON.parse(s) };
+    const session = { cookie: cookieOf(60_000), n: '"}' };
+    const newCookie = cookieOf(90_000);
+    const { before, after } = await setThenTouch(session, newCookie, { serializer });
+    assert.equal(after, reference(JSON, before, newCookie));
+  });
+
+  test('a stored session that is not an object, or has no cookie', async () => {
+    const newCookie = cookieOf(90_000);
+    for (const session of [{ user: 1 }, { cookie: null, user: 1 }, { cookie: 'str', user: 1 }, { cookie: {}, user: 1 }, { cookie: [1, '}'], u: 1 }]) {
+      const { before, after } = await setThenTouch(session, newCookie);
+      assert.equal(after, reference(JSON, before, newCookie), JSON.stringify(session));
+    }
+  });
+
+  test('a touch without a cookie object in the session removes the stored cookie, as memorystore does', async () => {
+    const store = new MemFileStore();
+    await call(store, 'set', 'sid', { cookie: cookieOf(60_000), user: 1 });
+    const before = store.store.get('sid');
+    await call(store, 'touch', 'sid', { user: 1 });
+    assert.equal(store.store.get('sid'), reference(JSON, before, undefined));
+  });
+
+  test('a cookie that cannot be serialized: error to touch, stored session unchanged', async () => {
+    const store = new MemFileStore();
+    await call(store, 'set', 'sid', { cookie: cookieOf(60_000), user: 1 });
+    const before = store.store.get('sid');
+    const { err } = await settle(store, 'touch', 'sid', { cookie: { maxAge: 1000, big: 1n } });
+    assert.ok(err instanceof TypeError);
+    assert.equal(store.store.get('sid'), before);
+  });
+});
+
+describe('generated sessions (fast-check)', () => {
+  const str = fc.oneof(fc.constantFrom(...TRICKY), fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ maxLength: 8 }));
+  const json = fc.jsonValue({ maxDepth: 3, stringUnit: 'binary' });
+  const cookie = fc.record({
+    originalMaxAge: fc.option(fc.integer({ min: 1, max: 10 * 86_400_000 }), { nil: null }),
+    expires: fc.option(fc.date({ min: new Date(1_700_000_100_000), max: new Date(1_800_000_000_000), noInvalidDate: true })
+      .map((d) => d.toISOString()), { nil: null }),
+    httpOnly: fc.boolean(),
+    path: str,
+  }, { requiredKeys: ['originalMaxAge', 'expires', 'path'] }).chain((base) => fc.dictionary(str.filter((k) => k !== 'maxAge'), json, { maxKeys: 3 })
+    .map((extra) => ({ ...extra, ...base })));
+  const data = fc.dictionary(str.filter((k) => k !== 'cookie'), json, { maxKeys: 6 });
+
+  test('JSON serializer: touch == parse / replace cookie / stringify, and get returns it', async () => {
+    await fc.assert(fc.asyncProperty(cookie, data, cookie, async (oldCookie, userData, newCookie) => {
+      const session = { cookie: oldCookie };
+      for (const [k, v] of Object.entries(userData)) Object.defineProperty(session, k, { value: v, enumerable: true, writable: true, configurable: true });
+      const { store, before, after } = await setThenTouch(session, newCookie);
+      assert.equal(after, reference(JSON, before, newCookie));
+      assert.deepEqual(await call(store, 'get', 'sid'), JSON.parse(after));
+    }), { numRuns: 300 });
+  });
+
+  test('custom serializer: same equivalence on the slow path', async () => {
+    const serializer = { stringify: (v) => `~${JSON.stringify(v)}`, parse: (s) => JSON.parse(s.slice(1)) };
+    await fc.assert(fc.asyncProperty(cookie, data, cookie, async (oldCookie, userData, newCookie) => {
+      const session = { cookie: oldCookie, ...userData };
+      const { before, after } = await setThenTouch(session, newCookie, { serializer });
+      assert.equal(after, reference(serializer, before, newCookie));
+    }), { numRuns: 100 });
+  });
+});
