@@ -27,8 +27,8 @@ export interface SnapshotCopy {
 
 /** What the persistence needs from the store. */
 export interface SnapshotSource {
-  /** Increases on every change to the sessions. */
-  readonly changes: number;
+  /** A counter that increases on every change to the sessions. */
+  changes(): number;
   copy(): SnapshotCopy;
   readonly clock: () => number;
 }
@@ -119,7 +119,7 @@ export class Persistence {
         result = { format: 'none', records: 0, bytes: 0, writtenAt: undefined };
       }
       // A 1.x file is rewritten in our format at the first save; our own file is current as loaded.
-      this.#savedChanges = result.format === '1.x' ? -1 : this.#source.changes;
+      this.#savedChanges = result.format === '1.x' ? -1 : this.#source.changes();
       this.#load = { ...result, durationMs: performance.now() - started, sessions: 0, movedAside };
       log('loaded %s snapshot: %d records, %d bytes in %d ms', result.format, result.records, result.bytes,
         Math.round(this.#load.durationMs));
@@ -141,13 +141,13 @@ export class Persistence {
   }
 
   get dirty(): boolean {
-    return this.#source.changes !== this.#savedChanges;
+    return this.#source.changes() !== this.#savedChanges;
   }
 
   get stats(): PersistenceStats {
     return {
       file: this.#file,
-      changesSinceSave: this.#savedChanges < 0 ? this.#source.changes + 1 : this.#source.changes - this.#savedChanges,
+      changesSinceSave: this.#savedChanges < 0 ? this.#source.changes() + 1 : this.#source.changes() - this.#savedChanges,
       saving: this.#current !== undefined,
       lastSave: this.#lastSave === undefined ? undefined : { ...this.#lastSave },
       lastSuccessAt: this.#lastSuccessAt,
@@ -202,7 +202,7 @@ export class Persistence {
     try {
       if (this.#lock === undefined || !this.dirty) return;
       const started = performance.now();
-      const changes = this.#source.changes;
+      const changes = this.#source.changes();
       const copy = this.#source.copy();
       const writtenAt = this.#source.clock();
       let bytes = 0;

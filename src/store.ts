@@ -107,11 +107,9 @@ export class MemFileStore extends Store {
   #openFile(file: string): Promise<void> {
     const persistence = new Persistence(
       { file, periodMs: this.#opts.savePeriodMs, fs: this.#opts.fs, onDamagedFile: this.#opts.onDamagedFile },
-      { get changes() { return store.#changes; }, copy: () => this.#live(), clock: this.#opts.clock },
+      { changes: () => this.#changes, copy: () => this.#live(), clock: this.#opts.clock },
       { emit: (event, info) => this.emit(event, info), report: (err) => { this.reportError(err); } },
     );
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const store = this;
     try {
       persistence.open((record) => { this.#insert(record); }, (id, session) => this.#fromLegacy(id, session),
         () => { this.store.clear(); });
