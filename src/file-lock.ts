@@ -5,11 +5,15 @@
  *
  * Hand-written rather than proper-lockfile: its staleness is an mtime timeout (a restart within it is
  * refused), it needs a timer refreshing the lock forever, and its default on a compromised lock is to throw.
- * A pid check answers "is the owner alive?" directly. Limits: one host (not NFS shared between hosts).
+ * A pid check answers "is the owner alive?" directly on this host. A lock written on another host (a
+ * container recreated with a new hostname, sharing the volume) cannot be checked that way: the owner
+ * refreshes the lock's mtime every {@link HEARTBEAT_MS}, and a foreign lock not refreshed for
+ * {@link FOREIGN_STALE_MS} is taken over. Two processes starting at the same instant after a crash could
+ * both take over one stale lock; OS locks (flock) would close that window but Node has no API for them.
  */
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, realpathSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { FILE_MODE } from './atomic-writer.js';
 
 /** Locks held by this process, shared by every copy of this module that may be loaded. */
@@ -17,6 +21,10 @@ const held: Set<string> = ((globalThis as Record<symbol, unknown>)[Symbol.for('e
 
 /** A lock file being written is empty for microseconds; one empty for this long was left by a crash. */
 const EMPTY_LOCK_GRACE_MS = 5_000;
+/** How often the owner refreshes its lock's mtime. */
+const HEARTBEAT_MS = 10_000;
+/** A lock from another host that was not refreshed for this long belongs to a dead owner. */
+const FOREIGN_STALE_MS = 3 * HEARTBEAT_MS;
 
 /** Error when another store holds the file. */
 export class FileLockedError extends Error {
@@ -32,15 +40,25 @@ export class FileLock {
   readonly path: string;
   readonly #token: string;
   #released = false;
+  readonly #heartbeat: NodeJS.Timeout;
 
   private constructor(path: string, token: string) {
     this.path = path;
     this.#token = token;
+    this.#heartbeat = setInterval(() => {
+      try {
+        const now = new Date();
+        utimesSync(path, now, now);
+      } catch {
+        // The next beat tries again; a lost lock shows up at the next start, not here.
+      }
+    }, HEARTBEAT_MS).unref();
   }
 
   /** @throws FileLockedError when a live owner holds it; an fs error (ENOENT, ENOTDIR...) when it cannot be created. */
   static acquire(file: string): FileLock {
-    const path = `${resolve(file)}.lock`;
+    // The real directory: the same file reached through a symlinked directory must be the same lock.
+    const path = join(realpathSync(dirname(resolve(file))), `${basename(file)}.lock`);
     if (held.has(path)) throw new FileLockedError(file, 'another store in this process');
     const token = `${process.pid}\n${hostname()}\n${Date.now()}\n`;
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -71,6 +89,7 @@ export class FileLock {
   release(): void {
     if (this.#released) return;
     this.#released = true;
+    clearInterval(this.#heartbeat);
     held.delete(this.path);
     try {
       if (readFileSync(this.path, 'utf8') === this.#token) unlinkSync(this.path);
@@ -95,7 +114,10 @@ function liveHolder(path: string): string | undefined {
     const age = Date.now() - statSync(path).mtimeMs;
     return age < EMPTY_LOCK_GRACE_MS ? 'a process that is creating it right now' : undefined;
   }
-  if (host !== hostname()) return `process ${pid} on host ${host}`;
+  if (host !== hostname()) {
+    const age = Date.now() - statSync(path).mtimeMs;
+    return age < FOREIGN_STALE_MS ? `process ${pid} on host ${host} (a lock not refreshed for ${FOREIGN_STALE_MS / 1000} s is taken over)` : undefined;
+  }
   // Our own pid but not in `held`: a previous run of this program that had the same pid (as in containers).
   if (pid === process.pid) return undefined;
   try {

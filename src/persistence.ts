@@ -177,12 +177,21 @@ export class Persistence {
 
   /** Saves now if anything changed. Concurrent calls share the running save plus at most one more after it. */
   flush(): Promise<void> {
-    if (this.#current === undefined) return (this.#current = this.#save());
+    if (this.#current === undefined) return this.#startSave();
     this.#queued ??= this.#current.then(noop, noop).then(() => {
       this.#queued = undefined;
-      return (this.#current = this.#save());
+      return this.#startSave();
     });
     return this.#queued;
+  }
+
+  #startSave(): Promise<void> {
+    // Cleared in a callback, which always runs after the assignment, even when there is nothing to save.
+    const run: Promise<void> = this.#save().finally(() => {
+      if (this.#current === run) this.#current = undefined;
+    });
+    this.#current = run;
+    return run;
   }
 
   /** Stops the timer, saves a final time and releases the lock. Rejects (keeping the lock) if that save fails. */
@@ -199,29 +208,25 @@ export class Persistence {
   }
 
   async #save(): Promise<void> {
+    if (this.#lock === undefined || !this.dirty) return;
+    const started = performance.now();
+    const changes = this.#source.changes();
+    const copy = this.#source.copy();
+    const writtenAt = this.#source.clock();
+    let bytes: number;
     try {
-      if (this.#lock === undefined || !this.dirty) return;
-      const started = performance.now();
-      const changes = this.#source.changes();
-      const copy = this.#source.copy();
-      const writtenAt = this.#source.clock();
-      let bytes = 0;
-      try {
-        bytes = await writeFileAtomic(this.#fs, this.#file, (write) => writeSnapshot(copy, writtenAt, write));
-      } catch (err) {
-        const error = saveError(this.#file, err);
-        this.#lastSave = saveInfo(started, this.#source.clock(), 0, copy.ids.length, error);
-        log('save failed after %d ms: %s', Math.round(this.#lastSave.durationMs), error.message);
-        throw error;
-      }
-      this.#savedChanges = changes;
-      this.#lastSave = saveInfo(started, this.#source.clock(), bytes, copy.ids.length, undefined);
-      this.#lastSuccessAt = this.#lastSave.at;
-      log('saved %d sessions, %d bytes in %d ms', copy.ids.length, bytes, Math.round(this.#lastSave.durationMs));
-      this.#events.emit('save', { ...this.#lastSave });
-    } finally {
-      this.#current = undefined;
+      bytes = await writeFileAtomic(this.#fs, this.#file, (write) => writeSnapshot(copy, writtenAt, write));
+    } catch (err) {
+      const error = saveError(this.#file, err);
+      this.#lastSave = saveInfo(started, this.#source.clock(), 0, copy.ids.length, error);
+      log('save failed after %d ms: %s', Math.round(this.#lastSave.durationMs), error.message);
+      throw error;
     }
+    this.#savedChanges = changes;
+    this.#lastSave = saveInfo(started, this.#source.clock(), bytes, copy.ids.length, undefined);
+    this.#lastSuccessAt = this.#lastSave.at;
+    log('saved %d sessions, %d bytes in %d ms', copy.ids.length, bytes, Math.round(this.#lastSave.durationMs));
+    this.#events.emit('save', { ...this.#lastSave });
   }
 }
 
