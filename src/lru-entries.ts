@@ -31,23 +31,29 @@ export interface EntryCopy {
 }
 
 export function copyEntries(cache: LRUCache<string, string>, now: number): EntryCopy {
-  const ids: string[] = [];
-  const values: string[] = [];
-  const expires: number[] = [];
+  const size = cache.size;
+  const ids = new Array<string>(size);
+  const values = new Array<string>(size);
+  const expires = new Array<number>(size);
   const internals = LRUCache.unsafeExposeInternals(cache);
   const { keyList, valList, ttls, starts } = internals;
   // Indexes are plain numbers at run time; lru-cache brands them in its types.
   const next = internals.next as unknown as ArrayLike<number>;
   let index = internals.head as unknown as number;
-  for (let n = cache.size; n > 0; n--, index = next[index] as number) {
-    const value = valList[index];
-    if (typeof value !== 'string') continue;
+  let live = 0;
+  // The list from head holds exactly `size` entries, all set: values are copied as references without
+  // being read (reading 100k scattered strings costs a cache miss each).
+  for (let n = size; n > 0; n--, index = next[index] as number) {
     const ttl = ttls?.[index] ?? 0;
     const expiry = ttl === 0 ? 0 : (starts?.[index] ?? 0) + ttl + 1;
     if (expiry !== 0 && expiry <= now) continue;
-    ids.push(keyList[index] as string);
-    values.push(value);
-    expires.push(expiry);
+    ids[live] = keyList[index] as string;
+    values[live] = valList[index] as string;
+    expires[live] = expiry;
+    live++;
   }
+  ids.length = live;
+  values.length = live;
+  expires.length = live;
   return { ids, values, expires };
 }
