@@ -3,6 +3,7 @@ import { Store } from 'express-session';
 import { LRUCache } from 'lru-cache';
 import { later, toError, type AnyCallback } from './callback.js';
 import { spliceCookie } from './cookie-splice.js';
+import { cookieJson, sessionJson } from './session-json.js';
 import { log } from './debug.js';
 import { copyEntries, putEntry } from './lru-entries.js';
 import { toId } from './ids.js';
@@ -234,7 +235,7 @@ export class MemFileStore extends Store {
     let lifetime: Lifetime;
     try {
       lifetime = lifetimeOf(this.options, session, id);
-      text = this.serializer.stringify(session);
+      text = this.#json ? sessionJson(session) ?? JSON.stringify(session) : this.serializer.stringify(session);
     } catch (err) {
       return later(callback, toError(err));
     }
@@ -373,7 +374,7 @@ export class MemFileStore extends Store {
   /** Returns the stored session with its cookie replaced, without parsing it when the text allows. */
   #withCookie(stored: string, cookie: unknown): unknown {
     if (this.#json && cookie !== undefined && cookie !== null) {
-      const spliced = spliceCookie(stored, JSON.stringify(cookie));
+      const spliced = spliceCookie(stored, cookieJson(cookie) ?? JSON.stringify(cookie));
       if (spliced !== undefined) return spliced;
     }
     const session = this.serializer.parse(stored) as Record<string, unknown>;

@@ -1,0 +1,560 @@
+// Store API throughput: get, set, touch and destroy of express-session stores, on the same realistic sessions,
+// in the same process and run.
+//
+//   node --expose-gc throughput.mjs [--json] [--quick] [--clock wall|cpu] [--sessions N] [--ops N] [--rounds N]
+//                                   [--inflight N] [--stores ours,memory,memorystore,memfilestore1,floor]
+//                                   [--ours path/to/dist/index.mjs] [--seed N] [--no-check]
+//
+// Each measurement makes `ops` calls on `sessions` preloaded sessions, the ids chosen by a seeded random order
+// (the same for every store), in two modes:
+//   awaited   each call waits for its callback before the next is made, as one request does;
+//   inflight  `inflight` calls are kept outstanding at once, as a busy server does.
+// Every store is checked (set/get/touch/destroy behave as the benchmark assumes) and warmed up first. Then each
+// round measures one (mode, op) on every store in turn, the store order rotating from round to round; the table
+// reports the median over rounds, and ratios are paired (ours / peer within a round, median over rounds).
+// --json also writes bench/results/throughput.json (machine, Node, date, every sample) for the report script.
+import { availableParallelism, cpus, platform, release, arch, totalmem } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadedSession, makeSessions, permutation, randomOrder } from './sessions.mjs';
+
+// Debug output would measure the terminal, not the stores (memorystore calls debug() on every operation).
+if (process.env.DEBUG) {
+  console.error('Unset DEBUG: with debug output on, the benchmark would measure the terminal, not the stores.');
+  process.exit(2);
+}
+
+const require = createRequire(import.meta.url);
+
+const { values: args } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    sessions: { type: 'string' },
+    ops: { type: 'string' },
+    rounds: { type: 'string' },
+    inflight: { type: 'string' },
+    stores: { type: 'string' },
+    'no-check': { type: 'boolean', default: false },
+    clock: { type: 'string', default: 'wall' },
+    ours: { type: 'string' },
+    seed: { type: 'string' },
+  },
+});
+
+const QUICK = args.quick;
+const SESSIONS = Number(args.sessions ?? 10_000);
+const OPS = Number(args.ops ?? (QUICK ? 15_000 : 30_000));
+const ROUNDS = Number(args.rounds ?? (QUICK ? 3 : 5));
+const INFLIGHT = Number(args.inflight ?? 100);
+const SEED = Number(args.seed ?? 20_250_101);
+// destroy empties the store: it runs over whole passes of the preloaded sessions, reloaded (untimed) between passes.
+const DESTROY_PASSES = Math.max(1, Math.round(OPS / 2 / SESSIONS));
+const OPS_LIST = ['get', 'set', 'touch', 'destroy'];
+// wall: elapsed time (what a server sees). cpu: CPU time of this process (all its threads), which leaves out the
+// time other processes take from us on a busy machine.
+const CLOCK = args.clock;
+if (CLOCK !== 'wall' && CLOCK !== 'cpu') {
+  console.error('--clock must be wall or cpu');
+  process.exit(2);
+}
+const MODES = ['awaited', 'inflight'];
+
+if (typeof globalThis.gc !== 'function') {
+  console.error('Run with node --expose-gc (npm run bench does): a collection between measurements keeps one store\'s garbage out of the next one\'s time.');
+  process.exit(2);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The stores
+
+const session = require('express-session');
+let ours;
+try {
+  // --ours PATH benchmarks another build of the package (a scratch copy while trying a change) against the same peers.
+  const where = args.ours ? pathToFileURL(resolvePath(args.ours)).href : 'express-memfilestore';
+  ({ MemFileStore: ours } = await import(where));
+} catch (err) {
+  console.error('Cannot load express-memfilestore: build it first (cd .. && npm run build), then npm install here.\n', err);
+  process.exit(2);
+}
+const MemoryStorePeer = require('memorystore')(session);
+const MemFileStore1 = require('express-memfilestore-1')(session);
+
+/**
+ * The floor: the least work these semantics allow. A bare Map of JSON strings with an absolute expiry checked on
+ * get, callbacks on the next tick. No LRU, no size bound, no validation, no events. touch replaces the stored
+ * cookie without parsing the session: the offset where the cookie ends is found once (scanning the text) and then
+ * known, since touch writes the cookie itself.
+ */
+class FloorStore {
+  constructor() {
+    this.map = new Map();
+  }
+
+  get(sid, cb) {
+    const e = this.map.get(sid);
+    if (e === undefined) return process.nextTick(cb);
+    if (e.expires <= Date.now()) {
+      this.map.delete(sid);
+      return process.nextTick(cb);
+    }
+    let value;
+    try {
+      value = JSON.parse(e.text);
+    } catch (err) {
+      return process.nextTick(cb, err);
+    }
+    process.nextTick(cb, null, value);
+  }
+
+  set(sid, sess, cb) {
+    let text;
+    try {
+      text = JSON.stringify(sess);
+    } catch (err) {
+      return process.nextTick(cb, err);
+    }
+    const expires = Date.now() + ttlOf(sess);
+    const e = this.map.get(sid);
+    if (e === undefined) this.map.set(sid, { text, expires, cookieEnd: -1 });
+    else {
+      e.text = text;
+      e.expires = expires;
+      e.cookieEnd = -1;
+    }
+    process.nextTick(cb, null);
+  }
+
+  touch(sid, sess, cb) {
+    const e = this.map.get(sid);
+    if (e === undefined || e.expires <= Date.now()) return process.nextTick(cb, null);
+    const end = e.cookieEnd >= 0 ? e.cookieEnd : cookieEnd(e.text);
+    const cookie = JSON.stringify(sess.cookie);
+    if (end < 0) {
+      const value = JSON.parse(e.text);
+      value.cookie = sess.cookie;
+      e.text = JSON.stringify(value);
+      e.cookieEnd = -1;
+    } else {
+      e.text = '{"cookie":' + cookie + e.text.slice(end);
+      e.cookieEnd = 10 + cookie.length;
+    }
+    e.expires = Date.now() + ttlOf(sess);
+    process.nextTick(cb, null);
+  }
+
+  destroy(sid, cb) {
+    this.map.delete(sid);
+    process.nextTick(cb, null);
+  }
+}
+
+function ttlOf(sess) {
+  const maxAge = sess.cookie?.maxAge;
+  return typeof maxAge === 'number' ? Math.floor(maxAge) : 86_400_000;
+}
+
+/** Offset just past the cookie object of `{"cookie":{...},...`, or -1. Skips strings, so braces in values are fine. */
+function cookieEnd(text) {
+  if (!text.startsWith('{"cookie":{')) return -1;
+  let depth = 0;
+  for (let i = 10; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 92) i++;
+        else if (d === 34) break;
+      }
+    } else if (c === 123) depth++;
+    else if (c === 125 && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+const pkg = (name) => require(`${name}/package.json`).version;
+
+const STORES = [
+  { key: 'ours', label: args.ours ? `express-memfilestore (${args.ours})` : `express-memfilestore ${pkg('express-memfilestore')}`, make: () => new ours(), defer: 'nextTick' },
+  { key: 'memory', label: `express-session MemoryStore ${pkg('express-session')}`, make: () => new session.MemoryStore(), defer: 'setImmediate' },
+  { key: 'memorystore', label: `memorystore ${pkg('memorystore')}`, make: () => new MemoryStorePeer(), defer: 'setImmediate' },
+  { key: 'memfilestore1', label: `express-memfilestore ${pkg('express-memfilestore-1')} (memory only)`, make: () => new MemFileStore1(), defer: 'setImmediate' },
+  { key: 'floor', label: 'floor: Map + JSON + expiry', make: () => new FloorStore(), defer: 'nextTick' },
+];
+const PEERS = ['memory', 'memorystore', 'memfilestore1'];
+
+const selected = args.stores ? new Set(args.stores.split(',')) : null;
+const stores = STORES.filter((s) => !selected || selected.has(s.key));
+if (stores.length === 0) {
+  console.error(`--stores: none of ${args.stores}; known: ${STORES.map((s) => s.key).join(', ')}`);
+  process.exit(2);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The loops. Each (store, op, mode) gets its own compiled function, so the call sites inside stay monomorphic and
+// one store's types do not slow down the next store's loop.
+
+function compileLoop(op, mode) {
+  const args = op === 'set' || op === 'touch' ? 'sessions[k], ' : '';
+  const check = op === 'get' ? 'if (value == null) misses++;' : '';
+  const body = mode === 'awaited'
+    ? `
+      let i = 0, misses = 0, errors = 0;
+      const t0 = process.hrtime.bigint();
+      const next = (err, value) => {
+        if (err) errors++;
+        ${check}
+        if (i === n) return done(process.hrtime.bigint() - t0, misses, errors);
+        const k = order[i++];
+        store.${op}(ids[k], ${args}next);
+      };
+      const k = order[i++];
+      store.${op}(ids[k], ${args}next);`
+    : `
+      let issued = 0, completed = 0, misses = 0, errors = 0;
+      const t0 = process.hrtime.bigint();
+      const next = (err, value) => {
+        if (err) errors++;
+        ${check}
+        if (++completed === n) return done(process.hrtime.bigint() - t0, misses, errors);
+        if (issued < n) {
+          const k = order[issued++];
+          store.${op}(ids[k], ${args}next);
+        }
+      };
+      while (issued < Math.min(inflight, n)) {
+        const k = order[issued++];
+        store.${op}(ids[k], ${args}next);
+      }`;
+  return new Function('store', 'ids', 'sessions', 'order', 'n', 'inflight', 'done', body);
+}
+
+function runLoop(loop, store, order, n) {
+  return new Promise((resolve) => {
+    const cpu0 = process.cpuUsage();
+    loop(store, ids, sessions, order, n, INFLIGHT, (ns, misses, errors) => {
+      const cpu = process.cpuUsage(cpu0);
+      resolve({ ns: Number(ns), cpuUs: cpu.user + cpu.system, misses, errors });
+    });
+  });
+}
+
+/** Puts every session in the store (untimed), 100 calls in flight. */
+function preload(entry) {
+  return runLoop(entry.loops.set.inflight, entry.store, preloadOrder, SESSIONS);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Data
+
+const tData = performance.now();
+const { ids, sessions, bytes } = makeSessions(SESSIONS, { seed: SEED });
+const orders = {
+  get: randomOrder(OPS, SESSIONS, SEED + 1),
+  set: randomOrder(OPS, SESSIONS, SEED + 2),
+  touch: randomOrder(OPS, SESSIONS, SEED + 3),
+};
+const preloadOrder = permutation(SESSIONS, SEED + 4);
+const destroyOrders = Array.from({ length: DESTROY_PASSES }, (_, p) => permutation(SESSIONS, SEED + 10 + p));
+const dataMs = performance.now() - tData;
+
+for (const entry of stores) {
+  entry.store = entry.make();
+  entry.loops = {};
+  for (const op of OPS_LIST) {
+    entry.loops[op] = {};
+    for (const mode of MODES) entry.loops[op][mode] = compileLoop(op, mode);
+  }
+  entry.samples = {};
+  entry.anomalies = [];
+  for (const mode of MODES) {
+    entry.samples[mode] = {};
+    for (const op of OPS_LIST) entry.samples[mode][op] = { wall: [], cpu: [] };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sanity: every store must do what the benchmark assumes, or its numbers mean nothing.
+
+function call(store, method, ...rest) {
+  return new Promise((resolve, reject) => store[method](...rest, (err, value) => (err ? reject(err) : resolve(value))));
+}
+
+async function check(entry) {
+  const s = entry.store;
+  const sid = 'bench-check';
+  const sess = sessions[0];
+  await call(s, 'set', sid, sess);
+  const got = await call(s, 'get', sid);
+  if (!got || got.passport?.user?.id !== sess.passport.user.id) throw new Error('get after set did not return the session');
+  const touched = loadedSession(sid, JSON.stringify(sess));
+  touched.cookie.maxAge = 3_600_000;
+  await call(s, 'touch', sid, touched);
+  const after = await call(s, 'get', sid);
+  if (after?.cookie?.expires !== touched.cookie.expires.toISOString()) throw new Error('get after touch did not return the new cookie');
+  if (after.csrfSecret !== sess.csrfSecret) throw new Error('touch lost the session data');
+  await call(s, 'destroy', sid);
+  if ((await call(s, 'get', sid)) != null) throw new Error('get after destroy returned a session');
+  await call(s, 'touch', sid, sess);
+  if ((await call(s, 'get', sid)) != null) throw new Error('touch of a missing session created it');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Measurement
+
+async function measure(entry, op, mode, { record = true, scale = 1 } = {}) {
+  const loop = entry.loops[op][mode];
+  let ns = 0;
+  let cpuUs = 0;
+  let count = 0;
+  let misses = 0;
+  let errors = 0;
+  if (op === 'destroy') {
+    const passes = Math.max(1, Math.round(DESTROY_PASSES * scale));
+    for (let p = 0; p < passes; p++) {
+      globalThis.gc();
+      const r = await runLoop(loop, entry.store, destroyOrders[p % destroyOrders.length], SESSIONS);
+      ns += r.ns;
+      cpuUs += r.cpuUs;
+      count += SESSIONS;
+      errors += r.errors;
+      await preload(entry);
+    }
+  } else {
+    // What express-session does before it calls the store: touch() moves the cookie's expiry; a changed
+    // session (set) has new data.
+    if (op === 'touch') for (const s of sessions) s.touch();
+    if (op === 'set') for (const s of sessions) s.views++;
+    const n = Math.max(1000, Math.round(OPS * scale));
+    globalThis.gc();
+    const r = await runLoop(loop, entry.store, orders[op], n);
+    ({ ns, cpuUs } = r);
+    count = n;
+    misses = r.misses;
+    errors = r.errors;
+  }
+  if (misses || errors) entry.anomalies.push(`${mode} ${op}: ${misses} misses, ${errors} errors`);
+  if (record) {
+    entry.samples[mode][op].wall.push(count / (ns / 1e9));
+    entry.samples[mode][op].cpu.push(count / (Math.max(cpuUs, 1) / 1e6));
+  }
+}
+
+/** Callback deferral alone: what a store costs when it does nothing but call back later. */
+async function deferralBaseline() {
+  const result = { awaited: {}, inflight: {} };
+  for (const [name, defer] of [['nextTick', process.nextTick], ['setImmediate', setImmediate]]) {
+    const store = { get: (sid, cb) => defer(cb, null, sid) };
+    for (const mode of MODES) {
+      const loop = compileLoop('get', mode);
+      await runLoop(loop, store, orders.get, OPS / 4);
+      const samples = [];
+      for (let r = 0; r < 3; r++) {
+        globalThis.gc();
+        const { ns } = await runLoop(loop, store, orders.get, OPS);
+        samples.push(OPS / (ns / 1e9));
+      }
+      result[mode][name] = Math.round(median(samples));
+    }
+  }
+  return result;
+}
+
+/** Linux only: total microseconds some runnable task waited for a CPU (other processes competing with us). */
+function cpuPressureMicros() {
+  try {
+    const line = readFileSync('/proc/pressure/cpu', 'utf8').split('\n').find((l) => l.startsWith('some'));
+    const total = /total=(\d+)/.exec(line ?? '');
+    return total ? Number(total[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function median(list) {
+  const s = [...list].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const t0 = performance.now();
+const pressure0 = cpuPressureMicros();
+console.log(`Node ${process.version}, V8 ${process.versions.v8}, ${cpus()[0]?.model ?? 'unknown CPU'} x ${availableParallelism()}`);
+console.log(`${SESSIONS} sessions of ${bytes.toFixed(0)} bytes of JSON; ${OPS} calls per measurement (destroy: ${DESTROY_PASSES * SESSIONS}); ` +
+  `${ROUNDS} rounds, median; inflight = ${INFLIGHT} calls outstanding`);
+
+for (const entry of stores) {
+  if (!args['no-check']) {
+    try {
+      await check(entry);
+    } catch (err) {
+      entry.anomalies.push(`sanity check failed: ${err.message}`);
+    }
+  }
+  await preload(entry);
+}
+
+// Warm-up: every loop of every store, untimed, until the optimizing compiler has seen them.
+for (const entry of stores) {
+  for (const mode of MODES) for (const op of OPS_LIST) await measure(entry, op, mode, { record: false, scale: 0.25 });
+}
+const tWarm = performance.now();
+
+// Each round measures one (mode, op) on every store in turn, so that the stores being compared run seconds apart
+// and a burst of machine noise hits them alike; the store order rotates from round to round.
+for (let round = 0; round < ROUNDS; round++) {
+  const order = stores.map((_, i) => stores[(i + round) % stores.length]);
+  for (const mode of MODES) {
+    for (const op of OPS_LIST) {
+      for (const entry of order) await measure(entry, op, mode);
+    }
+  }
+  process.stderr.write(`round ${round + 1}/${ROUNDS} done (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+}
+const deferral = await deferralBaseline();
+const totalMs = performance.now() - t0;
+const pressure1 = cpuPressureMicros();
+// Share of the run during which some task waited for a CPU: near 0 on an idle machine.
+const contention = pressure0 === undefined || pressure1 === undefined ? undefined : (pressure1 - pressure0) / 1000 / totalMs;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Report
+
+const results = {};
+for (const entry of stores) {
+  results[entry.key] = { label: entry.label, defer: entry.defer, anomalies: entry.anomalies };
+  for (const mode of MODES) {
+    results[entry.key][mode] = {};
+    for (const op of OPS_LIST) {
+      const samples = entry.samples[mode][op][CLOCK];
+      const med = median(samples);
+      results[entry.key][mode][op] = {
+        median: Math.round(med),
+        min: Math.round(Math.min(...samples)),
+        max: Math.round(Math.max(...samples)),
+        spread: (Math.max(...samples) - Math.min(...samples)) / med,
+        samples: samples.map(Math.round),
+        // The other clock, for comparison.
+        [CLOCK === 'wall' ? 'cpuSamples' : 'wallSamples']: entry.samples[mode][op][CLOCK === 'wall' ? 'cpu' : 'wall'].map(Math.round),
+      };
+    }
+  }
+}
+
+// Ratios are paired: ours / peer within each round (measured seconds apart), then the median over rounds.
+const ratios = {};
+if (results.ours) {
+  for (const mode of MODES) {
+    ratios[mode] = {};
+    for (const peer of [...PEERS, 'floor']) {
+      if (!results[peer]) continue;
+      ratios[mode][peer] = {};
+      for (const op of OPS_LIST) {
+        const mine = results.ours[mode][op].samples;
+        const theirs = results[peer][mode][op].samples;
+        const perRound = mine.map((v, r) => v / theirs[r]);
+        ratios[mode][peer][op] = { median: median(perRound), min: Math.min(...perRound), max: Math.max(...perRound) };
+      }
+    }
+  }
+}
+
+const fmtOps = (n) => Math.round(n).toLocaleString('en-US');
+const pad = (s, w) => String(s).padStart(w);
+const padEnd = (s, w) => String(s).padEnd(w);
+const LABEL_W = Math.max(...stores.map((s) => s.label.length + 5), 36) + 2;
+const COL_W = 20;
+
+for (const mode of MODES) {
+  const title = mode === 'awaited'
+    ? `AWAITED: one call at a time, each waits for its callback. ops/s (${CLOCK} clock), median of rounds (± half the min-max range)`
+    : `IN FLIGHT: ${INFLIGHT} calls outstanding. ops/s (${CLOCK} clock), median of rounds (± half the min-max range)`;
+  console.log(`\n${title}`);
+  console.log(padEnd('store', LABEL_W) + OPS_LIST.map((op) => pad(op, COL_W)).join(''));
+  for (const entry of stores) {
+    const r = results[entry.key][mode];
+    console.log(padEnd(entry.label, LABEL_W) + OPS_LIST.map((op) =>
+      pad(`${fmtOps(r[op].median)} ±${((r[op].spread / 2) * 100).toFixed(0)}%`, COL_W)).join(''));
+  }
+  if (ratios[mode]) {
+    console.log(padEnd('ours / store (median, range of rounds)', LABEL_W) + OPS_LIST.map((op) => pad(op, COL_W)).join(''));
+    for (const [peer, byOp] of Object.entries(ratios[mode])) {
+      console.log(padEnd(`  vs ${results[peer].label}`, LABEL_W) + OPS_LIST.map((op) =>
+        pad(`${byOp[op].median.toFixed(2)}x (${byOp[op].min.toFixed(2)}-${byOp[op].max.toFixed(2)})`, COL_W)).join(''));
+    }
+  }
+}
+
+console.log(`\nCallback deferral alone (a store that does nothing), ops/s: process.nextTick ${fmtOps(deferral.awaited.nextTick)} awaited, ` +
+  `${fmtOps(deferral.inflight.nextTick)} in flight; setImmediate ${fmtOps(deferral.awaited.setImmediate)} awaited, ` +
+  `${fmtOps(deferral.inflight.setImmediate)} in flight.\nOurs and the floor call back with process.nextTick; MemoryStore, memorystore and ` +
+  'express-memfilestore 1.x with setImmediate.');
+
+const targets = [];
+if (results.ours) {
+  const hot = ['get', 'set', 'touch'];
+  const worst = (mode, peer) => Math.min(...hot.map((op) => ratios[mode][peer][op].median));
+  const test = (name, ok, detail) => targets.push({ name, ok, detail });
+  for (const peer of ['memory', 'memorystore']) {
+    if (!ratios.awaited?.[peer]) continue;
+    for (const mode of MODES) {
+      const w = worst(mode, peer);
+      test(`issue 2: not slower than ${results[peer].label}, ${mode}`, w >= 1, `lowest ratio ${w.toFixed(2)}x`);
+    }
+  }
+  if (ratios.awaited?.memory) {
+    const w = worst('awaited', 'memory');
+    test('issue 4: >= 1x MemoryStore, awaited', w >= 1, `lowest ratio ${w.toFixed(2)}x`);
+  }
+  if (ratios.awaited?.memorystore) {
+    const w = worst('awaited', 'memorystore');
+    test('issue 4: >= 2x memorystore, awaited', w >= 2, `lowest ratio ${w.toFixed(2)}x`);
+  }
+  if (ratios.awaited?.floor) {
+    const w = worst('awaited', 'floor');
+    test('issue 4: within 1.3x of the floor, awaited', w >= 1 / 1.3, `slowest op takes ${(1 / w).toFixed(2)}x the floor's time`);
+  }
+  console.log('\nTargets (get, set, touch; paired median ratios):');
+  for (const t of targets) console.log(`  ${t.ok ? 'MET   ' : 'MISSED'} ${t.name}: ${t.detail}`);
+}
+
+for (const entry of stores) {
+  for (const a of entry.anomalies) console.log(`WARNING ${entry.label}: ${a}`);
+}
+console.log(`\nTotal ${(totalMs / 1000).toFixed(1)} s (data ${(dataMs / 1000).toFixed(1)} s, warm-up ${((tWarm - t0) / 1000).toFixed(1)} s).` +
+  (contention === undefined ? '' : ` CPU contention: some task waited for a CPU ${(contention * 100).toFixed(0)}% of the time` +
+    (contention > 0.1 ? ' (other processes were busy: expect noisy numbers; compare the paired ratios)' : '') + '.'));
+
+if (args.json) {
+  const cpu = cpus();
+  const out = {
+    benchmark: 'throughput',
+    date: new Date().toISOString(),
+    machine: {
+      cpu: cpu[0]?.model ?? 'unknown',
+      cores: availableParallelism(),
+      memoryBytes: totalmem(),
+      platform: platform(),
+      release: release(),
+      arch: arch(),
+    },
+    node: process.version,
+    v8: process.versions.v8,
+    params: { clock: CLOCK, sessions: SESSIONS, sessionBytes: Math.round(bytes), ops: OPS, destroyOps: DESTROY_PASSES * SESSIONS, rounds: ROUNDS, inflight: INFLIGHT, seed: SEED },
+    stores: results,
+    ratios,
+    deferral,
+    cpuContention: contention,
+    targets,
+    durationMs: Math.round(totalMs),
+  };
+  const dir = new URL('./results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  const file = new URL('throughput.json', dir);
+  writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+  console.log(`Wrote ${file.pathname}`);
+}
