@@ -31,6 +31,7 @@ import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { MemFileStore } from 'express-memfilestore';
+import { settle } from './fixtures/store-calls.mjs';
 
 const require = createRequire(import.meta.url);
 const session = require('express-session');
@@ -65,11 +66,6 @@ function prng(seed) {
   };
 }
 
-function settle(store, method, ...args) {
-  return new Promise((resolve) => {
-    store[method](...args, (err, value) => resolve({ err, value }));
-  });
-}
 
 /** Both stores, same operation; resolves both results. */
 async function both(ref, ours, method, ...args) {

@@ -3,28 +3,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemFileStore } from 'express-memfilestore';
+import { call, makeClock, sess, settle } from './fixtures/store-calls.mjs';
 
-/** A clock for the `clock` option: realistic epoch ms (lru-cache treats a start of 0 as "no TTL"). */
-function makeClock(start = 1_700_000_000_000) {
-  const clock = { now: start, fn: () => clock.now, advance: (ms) => { clock.now += ms; } };
-  return clock;
-}
-
-/** Calls a callback-style store method and resolves `{ err, value, args }` (never rejects). */
-function settle(store, method, ...args) {
-  return new Promise((resolve) => {
-    store[method](...args, (...cbArgs) => resolve({ err: cbArgs[0], value: cbArgs[1], args: cbArgs }));
-  });
-}
-
-/** Calls a callback-style store method; rejects on error. */
-async function call(store, method, ...args) {
-  const { err, value } = await settle(store, method, ...args);
-  if (err) throw err;
-  return value;
-}
-
-const sess = (maxAge, extra = {}) => ({ cookie: { originalMaxAge: maxAge, maxAge, httpOnly: true, path: '/' }, ...extra });
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('get', () => {

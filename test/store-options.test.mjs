@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { MemFileStore } from 'express-memfilestore';
+import { call, makeClock, sess, settle } from './fixtures/store-calls.mjs';
 
 const require = createRequire(import.meta.url);
 const session = require('express-session');
@@ -17,27 +18,6 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const ONE_DAY = 86_400_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** A clock for the `clock` option: realistic epoch ms (lru-cache treats a start of 0 as "no TTL"). */
-function makeClock(start = 1_700_000_000_000) {
-  const clock = { now: start, fn: () => clock.now, advance: (ms) => { clock.now += ms; } };
-  return clock;
-}
-
-/** Calls a callback-style store method and resolves `{ err, value }` (never rejects). */
-function settle(store, method, ...args) {
-  return new Promise((resolve) => {
-    store[method](...args, (err, value) => resolve({ err, value }));
-  });
-}
-
-/** Calls a callback-style store method; rejects on error. */
-async function call(store, method, ...args) {
-  const { err, value } = await settle(store, method, ...args);
-  if (err) throw err;
-  return value;
-}
-
-const sess = (maxAge, extra = {}) => ({ cookie: { originalMaxAge: maxAge, maxAge, httpOnly: true, path: '/' }, ...extra });
 
 /** Collects process warnings emitted while `fn` runs (emitWarning emits on a later tick). */
 async function warningsDuring(fn) {

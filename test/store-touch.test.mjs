@@ -8,20 +8,11 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { MemFileStore } from 'express-memfilestore';
+import { call, settle } from './fixtures/store-calls.mjs';
 
 const require = createRequire(import.meta.url);
 const Cookie = require('express-session/session/cookie');
 
-function settle(store, method, ...args) {
-  return new Promise((resolve) => {
-    store[method](...args, (err, value) => resolve({ err, value }));
-  });
-}
-async function call(store, method, ...args) {
-  const { err, value } = await settle(store, method, ...args);
-  if (err) throw err;
-  return value;
-}
 
 /** memorystore 1.6.8's touch, on the stored string: parse, replace the cookie, stringify. */
 function reference(serializer, stored, cookie) {
