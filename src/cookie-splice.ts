@@ -1,3 +1,5 @@
+import { flatten } from './flatten.js';
+
 const PREFIX = '{"cookie":{';
 const QUOTE = 34;
 const BACKSLASH = 92;
@@ -30,16 +32,4 @@ export function spliceCookie(stored: string, cookieJson: string): string | undef
     }
   }
   return undefined;
-}
-
-/**
- * Concatenation gives a rope that keeps the old session text alive until something flattens it.
- * Converting to a number makes V8 flatten the rope in place (the `flatstr` trick), so memory per
- * session stays at one copy.
- */
-/** Written so the optimizer cannot drop the conversion as dead code. */
-export let flattenSink = 0;
-function flatten(s: string): string {
-  flattenSink = Number(s);
-  return s;
 }

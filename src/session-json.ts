@@ -7,6 +7,8 @@
  * Anything outside the expected shape returns `undefined` and the caller uses `JSON.stringify`;
  * test/session-json.test.mjs checks the equality on random sessions.
  */
+import { flatten } from './flatten.js';
+
 // Kept to detect a patched Date (then JSON.stringify's output would differ): compared, never called unbound.
 /* eslint-disable @typescript-eslint/unbound-method */
 const dateToJSON = Date.prototype.toJSON;
@@ -92,5 +94,5 @@ export function sessionJson(session: unknown): string | undefined {
   const head = cookieJson(cookie);
   if (head === undefined) return undefined;
   const tail = JSON.stringify(rest);
-  return tail.length === 2 ? `{"cookie":${head}}` : `{"cookie":${head},${tail.slice(1)}`;
+  return flatten(tail.length === 2 ? `{"cookie":${head}}` : `{"cookie":${head},${tail.slice(1)}`);
 }
