@@ -49,8 +49,22 @@ export async function writeFileAtomic(fs: FsPromises, file: string, produce: (wr
     await fs.unlink(temp).catch(() => undefined);
     throw err;
   }
-  await syncDirectory(fs, dirname(file));
+  try {
+    await syncDirectory(fs, dirname(file));
+  } catch (err) {
+    throw new DirectorySyncError(err);
+  }
   return bytes;
+}
+
+/** The file was renamed into place, but the directory fsync that makes the rename durable failed. */
+export class DirectorySyncError extends Error {
+  readonly code: string | undefined;
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = 'DirectorySyncError';
+    this.code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  }
 }
 
 async function writeAll(handle: FileHandle, chunk: Buffer): Promise<number> {

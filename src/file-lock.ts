@@ -85,6 +85,28 @@ export class FileLock {
     throw new FileLockedError(file, 'a process that keeps re-creating the lock');
   }
 
+  /**
+   * Checks, before a save, that the lock file still holds our token, and puts it back if it is gone (its
+   * directory was removed and re-created, say): two stores must never both write the file.
+   * @throws FileLockedError when another store has taken it.
+   */
+  verify(file: string): void {
+    let content: string;
+    try {
+      content = readFileSync(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      const fd = openSync(this.path, 'wx', FILE_MODE);
+      try {
+        writeSync(fd, this.#token);
+      } finally {
+        closeSync(fd);
+      }
+      return;
+    }
+    if (content !== this.#token) throw new FileLockedError(file, `another store (pid ${content.split('\n')[0] ?? '?'}) that took its lock`);
+  }
+
   /** Removes the lock file if it is still ours. Idempotent. */
   release(): void {
     if (this.#released) return;
@@ -105,7 +127,10 @@ function liveHolder(path: string): string | undefined {
   try {
     content = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    // Lock files are 0600: one we cannot read belongs to another user's store.
+    if (code === 'EACCES' || code === 'EPERM') return 'a process of another user (its lock file is not readable)';
     throw err;
   }
   const [pidText = '', host = ''] = content.split('\n');

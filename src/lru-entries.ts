@@ -6,6 +6,18 @@
  * MemoryStore), so entries are stored with `start` one ms early and their expiry is `start + ttl + 1`.
  */
 
+/** The largest time a Date can hold: a later expiry is "never" (and still a whole number the file can hold). */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * The absolute expiry, in whole ms since the epoch, of a session living `lifetime` ms from `now` (0: never).
+ * Rounded up, so a fractional lifetime never makes a number the snapshot format cannot hold.
+ */
+export function expiryOf(now: number, lifetime: number): number {
+  const expires = Math.ceil(now + lifetime);
+  return lifetime === Infinity || expires > MAX_DATE_MS ? 0 : expires;
+}
+
 /** Stores `value` under `id`, expiring at `expires` (ms since the epoch; 0: never), as of `now`. */
 export function putEntry(cache: LRUCache<string, string>, id: string, value: string, expires: number, now: number, size: number): void {
   if (expires === 0) cache.set(id, value, { ttl: 0, size });
@@ -22,6 +34,14 @@ export function putEntry(cache: LRUCache<string, string>, id: string, value: str
  * ~11.5 and a test checks this copy against `rforEach` and `getRemainingTTL`.
  */
 import { LRUCache } from 'lru-cache';
+
+/** lru-cache's arrays, as `LRUCache.unsafeExposeInternals` gives them (its getters read live values). */
+export type LruInternals = ReturnType<typeof LRUCache.unsafeExposeInternals<string, string, unknown>>;
+
+/** Whether reading `id` would move it in the LRU order: it is not already the most recently used entry. */
+export function readReorders(cache: LRUCache<string, string>, internals: LruInternals, id: string): boolean {
+  return cache.size > 1 && internals.keyList[internals.tail as unknown as number] !== id;
+}
 
 export interface EntryCopy {
   ids: string[];

@@ -6,8 +6,8 @@
  */
 import { Buffer } from 'node:buffer';
 import * as fsPromises from 'node:fs/promises';
-import { lstatSync, renameSync } from 'node:fs';
-import { removeStaleTempFiles, writeFileAtomic, type WriteChunk } from './atomic-writer.js';
+import { existsSync, lstatSync, renameSync } from 'node:fs';
+import { DirectorySyncError, removeStaleTempFiles, writeFileAtomic, type WriteChunk } from './atomic-writer.js';
 import { log } from './debug.js';
 import { FileLock } from './file-lock.js';
 import type { FsPromises } from './options.js';
@@ -112,7 +112,7 @@ export class Persistence {
       } catch (err) {
         reset();
         if (!(err instanceof SnapshotError) || this.#onDamaged !== 'move-aside') throw err;
-        movedAside = `${this.#file}.corrupt-${new Date(this.#source.clock()).toISOString().replace(/[:.]/g, '-')}`;
+        movedAside = asideName(this.#file, this.#source.clock());
         renameSync(this.#file, movedAside);
         process.emitWarning(`${err.message}. onDamagedFile is "move-aside": moved it to "${movedAside}" and started empty`,
           'MemFileStoreWarning');
@@ -215,6 +215,7 @@ export class Persistence {
     const writtenAt = this.#source.clock();
     let bytes: number;
     try {
+      this.#lock.verify(this.#file);
       bytes = await writeFileAtomic(this.#fs, this.#file, (write) => writeSnapshot(copy, writtenAt, write));
     } catch (err) {
       const error = saveError(this.#file, err);
@@ -252,7 +253,10 @@ async function writeSnapshot(copy: SnapshotCopy, writtenAt: number, write: Write
 /** Names the file in a save failure, keeping the fs error's `code` and the error itself as `cause`. */
 function saveError(file: string, err: unknown): Error {
   const message = err instanceof Error ? err.message : String(err);
-  const error = new Error(`express-memfilestore: could not save "${file}" (the previous snapshot is intact): ${message}`, { cause: err });
+  const state = err instanceof DirectorySyncError
+    ? 'the new snapshot is in place, but its directory could not be synced, so a power loss may bring back the previous one'
+    : 'the previous snapshot is intact';
+  const error = new Error(`express-memfilestore: could not save "${file}" (${state}): ${message}`, { cause: err });
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code !== undefined) (error as NodeJS.ErrnoException).code = code;
   return error;
@@ -285,6 +289,14 @@ function refuseSymlink(file: string): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
+}
+
+/** `<file>.corrupt-<timestamp>`, never an existing file: a second damaged file in the same ms gets `-2`. */
+function asideName(file: string, now: number): string {
+  const base = `${file}.corrupt-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
+  let name = base;
+  for (let n = 2; existsSync(name); n++) name = `${base}-${n}`;
+  return name;
 }
 
 function noop(): void {

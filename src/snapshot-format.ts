@@ -63,7 +63,7 @@ export interface SnapshotRecord {
 }
 
 const TRAILER_LINE = /^end (0|[1-9]\d{0,15}) ([0-9a-f]{64})$/;
-const HEADER_LINE = /^(\d{1,6}) (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z)$/;
+const HEADER_LINE = /^(0|[1-9]\d{0,5}) (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z)$/;
 
 /** Where {@link readNumber} stopped: the offset of its terminator. */
 let cursor = 0;
@@ -75,9 +75,10 @@ let cursor = 0;
 function readNumber(buf: Buffer, at: number, terminator: number): number {
   let value = 0;
   let i = at;
-  for (; i < buf.length && i - at <= MAX_DIGITS; i++) {
+  for (; i < buf.length; i++) {
     const c = buf[i] as number;
     if (c === terminator) break;
+    if (i - at === MAX_DIGITS) return -1;
     const digit = c - DIGIT_0;
     if (digit < 0 || digit > 9 || (i > at && value === 0)) return -1;
     value = value * 10 + digit;
@@ -146,7 +147,12 @@ export class SnapshotParser {
   finish(): void {
     if (this.#state === 'done' && this.#pending.length === 0) return;
     if (this.#state === 'done') this.#fail(`unexpected data after the trailer at byte ${this.#offset}`);
-    if (this.#state === 'header') this.#fail(this.#size === 0 ? 'the file is empty' : 'the file ends inside the header');
+    if (this.#state === 'header') {
+      if (this.#size === 0) this.#fail('the file is empty');
+      const head = this.#pending.toString('latin1', 0, HEADER_PREFIX.length);
+      this.#fail(HEADER_PREFIX.startsWith(head) ? 'the file ends inside the header'
+        : 'it is not an express-memfilestore snapshot (unknown header)');
+    }
     this.#fail(`the file is truncated at byte ${this.#offset + this.#pending.length} (no trailer after ${this.#records} records)`);
   }
 

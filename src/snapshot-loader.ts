@@ -79,7 +79,9 @@ function loadLegacy(file: string, fd: number, size: number, onRecord: (record: S
   try {
     data = JSON.parse(bytes.toString('utf8', 0, filled));
   } catch (err) {
-    throw new SnapshotError(file, `it looks like an express-memfilestore 1.x file but is not valid JSON (${(err as Error).message})`);
+    // JSON.parse's message quotes the text around the damage: session contents, which must not reach logs.
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    throw new SnapshotError(file, `it looks like an express-memfilestore 1.x file but is not valid JSON${at === undefined ? '' : ` (at byte ${at})`}`);
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new SnapshotError(file, 'it looks like an express-memfilestore 1.x file but is not an object of sessions');

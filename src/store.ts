@@ -5,7 +5,7 @@ import { later, toError, type AnyCallback } from './callback.js';
 import { spliceCookie } from './cookie-splice.js';
 import { cookieJson, sessionJson } from './session-json.js';
 import { log } from './debug.js';
-import { copyEntries, putEntry } from './lru-entries.js';
+import { copyEntries, expiryOf, putEntry, readReorders, type LruInternals } from './lru-entries.js';
 import { toId } from './ids.js';
 import {
   resolveOptions,
@@ -67,8 +67,11 @@ export class MemFileStore extends Store {
 
   readonly #opts: ResolvedOptions;
   readonly #json: boolean;
+  readonly #lru: LruInternals;
   #changes = 0;
   #closed = false;
+  /** While the file loads, entries that come and go are not the user's events: no dispose, no change. */
+  #loading = false;
   #failed: Error | undefined;
   #persistence: Persistence | undefined;
   readonly #signalHandlers = new Map<NodeJS.Signals, () => void>();
@@ -96,6 +99,7 @@ export class MemFileStore extends Store {
       perf: { now: opts.clock },
       ttlResolution: 0,
     });
+    this.#lru = LRUCache.unsafeExposeInternals(this.store);
     this._checkInterval = undefined;
     log('init: max %d, maxSize %d, checkPeriod %d ms', opts.public.max, opts.public.maxSize, opts.checkPeriodMs);
     this.ready = opts.saveFile === undefined ? Promise.resolve() : this.#openFile(opts.saveFile);
@@ -109,8 +113,19 @@ export class MemFileStore extends Store {
     const persistence = new Persistence(
       { file, periodMs: this.#opts.savePeriodMs, fs: this.#opts.fs, onDamagedFile: this.#opts.onDamagedFile },
       { changes: () => this.#changes, copy: () => this.#live(), clock: this.#opts.clock },
-      { emit: (event, info) => this.emit(event, info), report: (err) => { this.reportError(err); } },
+      {
+        // A listener that throws must not turn a good save into a failed flush(), nor crash a tick.
+        emit: (event, info) => {
+          try {
+            this.emit(event, info);
+          } catch (err) {
+            this.reportError(toError(err));
+          }
+        },
+        report: (err) => { this.reportError(err); },
+      },
     );
+    this.#loading = true;
     try {
       persistence.open((record) => { this.#insert(record); }, (id, session) => this.#fromLegacy(id, session),
         () => { this.store.clear(); });
@@ -118,6 +133,8 @@ export class MemFileStore extends Store {
       this.#failed = describeFileError(file, err);
       log('cannot use the snapshot file: %s', this.#failed.message);
       return Promise.reject(this.#failed);
+    } finally {
+      this.#loading = false;
     }
     this.#persistence = persistence;
     persistence.loaded(this.store.size);
@@ -135,16 +152,18 @@ export class MemFileStore extends Store {
 
   /** A session from an express-memfilestore 1.x file: expiry from `cookie.expires`, else the default lifetime. */
   #fromLegacy(id: string, session: object): SnapshotRecord | undefined {
+    const now = this.#opts.clock();
     const cookie = (session as { cookie?: { expires?: unknown } }).cookie;
     const expires = cookie?.expires;
-    let at = typeof expires === 'string' || typeof expires === 'number' ? new Date(expires).getTime() : NaN;
-    if (Number.isNaN(at)) {
-      const lifetime = defaultLifetime(this.options);
-      at = lifetime === Infinity ? 0 : this.#opts.clock() + lifetime;
-    }
+    const at = typeof expires === 'string' || typeof expires === 'number' ? new Date(expires).getTime() : NaN;
+    // 1970 (a 0 expiry) is as expired as any past date: only a missing expiry means "browser session".
+    if (at <= now) return undefined;
     const value: unknown = this.serializer.stringify(session);
-    if (typeof value !== 'string') return undefined;
-    return { id, expires: at, value };
+    if (typeof value !== 'string' || !id.isWellFormed()) {
+      throw new TypeError('express-memfilestore: a session of the express-memfilestore 1.x file cannot be converted ' +
+        '(its id has a lone surrogate, or the serializer did not return a string)');
+    }
+    return { id, expires: Number.isNaN(at) ? expiryOf(now, defaultLifetime(this.options)) : expiryOf(at, 0), value };
   }
 
   /**
@@ -216,8 +235,12 @@ export class MemFileStore extends Store {
   override get(sid: string, callback: (err: unknown, session?: StoredSession | null) => void): void {
     const id = this.#check(sid, callback);
     if (id === undefined) return;
+    // A read that moves the session in the LRU order changes what the snapshot keeps (the order decides
+    // evictions after a restart); reading the most recent session again changes nothing.
+    const reorders = readReorders(this.store, this.#lru, id);
     const text = this.store.get(id);
     if (text === undefined) return later(callback);
+    if (reorders) this.#changes++;
     let session: StoredSession;
     try {
       session = this.serializer.parse(text) as StoredSession;
@@ -386,6 +409,11 @@ export class MemFileStore extends Store {
     if (typeof text !== 'string') {
       return new TypeError(`express-memfilestore: serializer.stringify must return a string, got ${typeof text}`);
     }
+    // The file holds UTF-8, where a lone surrogate cannot survive: refuse it now rather than lose it at a restart.
+    // (JSON.stringify never produces one; a custom serializer might.)
+    if (!this.#json && !text.isWellFormed()) {
+      return new TypeError('express-memfilestore: serializer.stringify returned text with a lone surrogate, which cannot be saved');
+    }
     if (lifetime <= 0) {
       // Saving a session whose cookie already expired must not keep it (or an older version) alive.
       this.store.delete(id);
@@ -396,12 +424,13 @@ export class MemFileStore extends Store {
       return new RangeError(`express-memfilestore: the session is ${size} bytes, more than maxSize (${this.#opts.maxBytes})`);
     }
     const now = this.#opts.clock();
-    putEntry(this.store, id, text, lifetime === Infinity ? 0 : now + lifetime, now, size);
+    putEntry(this.store, id, text, expiryOf(now, lifetime), now, size);
     this.#changes++;
     return null;
   }
 
   #disposed(value: string, key: string, reason: DisposeReason): void {
+    if (this.#loading) return;
     if (reason !== 'set') this.#changes++;
     const dispose = this.options.dispose;
     if (typeof dispose !== 'function') return;

@@ -1,0 +1,135 @@
+// Writes the README's reliability figures from the scripts' results, between the markers
+// `<!-- reliability:start -->` and `<!-- reliability:end -->` of its "Reliability" section:
+//
+//   node scripts/reliability-report.mjs [--check]
+//
+// Reads scripts/results/crash-loop.json (scripts/crash-loop.mjs --json), scripts/results/soak.json
+// (scripts/soak.mjs --json) and, when present, scripts/results/faults.json (fault-injection tests); any file
+// missing is left out. Every number in the section comes from those files. faults.json is read as
+// `{ faultsInjected?, sessionsLost?, kinds?: { [kind]: count } | string[], command?, date?, node?, ... }`;
+// other scalar fields are listed as they are. `--check` writes nothing and exits 1 if the README is stale.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const README = fileURLToPath(new URL('../README.md', import.meta.url));
+const RESULTS = new URL('./results/', import.meta.url);
+const START = '<!-- reliability:start -->';
+const END = '<!-- reliability:end -->';
+
+function read(name) {
+  const url = new URL(name, RESULTS);
+  if (!existsSync(url)) return undefined;
+  return JSON.parse(readFileSync(url, 'utf8'));
+}
+
+const n = (x) => (typeof x === 'number' ? x.toLocaleString('en-US') : String(x));
+const day = (iso) => (typeof iso === 'string' ? iso.slice(0, 10) : 'unknown date');
+const mib = (x) => x.toFixed(1);
+const kb = (bytes) => `${n(Math.round(bytes / 1024))} KiB`;
+const seconds = (ms) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+const machine = (r) => (r.machine ? `${r.machine.cpus} × ${r.machine.cpu}, ${r.machine.memGB} GB, ${r.machine.os}` : 'unknown machine');
+
+const crash = read('crash-loop.json');
+const soak = read('soak.json');
+const faults = read('faults.json');
+if (!crash && !soak && !faults) {
+  console.error('no results in scripts/results/: run node scripts/crash-loop.mjs --json and node scripts/soak.mjs --json first');
+  process.exit(1);
+}
+
+const rows = [];
+const runs = [];
+const commands = ['npm run build'];
+
+if (crash) {
+  const d = crash.detail ?? {};
+  const c = crash.config ?? {};
+  rows.push([
+    '**Crash loop** (`scripts/crash-loop.mjs`)',
+    `${n(crash.iterations)} SIGKILLs at random instants of a process saving under write load (sets, touches, destroys ` +
+      `on ${n(c.sessions)} session ids; a save every ${n(c.savePeriodMs)} ms, each chunk written to the temp file slowed by ` +
+      `${n(c.writeDelayMs)} ms). **${n(crash.killsMidSave)} kills landed mid-save**: ${n(d.killsWhileWriting)} while the temp ` +
+      `file was being written, ${n(d.killsDuringRename)} with its rename in flight.`,
+    `${n(crash.filesVerified)} files verified: each was byte for byte (sha256) the one snapshot it had to be among the ` +
+      `${n(d.snapshotsCompleted)} the children completed, passed an independent reader, and loaded in a fresh store with ` +
+      `the sessions, values and LRU order the child held when that save started (${n(d.sessionsChecked)} sessions checked); ` +
+      `no temp file left after the load. **Sessions lost: ${n(crash.sessionsLost)}** of the completed snapshots (changes ` +
+      `made after the last completed save are lost by design, see above); mismatches: ${n(crash.mismatches)}.`,
+  ]);
+  runs.push(`crash loop: ${day(crash.date)}, ${seconds(crash.durationMs)}, Node ${crash.node}, ${machine(crash)}`);
+  commands.push(crash.command ?? 'node scripts/crash-loop.mjs');
+}
+
+if (soak) {
+  const c = soak.config ?? {};
+  rows.push([
+    '**Soak** (`scripts/soak.mjs`)',
+    `${n(soak.ops)} operations through the callback API (${n(soak.opsByKind?.get)} get, ${n(soak.opsByKind?.set)} set, ` +
+      `${n(soak.opsByKind?.touch)} touch, ${n(soak.opsByKind?.destroy)} destroy) at ${n(soak.opsPerSecond)} ops/s on one store ` +
+      `with max ${n(c.max)}, ttl ${n(c.ttlMs)} ms, checkPeriod ${n(c.checkPeriodMs)} ms, savePeriod ${n(c.savePeriodMs)} ms: ` +
+      `${n(soak.evicted)} sessions evicted, ${n(soak.expired)} expired, ${n(soak.destroyed)} destroyed, ${n(soak.prunes)} prunes, ` +
+      `${n(soak.saves)} saves.`,
+    `${soak.bounded ? '**Bounded**' : '**NOT bounded**'} (last quarter of the run against the second): heapUsed after GC ` +
+      `${mib(soak.heapUsedMiB.medianQ2)} → ${mib(soak.heapUsedMiB.medianQ4)} MiB (median; max ${mib(soak.heapUsedMiB.max)} MiB); ` +
+      `RSS ${mib(soak.rssMiB.medianQ2)} → ${mib(soak.rssMiB.medianQ4)} MiB; open fds ` +
+      `at most ${soak.fds.maxQ2} → ${soak.fds.maxQ4}, ${soak.fds.baseline} before the store and ${soak.fds.afterClose} after ` +
+      `close(); snapshot file at most ${kb(soak.fileBytes.maxQ2)} → ${kb(soak.fileBytes.maxQ4)}; temp files at most ` +
+      `${soak.tempFiles.maxWhileRunning} while saving, ${soak.tempFiles.afterClose} after close(); at most ` +
+      `${n(soak.maxSessions)} sessions held.`,
+  ]);
+  runs.push(`soak: ${day(soak.date)}, ${seconds(soak.durationMs)}, Node ${soak.node}, ${machine(soak)}`);
+  commands.push(soak.command ?? 'node scripts/soak.mjs');
+}
+
+if (faults) {
+  const known = new Set(['faultsInjected', 'sessionsLost', 'kinds', 'command', 'date', 'node', 'machine', 'durationMs']);
+  const kinds = Array.isArray(faults.kinds) ? faults.kinds.join(', ')
+    : faults.kinds && typeof faults.kinds === 'object' ? Object.entries(faults.kinds).map(([k, v]) => `${k} ${n(v)}`).join(', ')
+      : undefined;
+  const others = Object.entries(faults)
+    .filter(([k, v]) => !known.has(k) && (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string'))
+    .map(([k, v]) => `${k}: ${n(v)}`);
+  rows.push([
+    '**Faults**',
+    [faults.faultsInjected === undefined ? undefined : `${n(faults.faultsInjected)} faults injected`, kinds && `(${kinds}).`]
+      .filter(Boolean).join(' ') || 'fault-injection tests.',
+    `${[faults.sessionsLost === undefined ? undefined : `**Sessions lost: ${n(faults.sessionsLost)}**`, ...others].filter(Boolean).join('; ')}.`,
+  ]);
+  runs.push(`faults: ${day(faults.date)}${faults.node ? `, Node ${faults.node}` : ''}${faults.machine ? `, ${machine(faults)}` : ''}`);
+  if (faults.command) commands.push(faults.command);
+}
+
+const section = [
+  START,
+  ...rows.map(([title, what, result]) => `- ${title}: ${what} ${result}`),
+  '',
+  `Last runs: ${runs.join('; ')}.`,
+  '',
+  'To reproduce (each script exits non-zero if a check fails; `--json` writes its figures to `scripts/results/`):',
+  '',
+  '```sh',
+  ...commands.map((c) => (c.startsWith('node scripts/') && !c.includes('--json') && !c.includes('reliability') ? `${c} --json` : c)),
+  'node scripts/reliability-report.mjs   # rewrites this section from scripts/results/*.json',
+  '```',
+  END,
+].join('\n');
+
+const readme = readFileSync(README, 'utf8');
+const from = readme.indexOf(START);
+const to = readme.indexOf(END);
+if (from < 0 || to < from) {
+  console.error(`README.md has no ${START} ... ${END} markers (they belong in its "Reliability" section)`);
+  process.exit(1);
+}
+const updated = readme.slice(0, from) + section + readme.slice(to + END.length);
+if (process.argv.includes('--check')) {
+  if (updated !== readme) {
+    console.error('README.md reliability section is stale: run node scripts/reliability-report.mjs');
+    process.exit(1);
+  }
+  console.log('README.md reliability section is up to date');
+} else {
+  if (updated !== readme) writeFileSync(README, updated);
+  console.log(`README.md reliability section ${updated === readme ? 'already up to date' : 'written'} from ` +
+    `${[crash && 'crash-loop', soak && 'soak', faults && 'faults'].filter(Boolean).join(', ')} results`);
+}
