@@ -20,6 +20,10 @@ function tempPrefix(file: string): string {
   return `${basename(file)}.tmp-`;
 }
 
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** Sink the producer writes its chunks into. */
 export type WriteChunk = (chunk: Buffer) => Promise<void>;
 
@@ -108,10 +112,11 @@ async function syncDirectory(fs: FsPromises, dir: string): Promise<void> {
  * @returns how many were removed.
  */
 export function removeStaleTempFiles(file: string): number {
-  const prefix = tempPrefix(file);
+  // Exactly the names writeFileAtomic makes: never another file that merely starts the same way.
+  const ours = new RegExp(`^${escapeRegExp(tempPrefix(file))}\\d+-[0-9a-f]{12}$`);
   let removed = 0;
   for (const name of readdirSync(dirname(file))) {
-    if (!name.startsWith(prefix)) continue;
+    if (!ours.test(name)) continue;
     try {
       unlinkSync(join(dirname(file), name));
       removed++;

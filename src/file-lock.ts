@@ -63,12 +63,7 @@ export class FileLock {
     const token = `${process.pid}\n${hostname()}\n${Date.now()}\n`;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        const fd = openSync(path, 'wx', FILE_MODE);
-        try {
-          writeSync(fd, token);
-        } finally {
-          closeSync(fd);
-        }
+        writeLockFile(path, token);
         held.add(path);
         return new FileLock(path, token);
       } catch (err) {
@@ -96,12 +91,7 @@ export class FileLock {
       content = readFileSync(this.path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      const fd = openSync(this.path, 'wx', FILE_MODE);
-      try {
-        writeSync(fd, this.#token);
-      } finally {
-        closeSync(fd);
-      }
+      writeLockFile(this.path, this.#token);
       return;
     }
     if (content !== this.#token) throw new FileLockedError(file, `another store (pid ${content.split('\n')[0] ?? '?'}) that took its lock`);
@@ -121,6 +111,29 @@ export class FileLock {
   }
 }
 
+/** Creates the lock file exclusively with `token`; a lock file that could not be written whole is removed. */
+function writeLockFile(path: string, token: string): void {
+  const fd = openSync(path, 'wx', FILE_MODE);
+  try {
+    writeSync(fd, token);
+  } catch (err) {
+    closeSync(fd);
+    unlinkSync(path);
+    throw err;
+  }
+  closeSync(fd);
+}
+
+/** Age of a lock file in ms; a file gone meanwhile is infinitely old (stale). */
+function ageOf(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Infinity;
+    throw err;
+  }
+}
+
 /** Describes the live owner of an existing lock file, or `undefined` when the lock is stale. */
 function liveHolder(path: string): string | undefined {
   let content: string;
@@ -136,12 +149,10 @@ function liveHolder(path: string): string | undefined {
   const [pidText = '', host = ''] = content.split('\n');
   const pid = Number(pidText);
   if (!Number.isSafeInteger(pid) || pid <= 0) {
-    const age = Date.now() - statSync(path).mtimeMs;
-    return age < EMPTY_LOCK_GRACE_MS ? 'a process that is creating it right now' : undefined;
+    return ageOf(path) < EMPTY_LOCK_GRACE_MS ? 'a process that is creating it right now' : undefined;
   }
   if (host !== hostname()) {
-    const age = Date.now() - statSync(path).mtimeMs;
-    return age < FOREIGN_STALE_MS ? `process ${pid} on host ${host} (a lock not refreshed for ${FOREIGN_STALE_MS / 1000} s is taken over)` : undefined;
+    return ageOf(path) < FOREIGN_STALE_MS ? `process ${pid} on host ${host} (a lock not refreshed for ${FOREIGN_STALE_MS / 1000} s is taken over)` : undefined;
   }
   // Our own pid but not in `held`: a previous run of this program that had the same pid (as in containers).
   if (pid === process.pid) return undefined;

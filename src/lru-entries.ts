@@ -6,6 +6,8 @@
  * MemoryStore), so entries are stored with `start` one ms early and their expiry is `start + ttl + 1`.
  */
 
+import { LRUCache } from 'lru-cache';
+
 /** The largest time a Date can hold: a later expiry is "never" (and still a whole number the file can hold). */
 const MAX_DATE_MS = 8.64e15;
 
@@ -25,6 +27,26 @@ export function putEntry(cache: LRUCache<string, string>, id: string, value: str
 }
 
 /**
+ * lru-cache's arrays, as `LRUCache.unsafeExposeInternals` gives them. `head` and `tail` are getters that
+ * read live values, and `keyList` is created with the cache; `ttls`/`starts` appear only with the first
+ * TTL, so code that reads them asks for the internals afresh.
+ */
+export type LruInternals = ReturnType<typeof LRUCache.unsafeExposeInternals<string, string, unknown>>;
+
+/** Whether reading `id` would move it in the LRU order: it is not already the most recently used entry. */
+export function readReorders(cache: LRUCache<string, string>, internals: LruInternals, id: string): boolean {
+  return cache.size > 1 && internals.keyList[internals.tail as unknown as number] !== id;
+}
+
+/** Live entries, least recently used first: references to the stored strings, nothing serialized. */
+export interface EntryCopy {
+  ids: string[];
+  values: string[];
+  /** Absolute expiry in the cache's clock (ms since the epoch), 0 for never. */
+  expires: number[];
+}
+
+/**
  * Copies every live entry of the cache, least recently used first, in one tight loop over lru-cache's
  * arrays (reached through its public `LRUCache.unsafeExposeInternals`).
  *
@@ -33,23 +55,6 @@ export function putEntry(cache: LRUCache<string, string>, id: string, value: str
  * requests reorder the list. This loop copies 100k references in a few ms. The package pins lru-cache to
  * ~11.5 and a test checks this copy against `rforEach` and `getRemainingTTL`.
  */
-import { LRUCache } from 'lru-cache';
-
-/** lru-cache's arrays, as `LRUCache.unsafeExposeInternals` gives them (its getters read live values). */
-export type LruInternals = ReturnType<typeof LRUCache.unsafeExposeInternals<string, string, unknown>>;
-
-/** Whether reading `id` would move it in the LRU order: it is not already the most recently used entry. */
-export function readReorders(cache: LRUCache<string, string>, internals: LruInternals, id: string): boolean {
-  return cache.size > 1 && internals.keyList[internals.tail as unknown as number] !== id;
-}
-
-export interface EntryCopy {
-  ids: string[];
-  values: string[];
-  /** Absolute expiry in the cache's clock (ms since the epoch), 0 for never. */
-  expires: number[];
-}
-
 export function copyEntries(cache: LRUCache<string, string>, now: number): EntryCopy {
   const size = cache.size;
   const ids = new Array<string>(size);

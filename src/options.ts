@@ -1,3 +1,4 @@
+import { constants as osConstants } from 'node:os';
 import type { SessionData } from 'express-session';
 
 /** A session as handed to and returned by the store: express-session's `SessionData`. */
@@ -22,7 +23,7 @@ export type DisposeFunction = (sid: string, value: string, reason: DisposeReason
 export type DisposeReason = 'evict' | 'set' | 'delete' | 'expire' | 'fetch';
 
 /** The subset of `node:fs/promises` the snapshot writer and loader use; a seam for fault-injection tests. */
-export type FsPromises = Pick<typeof import('node:fs/promises'), 'open' | 'rename' | 'unlink' | 'readdir'>;
+export type FsPromises = Pick<typeof import('node:fs/promises'), 'open' | 'rename' | 'unlink'>;
 
 /** Options of {@link MemFileStore}. Every memorystore 1.6.8 and express-memfilestore 1.x option is accepted. */
 export interface MemFileStoreOptions {
@@ -97,6 +98,9 @@ export interface ResolvedOptions {
   readonly fs: FsPromises | undefined;
 }
 
+/** Signals a handler can be installed for: this platform's, without SIGKILL and SIGSTOP. */
+const CATCHABLE_SIGNALS = new Set(Object.keys(osConstants.signals).filter((name) => name !== 'SIGKILL' && name !== 'SIGSTOP'));
+
 /** Node's timers overflow above 2^31-1 ms and then fire every millisecond. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 /** lru-cache pre-allocates arrays of `max` slots (about 40 bytes each): a larger bound is refused, not silently ignored. */
@@ -146,10 +150,10 @@ function timerPeriod(ms: number | undefined): number {
 function resolveSignals(value: unknown): readonly NodeJS.Signals[] {
   if (value === undefined || value === null || value === false) return [];
   if (value === true) return ['SIGTERM', 'SIGINT'];
-  if (Array.isArray(value) && value.every((s) => typeof s === 'string' && /^SIG[A-Z0-9]+$/.test(s))) {
+  if (Array.isArray(value) && value.every((s) => typeof s === 'string' && CATCHABLE_SIGNALS.has(s))) {
     return value as NodeJS.Signals[];
   }
-  return fail('closeOnSignals', 'a boolean or an array of signal names such as "SIGTERM"', value);
+  return fail('closeOnSignals', 'a boolean or an array of signal names that can be caught, such as "SIGTERM"', value);
 }
 
 /**
@@ -194,8 +198,15 @@ export function resolveOptions(input: MemFileStoreOptions | null | undefined, wa
     fail('onDamagedFile', '"error" or "move-aside"', onDamagedFile);
   }
   const clock = (optionalFunction('clock', o.clock) as (() => number) | null | undefined) ?? Date.now;
+  const time = clock();
+  if (typeof time !== 'number' || !Number.isFinite(time) || time <= 0) {
+    fail('clock', 'a function returning ms since the epoch', time);
+  }
   const fs = o.fs ?? undefined;
-  if (fs !== undefined && typeof fs !== 'object') fail('fs', 'an fs/promises-like object', fs);
+  if (fs !== undefined && (typeof fs !== 'object' || fs === null ||
+      !['open', 'rename', 'unlink'].every((name) => typeof (fs as Record<string, unknown>)[name] === 'function'))) {
+    fail('fs', 'an object with open, rename and unlink like node:fs/promises', fs);
+  }
 
   const pub: PublicOptions = {
     checkPeriod,

@@ -9,27 +9,22 @@ import * as fsPromises from 'node:fs/promises';
 import { existsSync, lstatSync, renameSync } from 'node:fs';
 import { DirectorySyncError, removeStaleTempFiles, writeFileAtomic, type WriteChunk } from './atomic-writer.js';
 import { log } from './debug.js';
+import type { EntryCopy } from './lru-entries.js';
 import { FileLock } from './file-lock.js';
 import type { FsPromises } from './options.js';
 import { encodeHeader, encodeRecord, encodeTrailer, newChecksum, SnapshotError, type SnapshotRecord } from './snapshot-format.js';
-import { loadSnapshotFile, type LegacyConverter, type LoadResult } from './snapshot-loader.js';
+import type { LegacyConverter } from './legacy-file.js';
+import { loadSnapshotFile, type LoadResult } from './snapshot-loader.js';
 
 /** Records per chunk: about 400 KB of sessions, a few ms of work between two yields to the event loop. */
 const RECORDS_PER_CHUNK = 1000;
-
-/** A point-in-time copy of the sessions, least recently used first. Stored strings are immutable, so references suffice. */
-export interface SnapshotCopy {
-  ids: string[];
-  values: string[];
-  /** Absolute expiry in ms since the epoch, 0 for never. */
-  expires: number[];
-}
 
 /** What the persistence needs from the store. */
 export interface SnapshotSource {
   /** A counter that increases on every change to the sessions. */
   changes(): number;
-  copy(): SnapshotCopy;
+  /** A point-in-time copy of the live sessions, least recently used first. */
+  copy(): EntryCopy;
   readonly clock: () => number;
 }
 
@@ -119,7 +114,7 @@ export class Persistence {
         result = { format: 'none', records: 0, bytes: 0, writtenAt: undefined };
       }
       // A 1.x file is rewritten in our format at the first save; our own file is current as loaded.
-      this.#savedChanges = result.format === '1.x' ? -1 : this.#source.changes();
+      this.#savedChanges = this.#source.changes() - (result.format === '1.x' ? 1 : 0);
       this.#load = { ...result, durationMs: performance.now() - started, sessions: 0, movedAside };
       log('loaded %s snapshot: %d records, %d bytes in %d ms', result.format, result.records, result.bytes,
         Math.round(this.#load.durationMs));
@@ -147,7 +142,7 @@ export class Persistence {
   get stats(): PersistenceStats {
     return {
       file: this.#file,
-      changesSinceSave: this.#savedChanges < 0 ? this.#source.changes() + 1 : this.#source.changes() - this.#savedChanges,
+      changesSinceSave: this.#source.changes() - this.#savedChanges,
       saving: this.#current !== undefined,
       lastSave: this.#lastSave === undefined ? undefined : { ...this.#lastSave },
       lastSuccessAt: this.#lastSuccessAt,
@@ -180,7 +175,8 @@ export class Persistence {
     if (this.#current === undefined) return this.#startSave();
     this.#queued ??= this.#current.then(noop, noop).then(() => {
       this.#queued = undefined;
-      return this.#startSave();
+      // Not #startSave(): code that ran after the last save settled may have started another one since.
+      return this.flush();
     });
     return this.#queued;
   }
@@ -232,7 +228,7 @@ export class Persistence {
 }
 
 /** Streams the snapshot in chunks, yielding to the event loop at each write. */
-async function writeSnapshot(copy: SnapshotCopy, writtenAt: number, write: WriteChunk): Promise<void> {
+async function writeSnapshot(copy: EntryCopy, writtenAt: number, write: WriteChunk): Promise<void> {
   const checksum = newChecksum();
   const emit = async (text: string): Promise<void> => {
     const chunk = Buffer.from(text);

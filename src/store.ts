@@ -5,7 +5,7 @@ import { later, toError, type AnyCallback } from './callback.js';
 import { spliceCookie } from './cookie-splice.js';
 import { cookieJson, sessionJson } from './session-json.js';
 import { log } from './debug.js';
-import { copyEntries, expiryOf, putEntry, readReorders, type LruInternals } from './lru-entries.js';
+import { copyEntries, expiryOf, putEntry, readReorders, type EntryCopy, type LruInternals } from './lru-entries.js';
 import { toId } from './ids.js';
 import {
   resolveOptions,
@@ -16,9 +16,11 @@ import {
   type Serializer,
   type StoredSession,
 } from './options.js';
-import { Persistence, type PersistenceStats, type SnapshotCopy } from './persistence.js';
+import { Persistence, type PersistenceStats } from './persistence.js';
 import type { SnapshotRecord } from './snapshot-format.js';
 import { describeFileError } from './file-errors.js';
+import { legacyConverter } from './legacy-file.js';
+import { closeOnSignal } from './signals.js';
 import { defaultLifetime, lifetimeOf, type Lifetime } from './ttl.js';
 
 /** The `store.stats` view. */
@@ -74,7 +76,7 @@ export class MemFileStore extends Store {
   #loading = false;
   #failed: Error | undefined;
   #persistence: Persistence | undefined;
-  readonly #signalHandlers = new Map<NodeJS.Signals, () => void>();
+  readonly #cancelSignals: (() => void)[] = [];
 
   /**
    * @param options - see {@link MemFileStoreOptions}.
@@ -106,7 +108,11 @@ export class MemFileStore extends Store {
     if (this.#failed !== undefined) return;
     this.startInterval();
     this.#persistence?.startTimer();
-    for (const signal of opts.closeOnSignals) this.#closeOn(signal);
+    for (const signal of opts.closeOnSignals) {
+      this.#cancelSignals.push(closeOnSignal(signal, () => this.close().catch((err: unknown) => {
+        this.reportError(toError(err));
+      })));
+    }
   }
 
   #openFile(file: string): Promise<void> {
@@ -127,8 +133,10 @@ export class MemFileStore extends Store {
     );
     this.#loading = true;
     try {
-      persistence.open((record) => { this.#insert(record); }, (id, session) => this.#fromLegacy(id, session),
-        () => { this.store.clear(); });
+      const fromLegacy = legacyConverter({
+        now: this.#opts.clock(), defaultLifetime: defaultLifetime(this.options), stringify: (v) => this.serializer.stringify(v),
+      });
+      persistence.open((record) => { this.#insert(record); }, fromLegacy, () => { this.store.clear(); });
     } catch (err) {
       this.#failed = describeFileError(file, err);
       log('cannot use the snapshot file: %s', this.#failed.message);
@@ -145,32 +153,16 @@ export class MemFileStore extends Store {
   #insert(record: SnapshotRecord): void {
     const now = this.#opts.clock();
     if (record.expires !== 0 && record.expires <= now) return;
-    const size = Math.max(1, record.bytes ?? entrySize(record.id, record.value));
+    const size = record.bytes === undefined ? entrySize(record.id, record.value) : Math.max(1, record.bytes);
     if (size > this.#opts.maxBytes) return;
     putEntry(this.store, record.id, record.value, record.expires, now, size);
-  }
-
-  /** A session from an express-memfilestore 1.x file: expiry from `cookie.expires`, else the default lifetime. */
-  #fromLegacy(id: string, session: object): SnapshotRecord | undefined {
-    const now = this.#opts.clock();
-    const cookie = (session as { cookie?: { expires?: unknown } }).cookie;
-    const expires = cookie?.expires;
-    const at = typeof expires === 'string' || typeof expires === 'number' ? new Date(expires).getTime() : NaN;
-    // 1970 (a 0 expiry) is as expired as any past date: only a missing expiry means "browser session".
-    if (at <= now) return undefined;
-    const value: unknown = this.serializer.stringify(session);
-    if (typeof value !== 'string' || !id.isWellFormed()) {
-      throw new TypeError('express-memfilestore: a session of the express-memfilestore 1.x file cannot be converted ' +
-        '(its id has a lone surrogate, or the serializer did not return a string)');
-    }
-    return { id, expires: Number.isNaN(at) ? expiryOf(now, defaultLifetime(this.options)) : expiryOf(at, 0), value };
   }
 
   /**
    * Live sessions, least recently used first: references only, no serialization. Expired ones are left
    * out even with `stale` (lru-cache's own iteration would include them then).
    */
-  #live(): SnapshotCopy {
+  #live(): EntryCopy {
     return copyEntries(this.store, this.#opts.clock());
   }
 
@@ -190,7 +182,8 @@ export class MemFileStore extends Store {
    * Resolves at once for a memory-only store.
    */
   flush(): Promise<void> {
-    if (this.#failed !== undefined) return Promise.reject(this.#failed);
+    const unusable = this.#unusable();
+    if (unusable !== undefined) return Promise.reject(unusable);
     return this.#persistence?.flush() ?? Promise.resolve();
   }
 
@@ -207,20 +200,6 @@ export class MemFileStore extends Store {
   /** The snapshot timer, as express-memfilestore 1.x exposed it; `undefined` when none runs. */
   get _saveInterval(): NodeJS.Timeout | undefined {
     return this.#persistence?.timer;
-  }
-
-  #closeOn(signal: NodeJS.Signals): void {
-    const handler = (): void => {
-      log('%s: closing the store', signal);
-      this.close().catch((err: unknown) => {
-        this.reportError(toError(err));
-      }).finally(() => {
-        // Give the signal its default course (exit) unless the app handles it too.
-        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-      });
-    };
-    this.#signalHandlers.set(signal, handler);
-    process.once(signal, handler);
   }
 
   /** Number of changes (sets, touches, deletions, expiries, evictions) since the store was created. */
@@ -245,7 +224,7 @@ export class MemFileStore extends Store {
     try {
       session = this.serializer.parse(text) as StoredSession;
     } catch (err) {
-      return later(callback, toError(err));
+      return later(callback, this.#parseError(err));
     }
     later(callback, null, session);
   }
@@ -322,7 +301,7 @@ export class MemFileStore extends Store {
         });
       }
     } catch (err) {
-      return later(callback, toError(err));
+      return later(callback, this.#parseError(err));
     }
     later(callback, null, result);
   }
@@ -371,8 +350,7 @@ export class MemFileStore extends Store {
   close(): Promise<void> {
     this.#closed = true;
     this.stopInterval();
-    for (const [signal, handler] of this.#signalHandlers) process.removeListener(signal, handler);
-    this.#signalHandlers.clear();
+    for (const cancel of this.#cancelSignals.splice(0)) cancel();
     if (this.#failed !== undefined) return Promise.resolve();
     return this.#persistence?.close() ?? Promise.resolve();
   }
@@ -394,10 +372,22 @@ export class MemFileStore extends Store {
     return undefined;
   }
 
+  /**
+   * V8's JSON.parse error quotes the text around the fault: session contents, which express-session passes
+   * to `next(err)` and so to logs. Keep only the position. A custom serializer's errors are its own.
+   */
+  #parseError(err: unknown): Error {
+    if (!this.#json || !(err instanceof SyntaxError)) return toError(err);
+    const at = /position (\d+)/.exec(err.message)?.[1];
+    return new SyntaxError(`express-memfilestore: a stored session is not valid JSON${at === undefined ? '' : ` (at position ${at})`}`);
+  }
+
   /** Returns the stored session with its cookie replaced, without parsing it when the text allows. */
   #withCookie(stored: string, cookie: unknown): unknown {
     if (this.#json && cookie !== undefined && cookie !== null) {
-      const spliced = spliceCookie(stored, cookieJson(cookie) ?? JSON.stringify(cookie));
+      // JSON.stringify gives undefined for a cookie whose toJSON does: the slow path then drops it, as it should.
+      const json: unknown = cookieJson(cookie) ?? JSON.stringify(cookie);
+      const spliced = typeof json === 'string' ? spliceCookie(stored, json) : undefined;
       if (spliced !== undefined) return spliced;
     }
     const session = this.serializer.parse(stored) as Record<string, unknown>;

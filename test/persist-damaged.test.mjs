@@ -66,7 +66,8 @@ const CASES = [
   ['a blank line after the trailer', Buffer.concat([VALID, Buffer.from('\n')]), /after the trailer/],
   ['two snapshots one after the other', Buffer.concat([VALID, VALID]), /after the trailer/],
   ['malformed 1.x JSON (truncated)', Buffer.from('{"sid-a":{"cookie":{"originalMaxAge":null,"expires":null},"user":"a"},"sid-b":{"coo'), /1\.x.*not valid JSON/],
-  ['1.x JSON with a value that is not a session', Buffer.from('{"sid-a":{"cookie":{"expires":null}},"sid-b":42}'), /1\.x.*not a session object/],
+  ['1.x JSON with a value that is not a session', Buffer.from('{"sid-a":{"cookie":{"expires":null}},"sid-b":42}'), /not an express-session session.*1\.x/],
+  ['JSON objects without cookies (saveFile pointed at another JSON file)', Buffer.from('{"compilerOptions":{"strict":true},"include":{"0":"src"}}'), /not an express-session session.*1\.x/],
 ];
 
 for (const [name, bytes, reason] of CASES) {

@@ -1,0 +1,93 @@
+/**
+ * Files written by express-memfilestore 1.x: one JSON object `{ "<sid>": <session>, ... }`, sessions parsed
+ * back from the serializer, most recently used first, with no expiry of their own. Upgrading users have
+ * them on disk; the first save after loading one writes our format.
+ */
+import { Buffer } from 'node:buffer';
+import { readSync } from 'node:fs';
+import { expiryOf } from './lru-entries.js';
+import { SnapshotError, type SnapshotRecord } from './snapshot-format.js';
+import type { LoadResult } from './snapshot-loader.js';
+
+/** Turns a 1.x session into a record, `undefined` when it has expired. @throws Error when it cannot. */
+export type LegacyConverter = (id: string, session: { cookie: object }) => SnapshotRecord | undefined;
+
+/** What converting a 1.x session needs from the store. */
+export interface LegacyContext {
+  now: number;
+  /** For a browser-session cookie (no `expires`): ms, `Infinity` for never. */
+  defaultLifetime: number;
+  stringify: (session: unknown) => unknown;
+}
+
+/** Expiry from `cookie.expires`; a browser-session cookie gets the default lifetime; a past one is dropped. */
+export function legacyConverter({ now, defaultLifetime, stringify }: LegacyContext): LegacyConverter {
+  return (id, session) => {
+    const expires = (session.cookie as { expires?: unknown }).expires;
+    const at = typeof expires === 'string' || typeof expires === 'number' ? new Date(expires).getTime() : NaN;
+    // 1970 (a 0 expiry) is as expired as any past date: only a missing expiry means "browser session".
+    if (at <= now) return undefined;
+    if (!id.isWellFormed()) throw new Error('its id has a lone surrogate, which cannot be saved');
+    const value = stringify(session);
+    if (typeof value !== 'string') throw new Error(`the serializer returned ${typeof value}, not a string`);
+    return { id, expires: Number.isNaN(at) ? expiryOf(now, defaultLifetime) : expiryOf(at, 0), value };
+  };
+}
+
+/** 1.x files start with `{`; ours with the format name. */
+export function isLegacy(head: Buffer): boolean {
+  for (const byte of head) {
+    if (byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09) continue;
+    return byte === 0x7b; // '{'
+  }
+  return false;
+}
+
+/**
+ * Reads a 1.x file (1.x wrote it as one string, so it fits in one) and hands its live sessions to
+ * `onRecord`, least recently used first.
+ * @throws SnapshotError when it is not valid JSON, not an object of sessions, or a session cannot be converted.
+ */
+export function loadLegacy(file: string, fd: number, size: number, onRecord: (record: SnapshotRecord) => void, convert: LegacyConverter): LoadResult {
+  const bytes = Buffer.allocUnsafe(size);
+  let filled = 0;
+  while (filled < size) {
+    const n = readSync(fd, bytes, filled, size - filled, filled);
+    if (n === 0) break;
+    filled += n;
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(bytes.toString('utf8', 0, filled));
+  } catch (err) {
+    // JSON.parse's message quotes the text around the damage: session contents, which must not reach logs.
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    throw new SnapshotError(file, `it looks like an express-memfilestore 1.x file but is not valid JSON${at === undefined ? '' : ` (at byte ${at})`}`);
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new SnapshotError(file, 'it looks like an express-memfilestore 1.x file but is not an object of sessions');
+  }
+  const entries = Object.entries(data);
+  const records: SnapshotRecord[] = [];
+  for (const [index, [id, session]] of entries.entries()) {
+    // express-session always stores a cookie: any other JSON object is not a 1.x file (a wrong saveFile).
+    if (!isObject(session) || !isObject((session as { cookie?: unknown }).cookie)) {
+      throw new SnapshotError(file, `entry ${index + 1} is not an express-session session (an object with a cookie): ` +
+        'this is not an express-memfilestore 1.x file');
+    }
+    let record: SnapshotRecord | undefined;
+    try {
+      record = convert(id, session as { cookie: object });
+    } catch (err) {
+      throw new SnapshotError(file, `session ${index + 1} of the express-memfilestore 1.x file cannot be converted: ${(err as Error).message}`);
+    }
+    if (record !== undefined) records.push(record);
+  }
+  // 1.x wrote most recently used first; records go in least recently used first.
+  for (let i = records.length - 1; i >= 0; i--) onRecord(records[i] as SnapshotRecord);
+  return { format: '1.x', records: entries.length, bytes: filled, writtenAt: undefined };
+}
+
+function isObject(value: unknown): value is object {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
