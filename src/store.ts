@@ -110,7 +110,7 @@ export class MemFileStore extends Store {
     this.#persistence?.startTimer();
     for (const signal of opts.closeOnSignals) {
       this.#cancelSignals.push(closeOnSignal(signal, () => this.close().catch((err: unknown) => {
-        this.reportError(toError(err));
+        this.#report(toError(err));
       })));
     }
   }
@@ -125,10 +125,10 @@ export class MemFileStore extends Store {
           try {
             this.emit(event, info);
           } catch (err) {
-            this.reportError(toError(err));
+            this.#report(toError(err));
           }
         },
-        report: (err) => { this.reportError(err); },
+        report: (err) => { this.#report(err); },
       },
     );
     this.#loading = true;
@@ -202,11 +202,6 @@ export class MemFileStore extends Store {
     return this.#persistence?.timer;
   }
 
-  /** Number of changes (sets, touches, deletions, expiries, evictions) since the store was created. */
-  get changes(): number {
-    return this.#changes;
-  }
-
   /**
    * Fetches a session. Calls back with nothing when it is missing or expired (unless `stale`).
    * Marks it most recently used.
@@ -266,8 +261,7 @@ export class MemFileStore extends Store {
 
   /** Deletes one session, or several when `sid` is an array. Missing ids are fine. */
   override destroy(sid: string | readonly string[], callback?: (err?: unknown) => void): void {
-    const unusable = this.#unusable();
-    if (unusable !== undefined) return later(callback, unusable);
+    if (this.#refused(callback)) return;
     const list = Array.isArray(sid) ? (sid as readonly unknown[]) : [sid];
     const ids: string[] = [];
     for (const raw of list) {
@@ -281,15 +275,13 @@ export class MemFileStore extends Store {
 
   /** Ids of the live sessions, most recently used first. */
   ids(callback: (err: unknown, ids?: string[]) => void): void {
-    const unusable = this.#unusable();
-    if (unusable !== undefined) return later(callback, unusable);
+    if (this.#refused(callback)) return;
     later(callback, null, this.#live().ids.reverse());
   }
 
   /** All live sessions as an object `{ [sid]: session }`. */
   override all(callback: (err: unknown, sessions?: Record<string, StoredSession> | null) => void): void {
-    const unusable = this.#unusable();
-    if (unusable !== undefined) return later(callback, unusable);
+    if (this.#refused(callback)) return;
     const result: Record<string, StoredSession> = {};
     try {
       // Most recently used first, as memorystore's forEach gave them.
@@ -308,15 +300,13 @@ export class MemFileStore extends Store {
 
   /** Number of entries, read when called. Expired entries not yet pruned still count, as in memorystore. */
   override length(callback: (err: unknown, length?: number) => void): void {
-    const unusable = this.#unusable();
-    if (unusable !== undefined) return later(callback, unusable);
+    if (this.#refused(callback)) return;
     later(callback, null, this.store.size);
   }
 
   /** Deletes every session (`dispose` fires for each). */
   override clear(callback?: (err?: unknown) => void): void {
-    const unusable = this.#unusable();
-    if (unusable !== undefined) return later(callback, unusable);
+    if (this.#refused(callback)) return;
     this.store.clear();
     later(callback, null);
   }
@@ -360,17 +350,21 @@ export class MemFileStore extends Store {
     return this.#failed ?? (this.#closed ? new StoreClosedError() : undefined);
   }
 
-  #check(sid: unknown, callback: AnyCallback | undefined): string | undefined {
+  /** Calls back with the reason when the store cannot serve calls; says whether it did. */
+  #refused(callback: AnyCallback | undefined): boolean {
     const unusable = this.#unusable();
-    if (unusable !== undefined) {
-      later(callback, unusable);
-      return undefined;
-    }
+    if (unusable !== undefined) later(callback, unusable);
+    return unusable !== undefined;
+  }
+
+  #check(sid: unknown, callback: AnyCallback | undefined): string | undefined {
+    if (this.#refused(callback)) return undefined;
     const id = toId(sid);
     if (typeof id === 'string') return id;
     later(callback, id);
     return undefined;
   }
+
 
   /**
    * V8's JSON.parse error quotes the text around the fault: session contents, which express-session passes
@@ -427,16 +421,15 @@ export class MemFileStore extends Store {
     try {
       dispose(key, value, reason);
     } catch (err) {
-      this.reportError(toError(err));
+      this.#report(toError(err));
     }
   }
 
   /**
    * Reports a failure nobody called for (a timer, a user hook): `'error'` when someone listens,
    * a process warning otherwise. Never throws, so it never crashes the host.
-   * @internal
    */
-  reportError(err: Error): void {
+  #report(err: Error): void {
     if (this.listenerCount('error') > 0) {
       try {
         this.emit('error', err);
