@@ -2,8 +2,8 @@
 // in the same process and run.
 //
 //   node --expose-gc throughput.mjs [--json] [--quick] [--clock wall|cpu] [--sessions N] [--ops N] [--rounds N]
-//                                   [--inflight N] [--stores ours,memory,memorystore,memfilestore1,floor]
-//                                   [--ours path/to/dist/index.mjs] [--seed N] [--no-check]
+//                                   [--inflight N] [--stores ours,memory,memorystore,memfilestore1,file,sqlite,
+//                                   sqlite-wal,redis,floor] [--ours path/to/dist/index.mjs] [--seed N] [--no-check]
 //
 // Each measurement makes `ops` calls on `sessions` preloaded sessions, the ids chosen by a seeded random order
 // (the same for every store), in two modes:
@@ -12,13 +12,19 @@
 // Every store is checked (set/get/touch/destroy behave as the benchmark assumes) and warmed up first. Then each
 // round measures one (mode, op) on every store in turn, the store order rotating from round to round; the table
 // reports the median over rounds, and ratios are paired (ours / peer within a round, median over rounds).
+// The stores that write to disk or go over the network (session-file-store, better-sqlite3-session-store,
+// connect-redis) are far slower: they make a fixed share of `ops` calls per measurement (see STORES), on the same
+// sessions and access order. connect-redis runs against a redis-server this script starts (and stops) itself on a
+// free loopback port, when one is installed; otherwise its row says "skipped (no redis-server)".
 // --json also writes bench/results/throughput.json (machine, Node, date, every sample) for the report script.
 import { availableParallelism, cpus, platform, release, arch, totalmem } from 'node:os';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { resolve as resolvePath } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startRedis } from './redis-server.mjs';
 import { loadedSession, makeSessions, permutation, randomOrder } from './sessions.mjs';
 
 // Debug output would measure the terminal, not the stores (memorystore calls debug() on every operation).
@@ -83,6 +89,45 @@ try {
 }
 const MemoryStorePeer = require('memorystore')(session);
 const MemFileStore1 = require('express-memfilestore-1')(session);
+const FileStore = require('session-file-store')(session);
+const SqliteStore = require('better-sqlite3-session-store')(session);
+const Database = require('better-sqlite3');
+const { RedisStore } = require('connect-redis');
+const { createClient: createRedisClient } = require('redis');
+
+// Where session-file-store keeps its files and better-sqlite3 its databases: a real directory on disk, removed at
+// the end.
+const TMP = mkdtempSync(join(tmpdir(), 'memfilestore-bench-throughput-'));
+// Removed at the end, and also if the run ends early with an exception.
+process.once('exit', () => rmSync(TMP, { recursive: true, force: true }));
+const cleanups = [];
+
+/** better-sqlite3-session-store with its defaults, on a database file; `wal`: after `db.pragma('journal_mode = WAL')`. */
+function makeSqliteStore(wal) {
+  const db = new Database(join(TMP, wal ? 'sessions-wal.db' : 'sessions.db'));
+  if (wal) db.pragma('journal_mode = WAL');
+  // Its constructor starts a 15-minute expiry timer that it never unrefs and offers no way to stop: unref it, or
+  // this script would never exit. Nothing else changes.
+  const setIntervalBefore = globalThis.setInterval;
+  globalThis.setInterval = (...a) => setIntervalBefore(...a).unref();
+  let store;
+  try {
+    store = new SqliteStore({ client: db });
+  } finally {
+    globalThis.setInterval = setIntervalBefore;
+  }
+  cleanups.push(() => db.close());
+  return { store, db };
+}
+
+/** connect-redis with its defaults, on a node-redis client of the redis-server started below. */
+async function makeRedisStore() {
+  const client = createRedisClient({ socket: { host: '127.0.0.1', port: redis.port } });
+  client.on('error', (err) => console.error(`redis client: ${err.message}`));
+  await client.connect();
+  cleanups.push(() => client.close());
+  return new RedisStore({ client });
+}
 
 /**
  * The floor: the least work these semantics allow. A bare Map of JSON strings with an absolute expiry checked on
@@ -176,19 +221,51 @@ function cookieEnd(text) {
   return -1;
 }
 
-const pkg = (name) => require(`${name}/package.json`).version;
+// connect-redis does not export its package.json: read it from node_modules.
+const pkg = (name) => JSON.parse(readFileSync(new URL(`./node_modules/${name}/package.json`, import.meta.url), 'utf8')).version;
+
+// Which stores need a redis-server: started only when the redis row is selected.
+const wantsRedis = !args.stores || args.stores.split(',').includes('redis');
+let redis = null;
+let redisSkipped = null;
+if (wantsRedis) {
+  try {
+    redis = await startRedis();
+    if (!redis) redisSkipped = 'skipped (no redis-server)';
+  } catch (err) {
+    redisSkipped = `skipped (${err.message})`;
+  }
+}
 
 const STORES = [
   { key: 'ours', label: args.ours ? `express-memfilestore (${args.ours})` : `express-memfilestore ${pkg('express-memfilestore')}`, make: () => new ours(), defer: 'nextTick' },
   { key: 'memory', label: `express-session MemoryStore ${pkg('express-session')}`, make: () => new session.MemoryStore(), defer: 'setImmediate' },
   { key: 'memorystore', label: `memorystore ${pkg('memorystore')}`, make: () => new MemoryStorePeer(), defer: 'setImmediate' },
   { key: 'memfilestore1', label: `express-memfilestore ${pkg('express-memfilestore-1')} (memory only)`, make: () => new MemFileStore1(), defer: 'setImmediate' },
+  // The persistent stores. opsShare: the share of `ops` each makes per measurement (they are 10-1000x slower);
+  // destroy then deletes that many sessions (part of a pass) and puts them back, untimed.
+  // ownSessions: session-file-store writes a __lastAccess field into the session objects it is given: it gets its
+  // own identical copy of the sessions, so the other stores keep seeing untouched ones.
+  { key: 'file', label: `session-file-store ${pkg('session-file-store')}`, defer: 'fs', opsShare: 1 / 60, ownSessions: true,
+    make: () => new FileStore({ path: join(TMP, 'session-file-store'), logFn() {} }) },
+  // Its callbacks are synchronous (the loops are trampolined for it). Untimed fills run in one transaction.
+  { key: 'sqlite', label: `better-sqlite3-session-store ${pkg('better-sqlite3-session-store')} (default)`, defer: 'sync', opsShare: 1 / 100, sync: true,
+    make: () => makeSqliteStore(false) },
+  { key: 'sqlite-wal', label: `better-sqlite3-session-store ${pkg('better-sqlite3-session-store')} (WAL)`, defer: 'sync', opsShare: 1 / 6, sync: true,
+    make: () => makeSqliteStore(true) },
+  { key: 'redis', label: `connect-redis ${pkg('connect-redis')}${redis ? ` (redis-server ${redis.version})` : ''}`, defer: 'network', opsShare: 1 / 10,
+    skipped: redisSkipped, make: () => makeRedisStore() },
   { key: 'floor', label: 'floor: Map + JSON + expiry', make: () => new FloorStore(), defer: 'nextTick' },
 ];
-const PEERS = ['memory', 'memorystore', 'memfilestore1'];
+const PEERS = ['memory', 'memorystore', 'memfilestore1', 'file', 'sqlite', 'sqlite-wal', 'redis'];
+/** Extra package versions, for the record (results JSON). */
+const VERSIONS = { 'better-sqlite3': pkg('better-sqlite3'), redis: pkg('redis'), 'redis-server': redis?.version ?? null };
 
 const selected = args.stores ? new Set(args.stores.split(',')) : null;
-const stores = STORES.filter((s) => !selected || selected.has(s.key));
+const listed = STORES.filter((s) => !selected || selected.has(s.key));
+// A skipped store (redis without a redis-server) keeps its row in the tables, with the reason.
+const skippedStores = listed.filter((s) => s.skipped);
+const stores = listed.filter((s) => !s.skipped);
 if (stores.length === 0) {
   console.error(`--stores: none of ${args.stores}; known: ${STORES.map((s) => s.key).join(', ')}`);
   process.exit(2);
@@ -198,9 +275,10 @@ if (stores.length === 0) {
 // The loops. Each (store, op, mode) gets its own compiled function, so the call sites inside stay monomorphic and
 // one store's types do not slow down the next store's loop.
 
-function compileLoop(op, mode) {
+function compileLoop(op, mode, { sync = false } = {}) {
   const args = op === 'set' || op === 'touch' ? 'sessions[k], ' : '';
   const check = op === 'get' ? 'if (value == null) misses++;' : '';
+  if (sync) return compileSyncLoop(op, mode, args, check);
   const body = mode === 'awaited'
     ? `
       let i = 0, misses = 0, errors = 0;
@@ -233,10 +311,63 @@ function compileLoop(op, mode) {
   return new Function('store', 'ids', 'sessions', 'order', 'n', 'inflight', 'done', body);
 }
 
-function runLoop(loop, store, order, n) {
+/**
+ * The same loops for a store that calls back synchronously (better-sqlite3-session-store): a callback made during
+ * the call only records that the next call is due, and the issuing loop makes it, so the stack does not grow with
+ * every call. Used only for such stores: the loops of the others stay as they are.
+ */
+function compileSyncLoop(op, mode, args, check) {
+  const body = mode === 'awaited'
+    ? `
+      let i = 0, misses = 0, errors = 0, depth = 0, again = false;
+      const t0 = process.hrtime.bigint();
+      const issue = () => {
+        do {
+          again = false;
+          const k = order[i++];
+          depth++;
+          store.${op}(ids[k], ${args}next);
+          depth--;
+        } while (again);
+      };
+      const next = (err, value) => {
+        if (err) errors++;
+        ${check}
+        if (i === n) return done(process.hrtime.bigint() - t0, misses, errors);
+        if (depth > 0) again = true;
+        else issue();
+      };
+      issue();`
+    : `
+      let issued = 0, completed = 0, misses = 0, errors = 0, depth = 0, owed = 0;
+      const t0 = process.hrtime.bigint();
+      const issue = () => {
+        while (owed > 0 && issued < n) {
+          owed--;
+          const k = order[issued++];
+          depth++;
+          store.${op}(ids[k], ${args}next);
+          depth--;
+        }
+      };
+      const next = (err, value) => {
+        if (err) errors++;
+        ${check}
+        if (++completed === n) return done(process.hrtime.bigint() - t0, misses, errors);
+        if (issued < n) {
+          owed++;
+          if (depth === 0) issue();
+        }
+      };
+      owed = Math.min(inflight, n);
+      issue();`;
+  return new Function('store', 'ids', 'sessions', 'order', 'n', 'inflight', 'done', body);
+}
+
+function runLoop(loop, store, order, n, list = sessions) {
   return new Promise((resolve) => {
     const cpu0 = process.cpuUsage();
-    loop(store, ids, sessions, order, n, INFLIGHT, (ns, misses, errors) => {
+    loop(store, ids, list, order, n, INFLIGHT, (ns, misses, errors) => {
       const cpu = process.cpuUsage(cpu0);
       resolve({ ns: Number(ns), cpuUs: cpu.user + cpu.system, misses, errors });
     });
@@ -245,7 +376,16 @@ function runLoop(loop, store, order, n) {
 
 /** Puts every session in the store (untimed), 100 calls in flight. */
 function preload(entry) {
-  return runLoop(entry.loops.set.inflight, entry.store, preloadOrder, SESSIONS);
+  return fill(entry, preloadOrder, SESSIONS);
+}
+
+/** Sets the sessions order[0..n) (untimed); in one transaction for better-sqlite3 (its loops are synchronous). */
+function fill(entry, order, n) {
+  const run = () => runLoop(entry.loops.set.inflight, entry.store, order, n, entry.sessions);
+  if (!entry.db) return run();
+  let done;
+  entry.db.transaction(() => { done = run(); })();
+  return done;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -263,11 +403,17 @@ const destroyOrders = Array.from({ length: DESTROY_PASSES }, (_, p) => permutati
 const dataMs = performance.now() - tData;
 
 for (const entry of stores) {
-  entry.store = entry.make();
+  const made = await entry.make();
+  // makeSqliteStore returns the store and its database (for the untimed fills).
+  if (entry.sync) ({ store: entry.store, db: entry.db } = made);
+  else entry.store = made;
+  // Calls per get/set/touch measurement; the slow stores make a share of them.
+  entry.ops = entry.opsShare ? Math.max(100, Math.round(OPS * entry.opsShare)) : OPS;
+  entry.sessions = entry.ownSessions ? makeSessions(SESSIONS, { seed: SEED }).sessions : sessions;
   entry.loops = {};
   for (const op of OPS_LIST) {
     entry.loops[op] = {};
-    for (const mode of MODES) entry.loops[op][mode] = compileLoop(op, mode);
+    for (const mode of MODES) entry.loops[op][mode] = compileLoop(op, mode, { sync: entry.sync });
   }
   entry.samples = {};
   entry.anomalies = [];
@@ -284,23 +430,35 @@ function call(store, method, ...rest) {
   return new Promise((resolve, reject) => store[method](...rest, (err, value) => (err ? reject(err) : resolve(value))));
 }
 
+/** get, with an error whose code is ENOENT read as "not found", as express-session reads it (session-file-store). */
+function getSession(store, sid) {
+  return call(store, 'get', sid).catch((err) => {
+    if (err?.code === 'ENOENT') return null;
+    throw err;
+  });
+}
+
 async function check(entry) {
   const s = entry.store;
   const sid = 'bench-check';
-  const sess = sessions[0];
+  const sess = entry.sessions[0];
   await call(s, 'set', sid, sess);
-  const got = await call(s, 'get', sid);
+  const got = await getSession(s, sid);
   if (!got || got.passport?.user?.id !== sess.passport.user.id) throw new Error('get after set did not return the session');
   const touched = loadedSession(sid, JSON.stringify(sess));
   touched.cookie.maxAge = 3_600_000;
   await call(s, 'touch', sid, touched);
-  const after = await call(s, 'get', sid);
+  const after = await getSession(s, sid);
   if (after?.cookie?.expires !== touched.cookie.expires.toISOString()) throw new Error('get after touch did not return the new cookie');
   if (after.csrfSecret !== sess.csrfSecret) throw new Error('touch lost the session data');
   await call(s, 'destroy', sid);
-  if ((await call(s, 'get', sid)) != null) throw new Error('get after destroy returned a session');
-  await call(s, 'touch', sid, sess);
-  if ((await call(s, 'get', sid)) != null) throw new Error('touch of a missing session created it');
+  if ((await getSession(s, sid)) != null) throw new Error('get after destroy returned a session');
+  try {
+    await call(s, 'touch', sid, sess);
+  } catch (err) {
+    throw new Error(`touch of a missing session failed with ${err.code ?? err.message}`, { cause: err });
+  }
+  if ((await getSession(s, sid)) != null) throw new Error('touch of a missing session created it');
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -313,7 +471,19 @@ async function measure(entry, op, mode, { record = true, scale = 1 } = {}) {
   let count = 0;
   let misses = 0;
   let errors = 0;
-  if (op === 'destroy') {
+  if (op === 'destroy' && entry.ops < OPS) {
+    // A slow store: delete entry.ops sessions (the start of a seeded pass, a different one each time), then put
+    // them back, untimed.
+    const n = Math.min(SESSIONS, Math.max(100, Math.round(entry.ops * scale)));
+    entry.destroyPass = (entry.destroyPass ?? -1) + 1;
+    const part = destroyOrders[entry.destroyPass % destroyOrders.length].subarray(0, n);
+    globalThis.gc();
+    const r = await runLoop(loop, entry.store, part, n, entry.sessions);
+    ({ ns, cpuUs } = r);
+    count = n;
+    errors = r.errors;
+    await fill(entry, part, n);
+  } else if (op === 'destroy') {
     const passes = Math.max(1, Math.round(DESTROY_PASSES * scale));
     for (let p = 0; p < passes; p++) {
       globalThis.gc();
@@ -327,11 +497,11 @@ async function measure(entry, op, mode, { record = true, scale = 1 } = {}) {
   } else {
     // What express-session does before it calls the store: touch() moves the cookie's expiry; a changed
     // session (set) has new data.
-    if (op === 'touch') for (const s of sessions) s.touch();
-    if (op === 'set') for (const s of sessions) s.views++;
-    const n = Math.max(1000, Math.round(OPS * scale));
+    if (op === 'touch') for (const s of entry.sessions) s.touch();
+    if (op === 'set') for (const s of entry.sessions) s.views++;
+    const n = entry.ops < OPS ? Math.max(100, Math.round(entry.ops * scale)) : Math.max(1000, Math.round(OPS * scale));
     globalThis.gc();
-    const r = await runLoop(loop, entry.store, orders[op], n);
+    const r = await runLoop(loop, entry.store, orders[op], n, entry.sessions);
     ({ ns, cpuUs } = r);
     count = n;
     misses = r.misses;
@@ -426,7 +596,7 @@ const contention = pressure0 === undefined || pressure1 === undefined ? undefine
 
 const results = {};
 for (const entry of stores) {
-  results[entry.key] = { label: entry.label, defer: entry.defer, anomalies: entry.anomalies };
+  results[entry.key] = { label: entry.label, defer: entry.defer, ops: entry.ops, anomalies: entry.anomalies };
   for (const mode of MODES) {
     results[entry.key][mode] = {};
     for (const op of OPS_LIST) {
@@ -466,8 +636,10 @@ if (results.ours) {
 const fmtOps = (n) => Math.round(n).toLocaleString('en-US');
 const pad = (s, w) => String(s).padStart(w);
 const padEnd = (s, w) => String(s).padEnd(w);
-const LABEL_W = Math.max(...stores.map((s) => s.label.length + 5), 36) + 2;
+const LABEL_W = Math.max(...listed.map((s) => s.label.length + 5), 36) + 2;
 const COL_W = 20;
+// Ratios against the slow stores run into the hundreds: fewer decimals there, so the columns stay aligned.
+const fmtRatio = (r) => r.toFixed(r >= 100 ? 0 : r >= 10 ? 1 : 2);
 
 for (const mode of MODES) {
   const title = mode === 'awaited'
@@ -480,11 +652,12 @@ for (const mode of MODES) {
     console.log(padEnd(entry.label, LABEL_W) + OPS_LIST.map((op) =>
       pad(`${fmtOps(r[op].median)} ±${((r[op].spread / 2) * 100).toFixed(0)}%`, COL_W)).join(''));
   }
+  for (const entry of skippedStores) console.log(padEnd(entry.label, LABEL_W) + pad(entry.skipped, COL_W));
   if (ratios[mode]) {
     console.log(padEnd('ours / store (median, range of rounds)', LABEL_W) + OPS_LIST.map((op) => pad(op, COL_W)).join(''));
     for (const [peer, byOp] of Object.entries(ratios[mode])) {
       console.log(padEnd(`  vs ${results[peer].label}`, LABEL_W) + OPS_LIST.map((op) =>
-        pad(`${byOp[op].median.toFixed(2)}x (${byOp[op].min.toFixed(2)}-${byOp[op].max.toFixed(2)})`, COL_W)).join(''));
+        pad(`${fmtRatio(byOp[op].median)}x (${fmtRatio(byOp[op].min)}-${fmtRatio(byOp[op].max)})`, COL_W)).join(''));
     }
   }
 }
@@ -492,7 +665,13 @@ for (const mode of MODES) {
 console.log(`\nCallback deferral alone (a store that does nothing), ops/s: process.nextTick ${fmtOps(deferral.awaited.nextTick)} awaited, ` +
   `${fmtOps(deferral.inflight.nextTick)} in flight; setImmediate ${fmtOps(deferral.awaited.setImmediate)} awaited, ` +
   `${fmtOps(deferral.inflight.setImmediate)} in flight.\nOurs and the floor call back with process.nextTick; MemoryStore, memorystore and ` +
-  'express-memfilestore 1.x with setImmediate.');
+  'express-memfilestore 1.x with setImmediate; session-file-store after file I/O, better-sqlite3-session-store ' +
+  'synchronously, connect-redis after a round trip to redis-server.');
+const slow = stores.filter((e) => e.ops < OPS);
+if (slow.length) {
+  console.log(`Fewer calls per measurement for the slow stores (same sessions and access order): ` +
+    slow.map((e) => `${e.label} ${e.ops} (destroy: ${Math.min(SESSIONS, e.ops)})`).join('; ') + '.');
+}
 
 const targets = [];
 if (results.ours) {
@@ -546,6 +725,9 @@ if (args.json) {
     v8: process.versions.v8,
     params: { clock: CLOCK, sessions: SESSIONS, sessionBytes: Math.round(bytes), ops: OPS, destroyOps: DESTROY_PASSES * SESSIONS, rounds: ROUNDS, inflight: INFLIGHT, seed: SEED },
     stores: results,
+    // Rows that could not run (connect-redis without a redis-server), with the reason.
+    skipped: Object.fromEntries(skippedStores.map((e) => [e.key, { label: e.label, reason: e.skipped }])),
+    versions: VERSIONS,
     ratios,
     deferral,
     cpuContention: contention,
@@ -558,3 +740,14 @@ if (args.json) {
   writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
   console.log(`Wrote ${file.pathname}`);
 }
+
+// Close what the run opened (databases, the redis client), stop the redis-server it started, remove the temp dir.
+for (const close of cleanups) {
+  try {
+    await close();
+  } catch (err) {
+    console.error(`cleanup: ${err.message}`);
+  }
+}
+await redis?.stop();
+rmSync(TMP, { recursive: true, force: true });
