@@ -3,15 +3,20 @@
 export type AnyCallback = (err: any, value?: any) => void;
 
 /**
- * Calls `cb` on a later tick, exactly once. Scheduling (instead of calling) means a callback that throws
- * can never be caught by our own code and called a second time with its own error.
+ * Calls `cb` later, exactly once. Scheduling (instead of calling) means a callback that throws can never
+ * be caught by our own code and called a second time with its own error.
+ *
+ * setImmediate, as express-session's MemoryStore and memorystore do, rather than process.nextTick: over
+ * HTTP it cut the server's CPU per request by about 15% (bench/http.mjs: 362-401 µs against 474 µs with
+ * nextTick), because express-session finishes each response from the store's callback and Node batches
+ * those writes in the check phase. A store-API loop awaiting one call at a time pays about 1 µs more.
  */
 export function later(cb: AnyCallback | undefined, err?: Error | null, value?: unknown): void {
   if (typeof cb !== 'function') return;
   // A miss calls back with no arguments at all, as memorystore and MemoryStore do.
-  if (err === undefined) process.nextTick(cb);
-  else if (value === undefined) process.nextTick(cb, err);
-  else process.nextTick(cb, err, value);
+  if (err === undefined) setImmediate(cb);
+  else if (value === undefined) setImmediate(cb, err);
+  else setImmediate(cb, err, value);
 }
 
 /** Normalizes whatever was thrown into an Error, so callers always get one. */
