@@ -664,7 +664,7 @@ for (const mode of MODES) {
 
 console.log(`\nCallback deferral alone (a store that does nothing), ops/s: process.nextTick ${fmtOps(deferral.awaited.nextTick)} awaited, ` +
   `${fmtOps(deferral.inflight.nextTick)} in flight; setImmediate ${fmtOps(deferral.awaited.setImmediate)} awaited, ` +
-  `${fmtOps(deferral.inflight.setImmediate)} in flight.\nOurs and the floor call back with process.nextTick; MemoryStore, memorystore and ` +
+  `${fmtOps(deferral.inflight.setImmediate)} in flight.\nThe floor calls back with process.nextTick; ours, MemoryStore, memorystore and ` +
   'express-memfilestore 1.x with setImmediate; session-file-store after file I/O, better-sqlite3-session-store ' +
   'synchronously, connect-redis after a round trip to redis-server.');
 const slow = stores.filter((e) => e.ops < OPS);
