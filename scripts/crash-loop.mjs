@@ -34,19 +34,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { MemFileStore } from 'express-memfilestore';
 import { decodeSnapshot, sha256, tempFiles } from '../test/fixtures/persist/helpers.mjs';
+import { flag, option } from './cli-args.mjs';
 
 const CHILD = fileURLToPath(new URL('./fixtures/crash-child.mjs', import.meta.url));
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 
-const args = process.argv.slice(2);
-const flag = (name) => args.includes(name);
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  const value = Number(args[i + 1]);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} needs a non-negative number`);
-  return value;
-};
 const ITERATIONS = option('--iterations', flag('--quick') ? 20 : 500);
 const SESSIONS = option('--sessions', 3000);
 const WRITE_DELAY_MS = option('--write-delay', 3); // per chunk: a save of ~3000 sessions is 5 chunks, ~40 ms in all

@@ -26,6 +26,7 @@ import { cpus, release, tmpdir, totalmem, type as osType } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { flag, option } from './cli-args.mjs';
 
 if (typeof globalThis.gc !== 'function') {
   const run = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
@@ -36,21 +37,12 @@ if (typeof globalThis.gc !== 'function') {
 const { MemFileStore } = await import('express-memfilestore');
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 
-const args = process.argv.slice(2);
-const flag = (name) => args.includes(name);
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  const value = Number(args[i + 1]);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} needs a positive number`);
-  return value;
-};
-const OPS = option('--ops', 10_000_000);
-const SAMPLE_EVERY = option('--sample-every', Math.max(1000, Math.floor(OPS / 40)));
-const MAX = option('--max', 10_000);
-const TTL_MS = option('--ttl', 1000);
-const CHECK_PERIOD_MS = option('--check-period', 250);
-const SAVE_PERIOD_MS = option('--save-period', 200);
+const OPS = option('--ops', 10_000_000, { min: 1 });
+const SAMPLE_EVERY = option('--sample-every', Math.max(1000, Math.floor(OPS / 40)), { min: 1 });
+const MAX = option('--max', 10_000, { min: 1 });
+const TTL_MS = option('--ttl', 1000, { min: 1 });
+const CHECK_PERIOD_MS = option('--check-period', 250, { min: 1 });
+const SAVE_PERIOD_MS = option('--save-period', 200, { min: 1 });
 /** Self-test: leak on purpose, so the boundedness checks must fail. */
 const SABOTAGE = flag('--sabotage');
 const leaked = [];
