@@ -18,7 +18,13 @@ export function describeFileError(file: string, err: unknown): Error {
   const code = (err as NodeJS.ErrnoException).code;
   const hint = code !== undefined && Object.hasOwn(HINTS, code) ? HINTS[code] : undefined;
   if (hint === undefined) return err;
-  const wrapped = new Error(`express-memfilestore: cannot use saveFile "${file}": ${hint(file)} (${code})`, { cause: err });
-  (wrapped as NodeJS.ErrnoException).code = code;
-  return wrapped;
+  return wrapFsError(`express-memfilestore: cannot use saveFile "${file}": ${hint(file)} (${code})`, err);
+}
+
+/** An error with our message that keeps the fs error's `code` (callers test it) and the error itself as `cause`. */
+export function wrapFsError(message: string, cause: unknown): Error {
+  const error = new Error(message, { cause });
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== undefined) (error as NodeJS.ErrnoException).code = code;
+  return error;
 }

@@ -6,6 +6,7 @@
 import { Buffer } from 'node:buffer';
 import { readSync } from 'node:fs';
 import { expiryOf } from './lru-entries.js';
+import { parseErrorPosition } from './session-json.js';
 import { SnapshotError, type SnapshotRecord } from './snapshot-format.js';
 import type { LoadResult } from './snapshot-loader.js';
 
@@ -60,8 +61,7 @@ export function loadLegacy(file: string, fd: number, size: number, onRecord: (re
   try {
     data = JSON.parse(bytes.toString('utf8', 0, filled));
   } catch (err) {
-    // JSON.parse's message quotes the text around the damage: session contents, which must not reach logs.
-    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    const at = parseErrorPosition(err);
     throw new SnapshotError(file, `it looks like an express-memfilestore 1.x file but is not valid JSON${at === undefined ? '' : ` (at byte ${at})`}`);
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {

@@ -20,6 +20,11 @@ export function expiryOf(now: number, lifetime: number): number {
   return lifetime === Infinity || expires > MAX_DATE_MS ? 0 : expires;
 }
 
+/** Whether an absolute expiry (0: never) has come at `now`: a session expires at its expiry millisecond. */
+export function isExpired(expires: number, now: number): boolean {
+  return expires !== 0 && expires <= now;
+}
+
 /** Stores `value` under `id`, expiring at `expires` (ms since the epoch; 0: never), as of `now`. */
 export function putEntry(cache: LRUCache<string, string>, id: string, value: string, expires: number, now: number, size: number): void {
   if (expires === 0) cache.set(id, value, { ttl: 0, size });
@@ -71,7 +76,7 @@ export function copyEntries(cache: LRUCache<string, string>, now: number): Entry
   for (let n = size; n > 0; n--, index = next[index] as number) {
     const ttl = ttls?.[index] ?? 0;
     const expiry = ttl === 0 ? 0 : (starts?.[index] ?? 0) + ttl + 1;
-    if (expiry !== 0 && expiry <= now) continue;
+    if (isExpired(expiry, now)) continue;
     ids[live] = keyList[index] as string;
     values[live] = valList[index] as string;
     expires[live] = expiry;

@@ -9,6 +9,7 @@ import * as fsPromises from 'node:fs/promises';
 import { existsSync, lstatSync, renameSync } from 'node:fs';
 import { DirectorySyncError, removeStaleTempFiles, writeFileAtomic, type WriteChunk } from './atomic-writer.js';
 import { log } from './debug.js';
+import { wrapFsError } from './file-errors.js';
 import type { EntryCopy } from './lru-entries.js';
 import { FileLock } from './file-lock.js';
 import type { FsPromises } from './options.js';
@@ -246,16 +247,13 @@ async function writeSnapshot(copy: EntryCopy, writtenAt: number, write: WriteChu
   await write(Buffer.from(encodeTrailer(ids.length, checksum.digest('hex'))));
 }
 
-/** Names the file in a save failure, keeping the fs error's `code` and the error itself as `cause`. */
+/** Names the file in a save failure, and says what is on disk now. */
 function saveError(file: string, err: unknown): Error {
   const message = err instanceof Error ? err.message : String(err);
   const state = err instanceof DirectorySyncError
     ? 'the new snapshot is in place, but its directory could not be synced, so a power loss may bring back the previous one'
     : 'the previous snapshot is intact';
-  const error = new Error(`express-memfilestore: could not save "${file}" (${state}): ${message}`, { cause: err });
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code !== undefined) (error as NodeJS.ErrnoException).code = code;
-  return error;
+  return wrapFsError(`express-memfilestore: could not save "${file}" (${state}): ${message}`, err);
 }
 
 function saveInfo(started: number, now: number, bytes: number, sessions: number, error: Error | undefined): SaveInfo {

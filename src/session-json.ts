@@ -66,6 +66,14 @@ function flatJson(data: Record<string, unknown>): string | undefined {
   return `${out}}`;
 }
 
+/**
+ * Where V8's JSON.parse error says the text went wrong. Its message also quotes the text around that
+ * spot (session contents, which must not reach logs), so callers keep only this.
+ */
+export function parseErrorPosition(err: unknown): string | undefined {
+  return err instanceof Error ? /position (\d+)/.exec(err.message)?.[1] : undefined;
+}
+
 /** The cookie's JSON as `JSON.stringify` writes it inside a session (it calls `toJSON('cookie')`). */
 export function cookieJson(cookie: unknown): string | undefined {
   if (cookie === null || typeof cookie !== 'object') return undefined;

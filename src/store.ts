@@ -3,9 +3,9 @@ import { Store } from 'express-session';
 import { LRUCache } from 'lru-cache';
 import { later, toError, type AnyCallback } from './callback.js';
 import { spliceCookie } from './cookie-splice.js';
-import { cookieJson, sessionJson } from './session-json.js';
+import { cookieJson, parseErrorPosition, sessionJson } from './session-json.js';
 import { log } from './debug.js';
-import { copyEntries, expiryOf, putEntry, readReorders, type EntryCopy, type LruInternals } from './lru-entries.js';
+import { copyEntries, expiryOf, isExpired, putEntry, readReorders, type EntryCopy, type LruInternals } from './lru-entries.js';
 import { toId } from './ids.js';
 import {
   resolveOptions,
@@ -152,7 +152,7 @@ export class MemFileStore extends Store {
   /** Puts a loaded record in the cache with its absolute expiry; expired ones are dropped. */
   #insert(record: SnapshotRecord): void {
     const now = this.#opts.clock();
-    if (record.expires !== 0 && record.expires <= now) return;
+    if (isExpired(record.expires, now)) return;
     const size = record.bytes === undefined ? entrySize(record.id, record.value) : Math.max(1, record.bytes);
     if (size > this.#opts.maxBytes) return;
     putEntry(this.store, record.id, record.value, record.expires, now, size);
@@ -372,7 +372,7 @@ export class MemFileStore extends Store {
    */
   #parseError(err: unknown): Error {
     if (!this.#json || !(err instanceof SyntaxError)) return toError(err);
-    const at = /position (\d+)/.exec(err.message)?.[1];
+    const at = parseErrorPosition(err);
     return new SyntaxError(`express-memfilestore: a stored session is not valid JSON${at === undefined ? '' : ` (at position ${at})`}`);
   }
 
