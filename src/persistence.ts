@@ -13,7 +13,7 @@ import { wrapFsError } from './file-errors.js';
 import type { EntryCopy } from './lru-entries.js';
 import { FileLock } from './file-lock.js';
 import type { FsPromises } from './options.js';
-import { encodeHeader, encodeRecord, encodeTrailer, newChecksum, SnapshotError, type SnapshotRecord } from './snapshot-format.js';
+import { encodeHeader, encodeRecord, encodeTrailer, newChecksum, SnapshotError, type RecordSink } from './snapshot-format.js';
 import type { LegacyConverter } from './legacy-file.js';
 import { loadSnapshotFile, type LoadResult } from './snapshot-loader.js';
 
@@ -94,7 +94,7 @@ export class Persistence {
    * Takes the lock, removes temp files a killed process left, and loads the file synchronously.
    * @throws on a damaged file (unless moved aside), a held lock, or an unusable path; the file is left untouched.
    */
-  open(insert: (record: SnapshotRecord) => void, fromLegacy: LegacyConverter, reset: () => void): void {
+  open(insert: RecordSink, fromLegacy: LegacyConverter, reset: () => void): void {
     const started = performance.now();
     refuseSymlink(this.#file);
     this.#lock = FileLock.acquire(this.#file);

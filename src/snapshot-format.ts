@@ -53,6 +53,12 @@ export function newChecksum(): Hash {
   return createHash('sha256');
 }
 
+/**
+ * Takes a record read back. Returns false when its id is already loaded: a snapshot never holds an id twice,
+ * so a repeat means the file was tampered with.
+ */
+export type RecordSink = (record: SnapshotRecord) => boolean;
+
 /** A record as read back. */
 export interface SnapshotRecord {
   id: string;
@@ -94,7 +100,7 @@ function readNumber(buf: Buffer, at: number, terminator: number): number {
 export class SnapshotParser {
   readonly #file: string;
   readonly #size: number;
-  readonly #onRecord: (record: SnapshotRecord) => void;
+  readonly #onRecord: RecordSink;
   readonly #hash = newChecksum();
   #pending: Buffer = Buffer.alloc(0);
   /** File offset of the next byte to consume. */
@@ -104,10 +110,8 @@ export class SnapshotParser {
   #writtenAt = '';
   /** Offset in the current chunk up to which the checksum has been fed. */
   #hashed = 0;
-  /** Ids seen so far: a snapshot never holds one twice, so a repeat means the file was tampered with. */
-  readonly #ids = new Set<string>();
 
-  constructor(file: string, size: number, onRecord: (record: SnapshotRecord) => void) {
+  constructor(file: string, size: number, onRecord: RecordSink) {
     this.#file = file;
     this.#size = size;
     this.#onRecord = onRecord;
@@ -206,9 +210,11 @@ export class SnapshotParser {
     this.#records++;
     // toString copies: the session strings must not keep the read buffers alive.
     const id = buf.toString('utf8', idStart, idStart + idBytes);
-    if (this.#ids.has(id)) this.#fail(`record ${this.#records} repeats the id of an earlier record`);
-    this.#ids.add(id);
-    this.#onRecord({ id, expires, value: buf.toString('utf8', valueStart, valueStart + valueBytes), bytes: idBytes + valueBytes });
+    const value = buf.toString('utf8', valueStart, valueStart + valueBytes);
+    // The sink checks repeats against the ids it holds: a Set of its own here cost a tenth of the load time.
+    if (!this.#onRecord({ id, expires, value, bytes: idBytes + valueBytes })) {
+      this.#fail(`record ${this.#records} repeats the id of an earlier record`);
+    }
     return end - pos;
   }
 

@@ -136,7 +136,7 @@ export class MemFileStore extends Store {
       const fromLegacy = legacyConverter({
         now: this.#opts.clock(), defaultLifetime: defaultLifetime(this.options), stringify: (v) => this.serializer.stringify(v),
       });
-      persistence.open((record) => { this.#insert(record); }, fromLegacy, () => { this.store.clear(); });
+      persistence.open((record) => this.#insert(record), fromLegacy, () => { this.store.clear(); });
     } catch (err) {
       this.#failed = describeFileError(file, err);
       log('cannot use the snapshot file: %s', this.#failed.message);
@@ -149,13 +149,19 @@ export class MemFileStore extends Store {
     return Promise.resolve();
   }
 
-  /** Puts a loaded record in the cache with its absolute expiry; expired ones are dropped. */
-  #insert(record: SnapshotRecord): void {
+  /**
+   * Puts a loaded record in the cache with its absolute expiry; expired ones are dropped. Returns false for an
+   * id already loaded (a snapshot never repeats one). A repeat of a record dropped as expired, too large or
+   * evicted by `max` goes unnoticed, and is harmless: the later record is what the store keeps.
+   */
+  #insert(record: SnapshotRecord): boolean {
+    if (this.#lru.keyMap.has(record.id)) return false;
     const now = this.#opts.clock();
-    if (isExpired(record.expires, now)) return;
+    if (isExpired(record.expires, now)) return true;
     const size = record.bytes === undefined ? entrySize(record.id, record.value) : Math.max(1, record.bytes);
-    if (size > this.#opts.maxBytes) return;
+    if (size > this.#opts.maxBytes) return true;
     putEntry(this.store, record.id, record.value, record.expires, now, size);
+    return true;
   }
 
   /**

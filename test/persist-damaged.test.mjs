@@ -102,6 +102,24 @@ test('the valid file the damaged ones are made from loads (the cases above fail 
   assert.deepEqual(await call(store, 'get', 'sid-bob'), session({ user: 'bob', note: 'two\nlines' }));
 });
 
+test('a repeated id is refused even with the repeat far apart; a repeat of an expired record keeps the later one', async (t) => {
+  const dir = tempDir(t);
+  // The repeat comes 5,000 records later, past the first read chunk.
+  const filler = Array.from({ length: 5000 }, (_, i) => ({ id: `sid-${i}`, expires: NOW + HOUR, value: '{"cookie":{},"pad":"' + 'x'.repeat(200) + '"}' }));
+  const far = join(dir, 'far.db');
+  writeFileSync(far, encodeSnapshot([RECORDS[0], ...filler, { ...RECORDS[1], id: 'sid-alice' }]));
+  const refused = track(t, new MemFileStore({ saveFile: far, savePeriod: 0, clock: () => NOW }));
+  await assert.rejects(refused.ready, (err) => err.code === 'ERR_SNAPSHOT_DAMAGED' && /record 5002 repeats the id/.test(err.message));
+
+  // The first record had expired: it was never loaded, and the file is otherwise sound.
+  const expiredFirst = join(dir, 'expired-first.db');
+  writeFileSync(expiredFirst, encodeSnapshot([{ ...RECORDS[0], expires: NOW - 1 }, RECORDS[1], { ...RECORDS[2], id: 'sid-alice' }]));
+  const store = track(t, new MemFileStore({ saveFile: expiredFirst, savePeriod: 0, clock: () => NOW }));
+  await store.ready;
+  assert.deepEqual(await call(store, 'ids'), ['sid-alice', 'sid-bob']);
+  assert.deepEqual(await call(store, 'get', 'sid-alice'), session({ user: 'carol' }));
+});
+
 test('refused file, then fixed: the next start loads it (the refusal released the lock)', async (t) => {
   const file = join(tempDir(t), 'sessions.db');
   writeFileSync(file, VALID.subarray(0, trailer));
