@@ -27,29 +27,56 @@ function quote(key: string): string {
   return quoted;
 }
 
-function pad2(n: number): string {
-  return n < 10 ? `0${n}` : `${n}`;
+const DAY_MS = 86_400_000;
+/** '00' to '59' and '000' to '999': the time of day is written from tables, not converted number by number. */
+const TWO = Array.from({ length: 60 }, (_, n) => String(n).padStart(2, '0'));
+const THREE = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, '0'));
+/** The date part ('2026-11-27T') of the last day formatted: cookies written on one day mostly expire on one or two days. */
+let cachedDay = NaN;
+let cachedDatePart = '';
+
+/**
+ * `Date#toISOString` for years 0-9999, else `undefined` (the caller then asks the Date itself). The calendar
+ * date is computed once per day; the time of day is arithmetic on the milliseconds.
+ */
+function isoDate(d: Date): string | undefined {
+  const time = d.getTime();
+  const day = Math.floor(time / DAY_MS);
+  if (day !== cachedDay) {
+    const year = d.getUTCFullYear();
+    if (!(year >= 0 && year <= 9999)) return undefined;
+    cachedDatePart = `${String(year).padStart(4, '0')}-${TWO[d.getUTCMonth() + 1] as string}-${TWO[d.getUTCDate()] as string}T`;
+    cachedDay = day;
+  }
+  let rest = time - day * DAY_MS;
+  const ms = rest % 1000;
+  rest = (rest - ms) / 1000;
+  const seconds = rest % 60;
+  rest = (rest - seconds) / 60;
+  const minutes = rest % 60;
+  const hours = (rest - minutes) / 60;
+  return `${cachedDatePart}${TWO[hours] as string}:${TWO[minutes] as string}:${TWO[seconds] as string}.${THREE[ms] as string}Z`;
 }
 
-/** `Date#toISOString` for years 0-9999, else `undefined` (the caller then asks the Date itself). */
-function isoDate(d: Date): string | undefined {
-  const year = d.getUTCFullYear();
-  if (!(year >= 0 && year <= 9999)) return undefined;
-  const ms = d.getUTCMilliseconds();
-  return `${year < 1000 ? `000${year}`.slice(-4) : year}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}T` +
-    `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}.` +
-    `${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
+/** `JSON.stringify` of a string: quotes alone when nothing needs escaping (cookie paths, domains, sameSite). */
+function stringJson(value: string): string {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    // Control characters, '"', '\\' and surrogates (a lone one is escaped) take JSON.stringify's path.
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(value);
+  }
+  return `"${value}"`;
 }
 
 /** JSON of a flat object whose values are primitives or plain Dates; `undefined` for anything else. */
 function flatJson(data: Record<string, unknown>): string | undefined {
-  let out = '{';
+  let out = '';
   for (const key in data) {
     if (!hasOwn(data, key)) continue;
     const value = data[key];
     let json: string;
     switch (typeof value) {
-      case 'string': json = JSON.stringify(value); break;
+      case 'string': json = stringJson(value); break;
       case 'number': json = Number.isFinite(value) ? `${value}` : 'null'; break;
       case 'boolean': json = value ? 'true' : 'false'; break;
       case 'undefined': case 'function': case 'symbol': continue;
@@ -61,9 +88,9 @@ function flatJson(data: Record<string, unknown>): string | undefined {
       }
       default: return undefined;
     }
-    out += `${out.length === 1 ? '' : ','}${quote(key)}:${json}`;
+    out += `${out === '' ? '{' : ','}${quote(key)}:${json}`;
   }
-  return `${out}}`;
+  return out === '' ? '{}' : `${out}}`;
 }
 
 /**

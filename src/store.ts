@@ -267,8 +267,15 @@ export class MemFileStore extends Store {
 
   /** Deletes one session, or several when `sid` is an array. Missing ids are fine. */
   override destroy(sid: string | readonly string[], callback?: (err?: unknown) => void): void {
+    if (!Array.isArray(sid)) {
+      // One id, as express-session always passes: no arrays to build on every logout and regenerate.
+      const id = this.#check(sid, callback);
+      if (id === undefined) return;
+      this.store.delete(id);
+      return later(callback, null);
+    }
     if (this.#refused(callback)) return;
-    const list = Array.isArray(sid) ? (sid as readonly unknown[]) : [sid];
+    const list = sid as readonly unknown[];
     const ids: string[] = [];
     for (const raw of list) {
       const id = toId(raw);
