@@ -38,7 +38,7 @@ const { values: args } = parseArgs({
 });
 // Short runs, many rounds: on a shared machine, more paired samples beat longer ones.
 const DURATION = Number(args.duration ?? (args.quick ? 1 : 1.5));
-const ROUNDS = Number(args.rounds ?? (args.quick ? 4 : 10));
+const ROUNDS = Number(args.rounds ?? (args.quick ? 4 : 14));
 const CONNECTIONS = Number(args.connections);
 const PREFILL = Number(args.prefill);
 const WARMUP_S = args.quick ? 1 : 1.5;

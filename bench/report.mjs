@@ -1,6 +1,6 @@
 // Writes the benchmark results into the root README.md (between <!-- bench:start --> and <!-- bench:end -->) and
 // draws them as docs/benchmark.svg. Every number comes from bench/results/*.json (throughput.json, http.json,
-// persistence.json), written by `throughput.mjs --json`, `http.mjs --json` and `persistence.mjs --json`.
+// persistence.json and, when present, instructions.json), written by the benchmark scripts with --json.
 //
 //   node report.mjs [--stdout]     --stdout: print the markdown section instead of writing README.md and the SVG
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,7 @@ function readResults(name) {
 const throughput = readResults('throughput');
 const http = readResults('http');
 const persistence = readResults('persistence');
+const instructions = readResults('instructions');
 if (!throughput && !http && !persistence) {
   console.error('No results in bench/results/: run throughput.mjs, http.mjs and persistence.mjs with --json first (npm run all).');
   process.exit(1);
@@ -73,9 +74,13 @@ if (throughput?.ratios?.awaited) {
     `${op} ${ratio(throughput.stores[floor].awaited[op].median / throughput.stores[peer].awaited[op].median)}`).join(', ');
   if (aw.memorystore) {
     const w = lowest('memorystore');
+    const ms = instructions?.stores?.memorystore;
     target('get/set/touch at least 2x memorystore 1.6.8 (awaited)', w.r >= 2, `ours / memorystore: ${each('memorystore')}` +
       (aw.floor ? ` (the floor with process.nextTick, the least work possible, reaches ${floorVs('floor', 'memorystore')}: ` +
-        'one JSON.parse or JSON.stringify per call, which every store with these semantics does, is most of memorystore\'s time too)' : ''));
+        'one JSON.parse or JSON.stringify per call, which every store with these semantics does, is most of memorystore\'s time too' +
+        (ms && instructions.stores.ours ? `; counted in instructions per call, memorystore's get is ${int(ms.get)} of which JSON.parse alone is ` +
+          `${int(instructions.baselines.parse)}, and ours ${int(instructions.stores.ours.get)}; memorystore / ours: ` +
+          HOT.map((op) => `${op} ${ratio(ms[op] / instructions.stores.ours[op])}`).join(', ') : '') + ')' : ''));
   }
   const deferral = throughput.deferral?.awaited;
   for (const [floor, name] of [['floor-immediate', 'the floor with the same deferral as ours (setImmediate)'],
@@ -202,6 +207,23 @@ if (throughput) {
     out.push('');
     for (const n of notes) out.push(`- ${n}`);
   }
+}
+
+if (instructions) {
+  const p = instructions.params;
+  const ops = Object.keys(Object.values(instructions.stores)[0] ?? {});
+  out.push('');
+  out.push(`**Instructions per call** (valgrind's callgrind, \`npm --prefix bench run instructions:json\`, ${instructions.date.slice(0, 10)}): ` +
+    'the same count run after run, where wall time here moves by 2x. Each call is followed by one turn of the event loop, ' +
+    `as an awaited call; the turn alone (${int(instructions.eventLoopTurn)}) is subtracted. ${int(p.sessions)} sessions. ` +
+    `In brackets, how many times more the store executes than ours. Any store with these semantics does at least a JSON.parse ` +
+    `of the session on get (${int(instructions.baselines.parse)}) and a JSON.stringify on set (${int(instructions.baselines.stringify)}).`);
+  out.push('');
+  const rows = Object.entries(instructions.stores).map(([k, byOp]) => [
+    k === 'ours' ? `**${instructions.labels[k]}**` : instructions.labels[k] ?? k,
+    ...ops.map((op) => (k === 'ours' ? `**${int(byOp[op])}**` : `${int(byOp[op])} (${ratio(byOp[op] / instructions.stores.ours[op])})`)),
+  ]);
+  out.push(table(['store', ...ops], rows, ['l']));
 }
 
 if (http) {
