@@ -7,9 +7,11 @@ export type AnyCallback = (err: any, value?: any) => void;
  * be caught by our own code and called a second time with its own error.
  *
  * setImmediate, as express-session's MemoryStore and memorystore do, rather than process.nextTick: over
- * HTTP it cut the server's CPU per request by about 15% (bench/http.mjs: 362-401 µs against 474 µs with
- * nextTick), because express-session finishes each response from the store's callback and Node batches
- * those writes in the check phase. A store-API loop awaiting one call at a time pays about 1 µs more.
+ * HTTP it cut the server's CPU per request on reads by about 12% (bench/http.mjs, two builds of this package
+ * side by side in two runs of 10 rounds: 393-399 µs against 446-450 µs with nextTick; requests that change the
+ * session were even). express-session finishes each response from the store's callback, and setImmediate
+ * runs those callbacks in one batch per turn of the event loop. A store-API loop awaiting one call at a
+ * time pays about 1 µs more per call (bench/throughput.mjs shows both floors).
  */
 export function later(cb: AnyCallback | undefined, err?: Error | null, value?: unknown): void {
   if (typeof cb !== 'function') return;
