@@ -152,7 +152,7 @@ export class MemFileStore extends Store {
   /**
    * Puts a loaded record in the cache with its absolute expiry; expired ones are dropped. Returns false for an
    * id already loaded (a snapshot never repeats one). A repeat of a record dropped as expired, too large or
-   * evicted by `max` goes unnoticed, and is harmless: the later record is what the store keeps.
+   * evicted by `max`/`maxSize` goes unnoticed, and is harmless: the later record is what the store keeps.
    */
   #insert(record: SnapshotRecord): boolean {
     if (this.#lru.keyMap.has(record.id)) return false;
