@@ -70,7 +70,7 @@ function stringJson(value: string): string {
 
 /** JSON of a flat object whose values are primitives or plain Dates; `undefined` for anything else. */
 function flatJson(data: Record<string, unknown>): string | undefined {
-  let out = '';
+  let out = '{';
   for (const key in data) {
     if (!hasOwn(data, key)) continue;
     const value = data[key];
@@ -88,9 +88,9 @@ function flatJson(data: Record<string, unknown>): string | undefined {
       }
       default: return undefined;
     }
-    out += `${out === '' ? '{' : ','}${quote(key)}:${json}`;
+    out += `${out.length === 1 ? '' : ','}${quote(key)}:${json}`;
   }
-  return out === '' ? '{}' : `${out}}`;
+  return `${out}}`;
 }
 
 /**
