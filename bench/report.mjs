@@ -90,7 +90,7 @@ if (throughput?.ratios?.awaited) {
     target(`get/set/touch within 1.3x of ${name} (awaited)`, w.r >= 1 / 1.3,
       `ours / floor: ${each(floor)}; slowest: ${w.op} takes ${(1 / w.r).toFixed(2)}x the floor's time` +
       (floor === 'floor' && deferral ? ` (a store that only calls back makes ${int(deferral.nextTick)} calls/s with process.nextTick and ` +
-        `${int(deferral.setImmediate)} with setImmediate, awaited: ours uses setImmediate because it costs the HTTP server less CPU per request, see src/callback.ts)` : ''));
+        `${int(deferral.setImmediate)} with setImmediate, awaited: ours uses setImmediate because it costs the HTTP server less CPU per request, see src/store/callback.ts)` : ''));
   }
 }
 if (http?.ratios) {

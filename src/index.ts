@@ -1,4 +1,4 @@
-import { MemFileStore as MemFileStoreClass, StoreClosedError as StoreClosedErrorClass } from './store.js';
+import { MemFileStore as MemFileStoreClass, StoreClosedError as StoreClosedErrorClass } from './store/store.js';
 import type * as optionTypes from './options.js';
 
 /**

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { copyEntries, putEntry } = require('../dist/lru-entries.js');
+const { copyEntries, putEntry } = require('../dist/store/lru-entries.js');
 // The same (CommonJS) lru-cache build the store uses: its ES module build is a different class.
 const { LRUCache } = require('lru-cache');
 

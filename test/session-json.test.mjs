@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import fc from 'fast-check';
 
 const require = createRequire(import.meta.url);
-const { sessionJson, cookieJson } = require('../dist/session-json.js');
+const { sessionJson, cookieJson } = require('../dist/json/session-json.js');
 const Cookie = require('express-session/session/cookie');
 const Session = require('express-session/session/session');
 

@@ -1,4 +1,4 @@
-import type { PublicOptions, StoredSession } from './options.js';
+import type { PublicOptions, StoredSession } from '../options.js';
 
 const ONE_DAY_MS = 86_400_000;
 

@@ -2,9 +2,9 @@ import { Buffer } from 'node:buffer';
 import { Store } from 'express-session';
 import { LRUCache } from 'lru-cache';
 import { later, toError, type AnyCallback } from './callback.js';
-import { spliceCookie } from './cookie-splice.js';
-import { cookieJson, parseErrorPosition, sessionJson } from './session-json.js';
-import { log } from './debug.js';
+import { spliceCookie } from '../json/cookie-splice.js';
+import { cookieJson, parseErrorPosition, sessionJson } from '../json/session-json.js';
+import { log } from '../debug.js';
 import { copyEntries, expiryOf, isExpired, putEntry, readReorders, type EntryCopy, type LruInternals } from './lru-entries.js';
 import { toId } from './ids.js';
 import {
@@ -15,11 +15,11 @@ import {
   type ResolvedOptions,
   type Serializer,
   type StoredSession,
-} from './options.js';
-import { Persistence, type PersistenceStats } from './persistence.js';
-import type { SnapshotRecord } from './snapshot-format.js';
-import { describeFileError } from './file-errors.js';
-import { legacyConverter } from './legacy-file.js';
+} from '../options.js';
+import { Persistence, type PersistenceStats } from '../files/persistence.js';
+import type { SnapshotRecord } from '../files/snapshot-format.js';
+import { describeFileError } from '../files/file-errors.js';
+import { legacyConverter } from '../files/legacy-file.js';
 import { closeOnSignal } from './signals.js';
 import { defaultLifetime, lifetimeOf, type Lifetime } from './ttl.js';
 

@@ -5,8 +5,8 @@
  */
 import { Buffer } from 'node:buffer';
 import { readSync } from 'node:fs';
-import { expiryOf } from './lru-entries.js';
-import { parseErrorPosition } from './session-json.js';
+import { expiryOf } from '../store/lru-entries.js';
+import { parseErrorPosition } from '../json/session-json.js';
 import { SnapshotError, type SnapshotRecord } from './snapshot-format.js';
 import type { LoadResult } from './snapshot-loader.js';
 
