@@ -22,8 +22,15 @@ export type DisposeFunction = (sid: string, value: string, reason: DisposeReason
 /** Why an entry left the cache (lru-cache's reasons). */
 export type DisposeReason = 'evict' | 'set' | 'delete' | 'expire' | 'fetch';
 
-/** The subset of `node:fs/promises` the snapshot writer and loader use; a seam for fault-injection tests. */
+/**
+ * The subset of `node:fs/promises` the snapshot writer uses, plus optionally the synchronous and callback calls
+ * the journal makes (`openSync`, `writeSync`, `fdatasync`, `fdatasyncSync`, `fsyncSync`, `ftruncateSync`,
+ * `closeSync`, as in `node:fs`); a seam for fault-injection and crash-consistency tests.
+ */
 export type FsPromises = Pick<typeof import('node:fs/promises'), 'open' | 'rename' | 'unlink'>;
+
+/** How changes reach the journal between snapshots; `false`: snapshots only. */
+export type JournalOption = 'everysec' | 'always' | false;
 
 /** Options of {@link MemFileStore}. Every memorystore 1.6.8 and express-memfilestore 1.x option is accepted. */
 export interface MemFileStoreOptions {
@@ -51,6 +58,14 @@ export interface MemFileStoreOptions {
   /** Milliseconds between snapshots (only when something changed). Default 60000 when `saveFile` is set; `0` disables the timer. */
   savePeriod?: number | null | undefined;
   /**
+   * The journal between snapshots (`<saveFile>.journal.<n>` beside it). `'everysec'` (default with `saveFile`):
+   * every change is handed to the OS at the end of its event-loop turn and synced about every second, so a process
+   * crash loses at most the last few ms and a power cut about one second. `'always'`: a change's callback is called
+   * once it is written and synced (the changes of one turn share one sync). `false`: snapshots only.
+   * @defaultValue `'everysec'` with `saveFile`, else `false`
+   */
+  journal?: JournalOption | null | undefined;
+  /**
    * What to do when the snapshot file is damaged at start. `'error'` (default): refuse it, leave it untouched
    * and reject `store.ready`. `'move-aside'`: rename it to `<file>.corrupt-<timestamp>`, warn loudly and start empty.
    */
@@ -77,6 +92,7 @@ export interface PublicOptions {
   noDisposeOnSet: boolean | null | undefined;
   saveFile: string | undefined;
   savePeriod: number | undefined;
+  journal: JournalOption;
 }
 
 /** Everything the store needs, validated and defaulted. */
@@ -93,6 +109,7 @@ export interface ResolvedOptions {
   /** Snapshot timer period in ms, clamped; 0 when no timer. */
   readonly savePeriodMs: number;
   readonly onDamagedFile: 'error' | 'move-aside';
+  readonly journal: JournalOption;
   readonly closeOnSignals: readonly NodeJS.Signals[];
   readonly clock: () => number;
   readonly fs: FsPromises | undefined;
@@ -109,7 +126,7 @@ const DEFAULT_SAVE_PERIOD_MS = 60_000;
 
 const KNOWN = new Set<string>([
   'checkPeriod', 'max', 'maxSize', 'ttl', 'dispose', 'stale', 'noDisposeOnSet', 'serializer',
-  'saveFile', 'savePeriod', 'onDamagedFile', 'closeOnSignals', 'clock', 'fs',
+  'saveFile', 'savePeriod', 'journal', 'onDamagedFile', 'closeOnSignals', 'clock', 'fs',
 ]);
 
 function describe(value: unknown): string {
@@ -193,6 +210,9 @@ export function resolveOptions(input: MemFileStoreOptions | null | undefined, wa
     fail('saveFile', 'a non-empty path string', saveFile);
   }
   const savePeriod = optionalNumber('savePeriod', o.savePeriod, (n) => n >= 0, 'a non-negative number of milliseconds');
+  const journal = o.journal ?? (saveFile === undefined ? false : 'everysec');
+  if (journal !== false && journal !== 'everysec' && journal !== 'always') fail('journal', '"everysec", "always" or false', journal);
+  if (journal !== false && saveFile === undefined) fail('journal', 'false or unset without saveFile (the journal lives beside it)', journal);
   const onDamagedFile = o.onDamagedFile ?? 'error';
   if (onDamagedFile !== 'error' && onDamagedFile !== 'move-aside') {
     fail('onDamagedFile', '"error" or "move-aside"', onDamagedFile);
@@ -218,6 +238,7 @@ export function resolveOptions(input: MemFileStoreOptions | null | undefined, wa
     noDisposeOnSet: optionalBoolean('noDisposeOnSet', o.noDisposeOnSet),
     saveFile,
     savePeriod: saveFile === undefined ? savePeriod : (savePeriod ?? DEFAULT_SAVE_PERIOD_MS),
+    journal,
   };
   return {
     public: pub,
@@ -228,6 +249,7 @@ export function resolveOptions(input: MemFileStoreOptions | null | undefined, wa
     saveFile,
     savePeriodMs: saveFile === undefined ? 0 : timerPeriod(pub.savePeriod),
     onDamagedFile,
+    journal,
     closeOnSignals: resolveSignals(o.closeOnSignals),
     clock,
     fs: fs as FsPromises | undefined,

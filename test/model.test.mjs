@@ -121,7 +121,7 @@ class Real {
   }
 
   async open() {
-    this.store = new MemFileStore({ saveFile: this.file, savePeriod: 0, max: this.max, ttl: this.ttl, clock: this.clock.fn });
+    this.store = new MemFileStore({ saveFile: this.file, savePeriod: 0, max: this.max, ttl: this.ttl, clock: this.clock.fn, journal: false });
     await this.store.ready;
   }
 }

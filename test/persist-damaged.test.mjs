@@ -53,7 +53,7 @@ const CASES = [
   ['a flipped byte in a record id', flip(at('sid-bob') + 5), /checksum mismatch/],
   ['a flipped byte in the header date', flip(at('2030') + 3), /checksum mismatch/],
   ['a flipped byte in the trailer checksum', flip(trailer + 10), /checksum mismatch/],
-  ['an unknown format version', replaceAt(at(' 1 '), ' 2 '), /version 2/],
+  ['an unknown format version', replaceAt(at(' 1 '), ' 3 '), /version 3/],
   ['a malformed header', replaceAt(at('2030'), 'yesterday!'), /header is malformed/],
   ['a record length beyond the end of the file',
     Buffer.from(text.replace(/^r (\d+) (\d+) (\d+)$/m, (_, e, i) => `r ${e} ${i} 99999999`), 'latin1'), /past the end of the file/],

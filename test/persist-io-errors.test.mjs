@@ -128,7 +128,7 @@ test('a failing background save with no "error" listener warns and does not cras
   }
   assert.equal(report.failed.outcome, 'error');
   assert.equal(report.saved, true, 'saved once the fault cleared');
-  assert.match(report.file, /^express-memfilestore-snapshot 1 /);
+  assert.match(report.file, /^express-memfilestore-snapshot 2 /);
 });
 
 test('close() with a failing final save rejects, keeps the lock and the data; a second close() saves', async (t) => {

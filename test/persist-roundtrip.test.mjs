@@ -66,7 +66,7 @@ test('the load reports what it found: "load" event and stats', async (t) => {
   const b = track(t, new MemFileStore({ saveFile: file, savePeriod: 0, clock: clock.fn }));
   const load = await nextEvent(b, 'load');
   await b.ready;
-  assert.equal(load.format, 'v1');
+  assert.equal(load.format, 'v2');
   assert.equal(load.records, 2);
   assert.equal(load.sessions, 1, 'the expired session is not loaded');
   assert.equal(load.bytes, readFileSync(file).length);
@@ -243,6 +243,6 @@ test('destroyed and cleared sessions stay gone after a restart (an empty store s
   await b.close();
   assert.deepEqual(decodeSnapshot(readFileSync(file)).records, []);
   const c = await open(t, { saveFile: file });
-  assert.equal(c.stats.persistence.load.format, 'v1');
+  assert.equal(c.stats.persistence.load.format, 'v2');
   assert.equal(await call(c, 'length'), 0);
 });

@@ -64,7 +64,7 @@ test('after a 1.x load the next flush() writes the new format, with the right ex
   assert.equal(store.stats.persistence.changesSinceSave > 0, true, 'a 1.x file is due to be rewritten');
   await store.flush(); // nothing changed in memory, yet the file must be converted
   const bytes = readFileSync(file);
-  assert.match(bytes.toString('utf8').split('\n')[0], /^express-memfilestore-snapshot 1 /);
+  assert.match(bytes.toString('utf8').split('\n')[0], /^express-memfilestore-snapshot 2 /);
   const { records } = decodeSnapshot(bytes);
   assert.deepEqual(records.map((r) => r.id), [sid.bob, sid.erin, sid.alice, sid.carol], 'least recently used first');
   const expires = Object.fromEntries(records.map((r) => [r.id, r.expires]));
@@ -76,7 +76,7 @@ test('after a 1.x load the next flush() writes the new format, with the right ex
   await store.close();
 
   const again = await open(t, { saveFile: file, clock: () => NOW + 1000 });
-  assert.equal(again.stats.persistence.load.format, 'v1');
+  assert.equal(again.stats.persistence.load.format, 'v2');
   assert.deepEqual(await call(again, 'ids'), [sid.carol, sid.alice, sid.erin, sid.bob]);
 });
 

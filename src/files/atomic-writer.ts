@@ -97,7 +97,7 @@ async function renameWithRetry(fs: FsPromises, from: string, to: string): Promis
 }
 
 /** Makes the rename itself durable. Windows cannot open a directory for fsync; it needs no such step. */
-async function syncDirectory(fs: FsPromises, dir: string): Promise<void> {
+export async function syncDirectory(fs: FsPromises, dir: string): Promise<void> {
   if (process.platform === 'win32') return;
   const handle = await fs.open(dir, 'r');
   try {

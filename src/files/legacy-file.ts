@@ -4,6 +4,7 @@
  * them on disk; the first save after loading one writes our format.
  */
 import { Buffer } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import { readSync } from 'node:fs';
 import { expiryOf } from '../store/lru-entries.js';
 import { parseErrorPosition } from '../json/session-json.js';
@@ -85,7 +86,9 @@ export function loadLegacy(file: string, fd: number, size: number, onRecord: (re
   }
   // 1.x wrote most recently used first; records go in least recently used first.
   for (let i = records.length - 1; i >= 0; i--) onRecord(records[i] as SnapshotRecord);
-  return { format: '1.x', records: entries.length, bytes: filled, writtenAt: undefined };
+  // The identity a journal started after this file names (journal-format.ts).
+  const sha256 = createHash('sha256').update(bytes.subarray(0, filled)).digest('hex');
+  return { format: '1.x', records: entries.length, bytes: filled, writtenAt: undefined, sha256, journal: undefined };
 }
 
 function isObject(value: unknown): value is object {

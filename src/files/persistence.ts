@@ -1,24 +1,35 @@
 /**
- * When and how the store's sessions reach the snapshot file: load at start, save every `savePeriod` when
- * something changed, `flush()` on demand, a final save on `close()`. One save at a time; calls made during
- * a save coalesce into one more save after it. A failed save keeps everything in memory, leaves the old
- * file intact, and is retried at the next period.
+ * When and how the store's sessions reach disk: load at start (recover.ts), changes appended to the journal as
+ * they happen (journal-writer.ts), a snapshot every `savePeriod` when something changed and whenever the journal
+ * outgrows the last snapshot, `flush()` on demand, a final snapshot on `close()`. One snapshot at a time; calls
+ * made during one coalesce into one more after it. A failed snapshot keeps everything in memory, leaves the old
+ * file intact, and is retried at the next period; a failed journal is recovered by a snapshot retried every second.
+ *
+ * A snapshot with the journal on (the crash points are listed in the README, "What a crash loses"):
+ * 1. the next journal is created, synced and its directory synced, while changes still go to the current one;
+ * 2. in one synchronous step: memory is copied and appends switch to the new journal (held back until the old
+ *    one's last sync completes);
+ * 3. the snapshot naming the new journal is written (temp file, fsync, rename, directory fsync);
+ * 4. only then are older journals removed.
  */
-import { Buffer } from 'node:buffer';
 import * as fsPromises from 'node:fs/promises';
-import { existsSync, lstatSync, renameSync } from 'node:fs';
-import { DirectorySyncError, removeStaleTempFiles, writeFileAtomic, type WriteChunk } from './atomic-writer.js';
+import * as nodeFs from 'node:fs';
+import { dirname } from 'node:path';
+import { removeStaleTempFiles, syncDirectory, writeFileAtomic, DirectorySyncError } from './atomic-writer.js';
 import { log } from '../debug.js';
-import { wrapFsError } from './file-errors.js';
 import type { EntryCopy } from '../store/lru-entries.js';
 import { FileLock } from './file-lock.js';
 import type { FsPromises } from '../options.js';
-import { encodeHeader, encodeRecord, encodeTrailer, newChecksum, SnapshotError, type RecordSink } from './snapshot-format.js';
-import type { LegacyConverter } from './legacy-file.js';
-import { loadSnapshotFile, type LoadResult } from './snapshot-loader.js';
+import { listJournals } from './journal-reader.js';
+import { JournalWriter, type JournalError, type JournalIo, type JournalMode, type JournalStats } from './journal-writer.js';
+import { recoverFiles, refuseSymlink, type RecoverySinks } from './recover.js';
+import type { LoadResult } from './snapshot-loader.js';
+import { saveError, writeSnapshot } from './snapshot-writer.js';
+import type { JournalOp } from './journal-format.js';
 
-/** Records per chunk: about 400 KB of sessions, a few ms of work between two yields to the event loop. */
-const RECORDS_PER_CHUNK = 1000;
+/** A journal smaller than this never calls for a snapshot by its size (Redis: auto-aof-rewrite-min-size). */
+export const JOURNAL_MIN_BYTES = 8 * 1024 * 1024;
+const RECOVERY_RETRY_MS = 1000;
 
 /** What the persistence needs from the store. */
 export interface SnapshotSource {
@@ -40,6 +51,20 @@ export interface SaveInfo {
   error: string | undefined;
 }
 
+/** What the start found, in {@link PersistenceStats} and the `'load'` event. */
+export interface LoadInfo extends LoadResult {
+  durationMs: number;
+  /** Live sessions after the load. */
+  sessions: number;
+  /** Where damaged files were moved (`onDamagedFile: 'move-aside'`); the first is the snapshot's. */
+  movedAside: string | undefined;
+  /** Journals and journal records replayed after the snapshot. */
+  journalFiles: number;
+  journalRecords: number;
+  /** Bytes of a torn last journal record dropped (the process died mid-append), 0 when none. */
+  tornBytes: number;
+}
+
 /** The `store.stats` view of the persistence. */
 export interface PersistenceStats {
   file: string;
@@ -48,7 +73,11 @@ export interface PersistenceStats {
   saving: boolean;
   lastSave: SaveInfo | undefined;
   lastSuccessAt: number | undefined;
-  load: LoadResult & { durationMs: number; sessions: number; movedAside: string | undefined };
+  /** Snapshots started because the journal outgrew the last snapshot. */
+  compactions: number;
+  load: LoadInfo;
+  /** `undefined` with `journal: false`. */
+  journal: JournalStats | undefined;
 }
 
 export interface PersistenceOptions {
@@ -56,6 +85,7 @@ export interface PersistenceOptions {
   periodMs: number;
   fs: FsPromises | undefined;
   onDamagedFile: 'error' | 'move-aside';
+  journal: JournalMode | false;
 }
 
 /** Callbacks into the store for events and failures nobody called for. */
@@ -67,58 +97,73 @@ export interface PersistenceEvents {
 export class Persistence {
   readonly #file: string;
   readonly #fs: FsPromises;
+  readonly #io: JournalIo;
   readonly #periodMs: number;
-  readonly #onDamaged: 'error' | 'move-aside';
+  readonly #options: PersistenceOptions;
   readonly #source: SnapshotSource;
   readonly #events: PersistenceEvents;
   #lock: FileLock | undefined;
+  #journal: JournalWriter | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #recovery: NodeJS.Timeout | undefined;
   #current: Promise<void> | undefined;
   #queued: Promise<void> | undefined;
   #savedChanges = 0;
   #lastSave: SaveInfo | undefined;
   #lastSuccessAt: number | undefined;
-  #load: PersistenceStats['load'] | undefined;
+  #lastSnapshotBytes = 0;
+  #compactions = 0;
+  #load: LoadInfo | undefined;
   #closing: Promise<void> | undefined;
+  /** Whether the snapshot on disk needs a journal beside it (it names one). */
+  #pointerOnDisk = false;
+  /** The save at close: no new journal, a snapshot that stands alone. */
+  #final = false;
 
   constructor(options: PersistenceOptions, source: SnapshotSource, events: PersistenceEvents) {
     this.#file = options.file;
     this.#fs = options.fs ?? fsPromises;
+    this.#io = { ...nodeFs, ...(options.fs as Partial<JournalIo> | undefined) };
     this.#periodMs = options.periodMs;
-    this.#onDamaged = options.onDamagedFile;
+    this.#options = options;
     this.#source = source;
     this.#events = events;
   }
 
   /**
-   * Takes the lock, removes temp files a killed process left, and loads the file synchronously.
-   * @throws on a damaged file (unless moved aside), a held lock, or an unusable path; the file is left untouched.
+   * Takes the lock, removes temp files a killed process left, loads the snapshot and replays the journal
+   * synchronously, and opens the journal for appends.
+   * @throws on a damaged file (unless moved aside), a held lock, or an unusable path; the files are left untouched.
    */
-  open(insert: RecordSink, fromLegacy: LegacyConverter, reset: () => void): void {
+  open(sinks: RecoverySinks): void {
     const started = performance.now();
     refuseSymlink(this.#file);
     this.#lock = FileLock.acquire(this.#file);
     try {
       const removed = removeStaleTempFiles(this.#file);
       if (removed > 0) log('removed %d temp files left by an interrupted save', removed);
-      let movedAside: string | undefined;
-      let result: LoadResult;
-      try {
-        result = loadSnapshotFile(this.#file, insert, fromLegacy);
-      } catch (err) {
-        reset();
-        if (!(err instanceof SnapshotError) || this.#onDamaged !== 'move-aside') throw err;
-        movedAside = asideName(this.#file, this.#source.clock());
-        renameSync(this.#file, movedAside);
-        process.emitWarning(`${err.message}. onDamagedFile is "move-aside": moved it to "${movedAside}" and started empty`,
-          'MemFileStoreWarning');
-        result = { format: 'none', records: 0, bytes: 0, writtenAt: undefined };
+      const { snapshot, journal, movedAside } = recoverFiles(this.#file, sinks,
+        { repair: true, onDamaged: this.#options.onDamagedFile, now: this.#source.clock() });
+      // A 1.x file, or changes replayed from a journal, are written into a snapshot at the next save.
+      const absorb = snapshot.format === '1.x' || journal.records > 0 || (journal.files > 0 && this.#options.journal === false);
+      this.#savedChanges = this.#source.changes() - (absorb ? 1 : 0);
+      this.#lastSnapshotBytes = snapshot.bytes;
+      this.#pointerOnDisk = snapshot.journal !== undefined;
+      if (this.#options.journal !== false) {
+        this.#journal = JournalWriter.open(this.#options.journal, this.#io, {
+          grown: () => { this.#compact(); },
+          failed: (err) => { this.#journalFailed(err); },
+          clock: this.#source.clock,
+        }, this.#file, journal.tail, { gen: journal.maxGen + 1, after: `s:${snapshot.sha256}` }, journal.bytes, this.#journalLimit());
       }
-      // A 1.x file is rewritten in our format at the first save; our own file is current as loaded.
-      this.#savedChanges = this.#source.changes() - (result.format === '1.x' ? 1 : 0);
-      this.#load = { ...result, durationMs: performance.now() - started, sessions: 0, movedAside };
-      log('loaded %s snapshot: %d records, %d bytes in %d ms', result.format, result.records, result.bytes,
-        Math.round(this.#load.durationMs));
+      for (const stale of journal.stale) removeQuietly(stale);
+      this.#load = {
+        ...snapshot, durationMs: performance.now() - started, sessions: 0, movedAside: movedAside[0],
+        journalFiles: journal.files, journalRecords: journal.records, tornBytes: journal.tornBytes,
+      };
+      if (journal.torn !== undefined) log('dropped a torn journal tail of %d bytes (%s)', journal.tornBytes, 'the last record was cut');
+      log('loaded %s snapshot: %d records, %d bytes, then %d journal records in %d ms', snapshot.format, snapshot.records,
+        snapshot.bytes, journal.records, Math.round(this.#load.durationMs));
     } catch (err) {
       this.#lock.release();
       this.#lock = undefined;
@@ -136,6 +181,23 @@ export class Persistence {
     });
   }
 
+  /** Appends a change to the journal (nothing with `journal: false`). */
+  record(op: JournalOp, id: string, expires: number, value: string): void {
+    this.#journal?.append(op, id, expires, value);
+  }
+
+  /** Calls back when the changes made so far are durable ('always'), or on the next turn. */
+  afterDurable(callback: ((err?: unknown) => void) | undefined): boolean {
+    if (this.#journal === undefined) return false;
+    this.#journal.afterDurable(callback);
+    return true;
+  }
+
+  /** The error changes get while an 'always' journal has failed and not recovered yet. */
+  get refusal(): Error | undefined {
+    return this.#journal?.refusal;
+  }
+
   get dirty(): boolean {
     return this.#source.changes() !== this.#savedChanges;
   }
@@ -147,7 +209,9 @@ export class Persistence {
       saving: this.#current !== undefined,
       lastSave: this.#lastSave === undefined ? undefined : { ...this.#lastSave },
       lastSuccessAt: this.#lastSuccessAt,
+      compactions: this.#compactions,
       load: this.#load === undefined ? emptyLoad() : { ...this.#load },
+      journal: this.#journal?.stats,
     };
   }
 
@@ -191,69 +255,113 @@ export class Persistence {
     return run;
   }
 
-  /** Stops the timer, saves a final time and releases the lock. Rejects (keeping the lock) if that save fails. */
+  /**
+   * Stops the timers, writes and syncs what the journal holds, saves a final snapshot that stands alone (no
+   * journal: the file can be copied by itself), removes the journals and releases the lock.
+   * Rejects (keeping the lock and the journals) if that save fails.
+   */
   close(): Promise<void> {
     this.stopTimer();
-    this.#closing ??= this.flush().then(() => {
+    this.#closing ??= (async () => {
+      await this.#journal?.close();
+      this.#final = true;
+      await this.flush();
+      clearInterval(this.#recovery);
       this.#lock?.release();
       this.#lock = undefined;
-    }, (err: unknown) => {
+    })().catch((err: unknown) => {
       this.#closing = undefined; // a later close() retries the final save
       throw err;
     });
     return this.#closing;
   }
 
+  /** The journal outgrew the last snapshot (and the minimum): a snapshot absorbs it. */
+  #compact(): void {
+    if (this.#current !== undefined || this.#closing !== undefined) return;
+    this.#compactions++;
+    log('journal passed %d bytes: snapshot', this.#journalLimit());
+    this.flush().catch((err: unknown) => {
+      this.#events.report(err as Error);
+    });
+  }
+
+  #journalLimit(): number {
+    return Math.max(JOURNAL_MIN_BYTES, this.#lastSnapshotBytes);
+  }
+
+  /** Reports the failure once, then retries a snapshot with a fresh journal every second until one succeeds. */
+  #journalFailed(err: JournalError): void {
+    log('journal failed: %s', err.message);
+    this.#events.report(err);
+    if (this.#recovery !== undefined) return;
+    this.#recovery = setInterval(() => {
+      if (this.#journal?.failed !== true) {
+        clearInterval(this.#recovery);
+        this.#recovery = undefined;
+        log('journal recovered by a snapshot');
+        return;
+      }
+      if (this.#current === undefined) this.flush().catch((saveErr: unknown) => {
+        log('recovery snapshot failed: %s', (saveErr as Error).message);
+      });
+    }, RECOVERY_RETRY_MS).unref();
+  }
+
+  /** Whether a snapshot is due: changes, a failed journal to recover, or at close a journal to absorb. */
+  #due(): boolean {
+    const journal = this.#journal;
+    if (this.dirty || journal?.failed === true) return true;
+    return this.#final && journal !== undefined && (this.#pointerOnDisk || journal.started);
+  }
+
   async #save(): Promise<void> {
-    if (this.#lock === undefined || !this.dirty) return;
+    if (this.#lock === undefined || !this.#due()) return;
     const started = performance.now();
-    const changes = this.#source.changes();
-    const copy = this.#source.copy();
-    const writtenAt = this.#source.clock();
-    let bytes: number;
+    let sessions = 0;
     try {
       this.#lock.verify(this.#file);
-      bytes = await writeFileAtomic(this.#fs, this.#file, (write) => writeSnapshot(copy, writtenAt, write));
+      const journal = this.#final ? undefined : this.#journal;
+      // One synchronous step: every change is in this copy or in the next journal.
+      const changes = this.#source.changes();
+      const copy = this.#source.copy();
+      const writtenAt = this.#source.clock();
+      const next = journal?.rotate();
+      sessions = copy.ids.length;
+      await journal?.openNext(() => syncDirectory(this.#fs, dirname(this.#file)));
+      const bytes = await writeFileAtomic(this.#fs, this.#file, (write) => writeSnapshot(copy, writtenAt, next, write));
+      this.#savedChanges = changes;
+      this.#lastSnapshotBytes = bytes;
+      this.#pointerOnDisk = next !== undefined;
+      if (next !== undefined) journal?.snapshotDone(next.gen);
+      this.#removeJournalsBefore(next?.gen ?? Infinity);
+      this.#lastSave = saveInfo(started, this.#source.clock(), bytes, sessions, undefined);
     } catch (err) {
       const error = saveError(this.#file, err);
-      this.#lastSave = saveInfo(started, this.#source.clock(), 0, copy.ids.length, error);
+      this.#lastSave = saveInfo(started, this.#source.clock(), 0, sessions, error);
       log('save failed after %d ms: %s', Math.round(this.#lastSave.durationMs), error.message);
+      // A snapshot renamed into place without a durable directory may not survive a power cut: its older
+      // journals stay until a snapshot is durable.
+      if (err instanceof DirectorySyncError) log('older journals kept');
       throw error;
     }
-    this.#savedChanges = changes;
-    this.#lastSave = saveInfo(started, this.#source.clock(), bytes, copy.ids.length, undefined);
     this.#lastSuccessAt = this.#lastSave.at;
-    log('saved %d sessions, %d bytes in %d ms', copy.ids.length, bytes, Math.round(this.#lastSave.durationMs));
+    log('saved %d sessions, %d bytes in %d ms', sessions, this.#lastSave.bytes, Math.round(this.#lastSave.durationMs));
     this.#events.emit('save', { ...this.#lastSave });
   }
-}
 
-/** Streams the snapshot in chunks, yielding to the event loop at each write. */
-async function writeSnapshot(copy: EntryCopy, writtenAt: number, write: WriteChunk): Promise<void> {
-  const checksum = newChecksum();
-  const emit = async (text: string): Promise<void> => {
-    const chunk = Buffer.from(text);
-    checksum.update(chunk);
-    await write(chunk);
-  };
-  await emit(encodeHeader(writtenAt));
-  const { ids, values, expires } = copy;
-  for (let start = 0; start < ids.length; start += RECORDS_PER_CHUNK) {
-    const end = Math.min(ids.length, start + RECORDS_PER_CHUNK);
-    let text = '';
-    for (let i = start; i < end; i++) text += encodeRecord(ids[i] as string, expires[i] as number, values[i] as string);
-    await emit(text);
+  /** Journals a durable snapshot has absorbed. */
+  #removeJournalsBefore(gen: number): void {
+    for (const f of listJournals(this.#file)) if (f.gen < gen) removeQuietly(f.path);
   }
-  await write(Buffer.from(encodeTrailer(ids.length, checksum.digest('hex'))));
 }
 
-/** Names the file in a save failure, and says what is on disk now. */
-function saveError(file: string, err: unknown): Error {
-  const message = err instanceof Error ? err.message : String(err);
-  const state = err instanceof DirectorySyncError
-    ? 'the new snapshot is in place, but its directory could not be synced, so a power loss may bring back the previous one'
-    : 'the previous snapshot is intact';
-  return wrapFsError(`express-memfilestore: could not save "${file}" (${state}): ${message}`, err);
+function removeQuietly(path: string): void {
+  try {
+    nodeFs.unlinkSync(path);
+  } catch {
+    // Removed at the next start, as a journal no snapshot needs.
+  }
 }
 
 function saveInfo(started: number, now: number, bytes: number, sessions: number, error: Error | undefined): SaveInfo {
@@ -267,30 +375,11 @@ function saveInfo(started: number, now: number, bytes: number, sessions: number,
   };
 }
 
-function emptyLoad(): PersistenceStats['load'] {
-  return { format: 'none', records: 0, bytes: 0, writtenAt: undefined, durationMs: 0, sessions: 0, movedAside: undefined };
-}
-
-/**
- * A symlink as saveFile would be replaced by a regular file at the first save (rename does not follow it),
- * and could point us at a file we must not overwrite: refuse it plainly.
- */
-function refuseSymlink(file: string): void {
-  try {
-    if (lstatSync(file).isSymbolicLink()) {
-      throw new Error(`express-memfilestore: saveFile "${file}" is a symbolic link; point saveFile at the real file`);
-    }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-}
-
-/** `<file>.corrupt-<timestamp>`, never an existing file: a second damaged file in the same ms gets `-2`. */
-function asideName(file: string, now: number): string {
-  const base = `${file}.corrupt-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
-  let name = base;
-  for (let n = 2; existsSync(name); n++) name = `${base}-${n}`;
-  return name;
+function emptyLoad(): LoadInfo {
+  return {
+    format: 'none', records: 0, bytes: 0, writtenAt: undefined, sha256: '-', journal: undefined, durationMs: 0, sessions: 0,
+    movedAside: undefined, journalFiles: 0, journalRecords: 0, tornBytes: 0,
+  };
 }
 
 function noop(): void {

@@ -1,8 +1,11 @@
 /**
- * The snapshot file format, version 1. A text file, readable with `less`, written and read as a stream:
+ * The snapshot file format, version 2 (version 1 is still read). A text file, readable with `less`, written and
+ * read as a stream:
  *
  * ```text
- * express-memfilestore-snapshot 1 2026-11-27T08:25:16.123Z\n      header: format name, version, when written
+ * express-memfilestore-snapshot 2 2026-11-27T08:25:16.123Z journal 3 9f2c41d07a6b5e18\n
+ *                                                                   header: format name, version, when written, and
+ *                                                                   the first journal it does not contain (or `nojournal`)
  * r <expires> <idBytes> <valueBytes>\n<id>\n<value>\n               one record per session, least recently used first
  * ...
  * end <records> <sha256>\n                                          trailer: record count, SHA-256 (hex) of every byte before it
@@ -10,13 +13,14 @@
  *
  * `expires` is the absolute expiry in ms since the epoch (`0`: never). Lengths are UTF-8 byte counts, so
  * ids and values are stored raw (no escaping) and may contain any character, newlines included.
- * The file ends right after the trailer; anything else is damage.
+ * The file ends right after the trailer; anything else is damage. Version 1 is the same without the journal
+ * field (2.0.0-beta files): changes after it can only be in a journal that names its checksum (journal-format.ts).
  */
 import { Buffer } from 'node:buffer';
 import { createHash, type Hash } from 'node:crypto';
 
 export const FORMAT_NAME = 'express-memfilestore-snapshot';
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 const HEADER_PREFIX = `${FORMAT_NAME} `;
 /** Longest header or record line we accept; real ones are under 80 bytes. */
 const MAX_LINE = 200;
@@ -36,8 +40,15 @@ export class SnapshotError extends Error {
   }
 }
 
-export function encodeHeader(writtenAt: number): string {
-  return `${HEADER_PREFIX}${FORMAT_VERSION} ${new Date(writtenAt).toISOString()}\n`;
+/** The journal a snapshot hands over to: the first one whose changes it does not contain. */
+export interface JournalPointer {
+  gen: number;
+  token: string;
+}
+
+export function encodeHeader(writtenAt: number, journal: JournalPointer | undefined): string {
+  const next = journal === undefined ? 'nojournal' : `journal ${journal.gen} ${journal.token}`;
+  return `${HEADER_PREFIX}${FORMAT_VERSION} ${new Date(writtenAt).toISOString()} ${next}\n`;
 }
 
 export function encodeRecord(id: string, expires: number, value: string): string {
@@ -69,7 +80,7 @@ export interface SnapshotRecord {
 }
 
 const TRAILER_LINE = /^end (0|[1-9]\d{0,15}) ([0-9a-f]{64})$/;
-const HEADER_LINE = /^(0|[1-9]\d{0,5}) (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z)$/;
+const HEADER_LINE = /^(0|[1-9]\d{0,5}) (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z)(?: (nojournal|journal (0|[1-9]\d{0,15}) ([0-9a-f]{16})))?$/;
 
 /** Where {@link readNumber} stopped: the offset of its terminator. */
 let cursor = 0;
@@ -108,6 +119,9 @@ export class SnapshotParser {
   #state: 'header' | 'records' | 'done' = 'header';
   #records = 0;
   #writtenAt = '';
+  #version = 0;
+  #journal: JournalPointer | undefined;
+  #sha256 = '';
   /** Offset in the current chunk up to which the checksum has been fed. */
   #hashed = 0;
 
@@ -124,6 +138,21 @@ export class SnapshotParser {
 
   get records(): number {
     return this.#records;
+  }
+
+  /** The format version read from the header. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** The journal the snapshot hands over to (version 2 with a journal), once the header is read. */
+  get journal(): JournalPointer | undefined {
+    return this.#journal;
+  }
+
+  /** The checksum from the trailer: what identifies this snapshot to a journal started after it. */
+  get sha256(): string {
+    return this.#sha256;
   }
 
   /**
@@ -181,9 +210,14 @@ export class SnapshotParser {
     if (!line.startsWith(HEADER_PREFIX)) this.#fail('it is not an express-memfilestore snapshot (unknown header)');
     const m = HEADER_LINE.exec(line.slice(HEADER_PREFIX.length));
     if (m === null) this.#fail('the header is malformed');
-    if (Number(m[1]) !== FORMAT_VERSION) {
-      this.#fail(`it has format version ${m[1]}, and this version of express-memfilestore reads version ${FORMAT_VERSION}`);
+    const version = Number(m[1]);
+    // Version 1 has no journal field, version 2 always one.
+    if ((version !== 1 && version !== FORMAT_VERSION) || (version === 1) !== (m[3] === undefined)) {
+      if (version === 1 || version === FORMAT_VERSION) this.#fail('the header is malformed');
+      this.#fail(`it has format version ${m[1]}, and this version of express-memfilestore reads versions 1 and ${FORMAT_VERSION}`);
     }
+    this.#version = version;
+    if (m[4] !== undefined) this.#journal = { gen: Number(m[4]), token: m[5] as string };
     this.#writtenAt = m[2] ?? '';
     this.#state = 'records';
     return eol + 1 - pos;
@@ -226,7 +260,8 @@ export class SnapshotParser {
     }
     this.#hash.update(this.#pending.subarray(this.#hashed, pos));
     this.#hashed = pos;
-    if (this.#hash.digest('hex') !== m[2]) this.#fail('checksum mismatch (the content was altered or damaged)');
+    this.#sha256 = this.#hash.digest('hex');
+    if (this.#sha256 !== m[2]) this.#fail('checksum mismatch (the content was altered or damaged)');
     this.#state = 'done';
     return eol + 1 - pos;
   }

@@ -21,6 +21,8 @@ import type { SnapshotRecord } from '../files/snapshot-format.js';
 import { describeFileError } from '../files/file-errors.js';
 import { legacyConverter } from '../files/legacy-file.js';
 import { closeOnSignal } from './signals.js';
+import { JournalReplay } from './replay.js';
+import type { JournalOp } from '../files/journal-format.js';
 import { defaultLifetime, lifetimeOf, type Lifetime } from './ttl.js';
 
 /** The `store.stats` view. */
@@ -76,6 +78,8 @@ export class MemFileStore extends Store {
   #loading = false;
   #failed: Error | undefined;
   #persistence: Persistence | undefined;
+  /** 'always' journal: callbacks wait for the sync. */
+  readonly #always: boolean;
   readonly #cancelSignals: (() => void)[] = [];
 
   /**
@@ -89,6 +93,7 @@ export class MemFileStore extends Store {
     this.options = opts.public;
     this.serializer = opts.serializer;
     this.#json = opts.serializer === JSON;
+    this.#always = opts.journal === 'always';
     this.store = new LRUCache<string, string>({
       max: opts.maxEntries,
       // Always tracking sizes gives byte stats and keeps lru-cache from warning about an unbounded cache.
@@ -117,7 +122,7 @@ export class MemFileStore extends Store {
 
   #openFile(file: string): Promise<void> {
     const persistence = new Persistence(
-      { file, periodMs: this.#opts.savePeriodMs, fs: this.#opts.fs, onDamagedFile: this.#opts.onDamagedFile },
+      { file, periodMs: this.#opts.savePeriodMs, fs: this.#opts.fs, onDamagedFile: this.#opts.onDamagedFile, journal: this.#opts.journal },
       { changes: () => this.#changes, copy: () => this.#live(), clock: this.#opts.clock },
       {
         // A listener that throws must not turn a good save into a failed flush(), nor crash a tick.
@@ -136,7 +141,18 @@ export class MemFileStore extends Store {
       const fromLegacy = legacyConverter({
         now: this.#opts.clock(), defaultLifetime: defaultLifetime(this.options), stringify: (v) => this.serializer.stringify(v),
       });
-      persistence.open((record) => this.#insert(record), fromLegacy, () => { this.store.clear(); });
+      const replay = new JournalReplay({
+        delete: (id) => { this.store.delete(id); },
+        clear: () => { this.store.clear(); },
+        put: (record) => { this.#replace(record); },
+      });
+      persistence.open({
+        insert: (record) => this.#insert(record),
+        fromLegacy,
+        replay: (record) => { replay.apply(record); },
+        replayed: () => { replay.finish(); },
+        reset: () => { this.store.clear(); },
+      });
     } catch (err) {
       this.#failed = describeFileError(file, err);
       log('cannot use the snapshot file: %s', this.#failed.message);
@@ -162,6 +178,17 @@ export class MemFileStore extends Store {
     if (size > this.#opts.maxBytes) return true;
     putEntry(this.store, record.id, record.value, record.expires, now, size);
     return true;
+  }
+
+  /** Puts a journal record in the cache, replacing any earlier version; expired ones are dropped. */
+  #replace(record: SnapshotRecord): void {
+    const now = this.#opts.clock();
+    const size = entrySize(record.id, record.value);
+    if (isExpired(record.expires, now) || size > this.#opts.maxBytes) {
+      this.store.delete(record.id);
+      return;
+    }
+    putEntry(this.store, record.id, record.value, record.expires, now, size);
   }
 
   /**
@@ -232,7 +259,7 @@ export class MemFileStore extends Store {
 
   /** Stores a session with its TTL (see the `ttl` option). A serializer error calls back once and stores nothing. */
   override set(sid: string, session: StoredSession, callback?: (err?: unknown) => void): void {
-    const id = this.#check(sid, callback);
+    const id = this.#check(sid, callback, true);
     if (id === undefined) return;
     let text: unknown;
     let lifetime: Lifetime;
@@ -242,7 +269,7 @@ export class MemFileStore extends Store {
     } catch (err) {
       return later(callback, toError(err));
     }
-    later(callback, this.#put(id, text, lifetime));
+    this.#done(callback, this.#put(id, text, lifetime, 's'));
   }
 
   /**
@@ -250,7 +277,7 @@ export class MemFileStore extends Store {
    * A missing or expired session is left alone (no upsert), as in memorystore.
    */
   override touch(sid: string, session: StoredSession, callback?: (err?: unknown) => void): void {
-    const id = this.#check(sid, callback);
+    const id = this.#check(sid, callback, true);
     if (id === undefined) return;
     const stored = this.store.get(id, { allowStale: false });
     if (stored === undefined) return later(callback, null);
@@ -262,19 +289,19 @@ export class MemFileStore extends Store {
     } catch (err) {
       return later(callback, toError(err));
     }
-    later(callback, this.#put(id, text, lifetime));
+    this.#done(callback, this.#put(id, text, lifetime, 't'));
   }
 
   /** Deletes one session, or several when `sid` is an array. Missing ids are fine. */
   override destroy(sid: string | readonly string[], callback?: (err?: unknown) => void): void {
     if (!Array.isArray(sid)) {
       // One id, as express-session always passes: no arrays to build on every logout and regenerate.
-      const id = this.#check(sid, callback);
+      const id = this.#check(sid, callback, true);
       if (id === undefined) return;
-      this.store.delete(id);
-      return later(callback, null);
+      this.#delete(id);
+      return this.#done(callback, null);
     }
-    if (this.#refused(callback)) return;
+    if (this.#refused(callback, true)) return;
     const list = sid as readonly unknown[];
     const ids: string[] = [];
     for (const raw of list) {
@@ -282,8 +309,8 @@ export class MemFileStore extends Store {
       if (id instanceof TypeError) return later(callback, id);
       ids.push(id);
     }
-    for (const id of ids) this.store.delete(id);
-    later(callback, null);
+    for (const id of ids) this.#delete(id);
+    this.#done(callback, null);
   }
 
   /** Ids of the live sessions, most recently used first. */
@@ -319,9 +346,10 @@ export class MemFileStore extends Store {
 
   /** Deletes every session (`dispose` fires for each). */
   override clear(callback?: (err?: unknown) => void): void {
-    if (this.#refused(callback)) return;
+    if (this.#refused(callback, true)) return;
     this.store.clear();
-    later(callback, null);
+    this.#persistence?.record('c', '', 0, '');
+    this.#done(callback, null);
   }
 
   /** Removes expired sessions now, keeping the LRU order of the others. */
@@ -363,15 +391,18 @@ export class MemFileStore extends Store {
     return this.#failed ?? (this.#closed ? new StoreClosedError() : undefined);
   }
 
-  /** Calls back with the reason when the store cannot serve calls; says whether it did. */
-  #refused(callback: AnyCallback | undefined): boolean {
-    const unusable = this.#unusable();
+  /**
+   * Calls back with the reason when the store cannot serve calls, or cannot make a `change` durable (an 'always'
+   * journal that failed, until a snapshot recovers); says whether it did.
+   */
+  #refused(callback: AnyCallback | undefined, change = false): boolean {
+    const unusable = this.#unusable() ?? (change && this.#always ? this.#persistence?.refusal : undefined);
     if (unusable !== undefined) later(callback, unusable);
     return unusable !== undefined;
   }
 
-  #check(sid: unknown, callback: AnyCallback | undefined): string | undefined {
-    if (this.#refused(callback)) return undefined;
+  #check(sid: unknown, callback: AnyCallback | undefined, change = false): string | undefined {
+    if (this.#refused(callback, change)) return undefined;
     const id = toId(sid);
     if (typeof id === 'string') return id;
     later(callback, id);
@@ -402,7 +433,17 @@ export class MemFileStore extends Store {
     return this.serializer.stringify(session);
   }
 
-  #put(id: string, text: unknown, lifetime: Lifetime): Error | null {
+  /** Calls back once the change is as durable as the journal mode promises. */
+  #done(callback: AnyCallback | undefined, err: Error | null): void {
+    if (err === null && this.#always) this.#persistence?.afterDurable(callback);
+    else later(callback, err);
+  }
+
+  #delete(id: string): void {
+    if (this.store.delete(id)) this.#persistence?.record('d', id, 0, '');
+  }
+
+  #put(id: string, text: unknown, lifetime: Lifetime, op: JournalOp): Error | null {
     if (typeof text !== 'string') {
       return new TypeError(`express-memfilestore: serializer.stringify must return a string, got ${typeof text}`);
     }
@@ -413,7 +454,7 @@ export class MemFileStore extends Store {
     }
     if (lifetime <= 0) {
       // Saving a session whose cookie already expired must not keep it (or an older version) alive.
-      this.store.delete(id);
+      this.#delete(id);
       return null;
     }
     const size = entrySize(id, text);
@@ -421,14 +462,18 @@ export class MemFileStore extends Store {
       return new RangeError(`express-memfilestore: the session is ${size} bytes, more than maxSize (${this.#opts.maxBytes})`);
     }
     const now = this.#opts.clock();
-    putEntry(this.store, id, text, expiryOf(now, lifetime), now, size);
+    const expires = expiryOf(now, lifetime);
+    putEntry(this.store, id, text, expires, now, size);
     this.#changes++;
+    this.#persistence?.record(op, id, expires, text);
     return null;
   }
 
   #disposed(value: string, key: string, reason: DisposeReason): void {
     if (this.#loading) return;
     if (reason !== 'set') this.#changes++;
+    // An eviction by max/maxSize must be replayed as such: a restart cannot see the reads that chose it.
+    if (reason === 'evict') this.#persistence?.record('d', key, 0, '');
     const dispose = this.options.dispose;
     if (typeof dispose !== 'function') return;
     try {

@@ -1,0 +1,231 @@
+/**
+ * Finds the journals that continue a snapshot and replays them at start, synchronously, after the snapshot.
+ *
+ * Which files: the snapshot names the first journal it does not contain (generation and token); each later
+ * journal names the one before it (journal-format.ts). A snapshot without that field (version 1, 1.x, or one
+ * written with the journal off) is continued by a journal naming its checksum. Journals before the chain are
+ * leftovers of a finished snapshot and are removed after a good start. A missing link, or a journal holding
+ * changes that continues nothing here, is refused.
+ *
+ * Damage: a record that is incomplete or fails its checksum ends the replay. If nothing valid follows it in that
+ * file and no later journal holds records, it is a torn tail (the process or the machine died mid-append): it is
+ * dropped and, unless reading only, the file is cut back to the last whole record. Anything else is refused.
+ */
+import { Buffer } from 'node:buffer';
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readdirSync, readSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { parseJournalHeader, parseJournalRecord, saltOf, type JournalHeader, type JournalRecord } from './journal-format.js';
+import { readChunks } from './read-chunks.js';
+import { SnapshotError } from './snapshot-format.js';
+import type { LoadResult } from './snapshot-loader.js';
+
+const HEAD_BYTES = 256;
+
+/** A journal file found beside the snapshot. */
+export interface JournalFile {
+  gen: number;
+  path: string;
+  size: number;
+  /** The header; `undefined` when the file ends inside it; a string saying what is wrong with it. */
+  header: JournalHeader | string | undefined;
+}
+
+/** The journal appends continue in after a start. */
+export interface JournalTail {
+  gen: number;
+  token: string;
+  path: string;
+  /** Bytes of whole records and header (after any torn tail was cut). */
+  size: number;
+  /** The number the next record takes. */
+  seq: number;
+}
+
+export interface ReplayResult {
+  /** Journals replayed, oldest first. */
+  files: number;
+  records: number;
+  bytes: number;
+  /** Bytes of a torn last record dropped (and cut from the file unless reading only). */
+  tornBytes: number;
+  /** Where the torn tail began: `record <n> at byte <offset> of <file>`. */
+  torn: string | undefined;
+  tail: JournalTail | undefined;
+  /** Journals that belong to no chain and hold no changes: removed once the store is running. */
+  stale: string[];
+  /** The highest generation found (0 for none): a new journal takes a higher one. */
+  maxGen: number;
+}
+
+/** `<saveFile>.journal.<gen>`. */
+export function journalPath(file: string, gen: number): string {
+  return `${file}.journal.${gen}`;
+}
+
+/** The journal files beside `file`, by generation, with their headers. */
+export function listJournals(file: string): JournalFile[] {
+  const prefix = `${basename(file)}.journal.`;
+  const found: JournalFile[] = [];
+  for (const name of readdirSync(dirname(file))) {
+    if (!name.startsWith(prefix)) continue;
+    const genText = name.slice(prefix.length);
+    if (!/^(0|[1-9]\d{0,15})$/.test(genText)) continue;
+    const path = join(dirname(file), name);
+    const fd = openSync(path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const head = Buffer.alloc(Math.min(HEAD_BYTES, size));
+      const n = readSync(fd, head, 0, head.length, 0);
+      let header = parseJournalHeader(head.subarray(0, n));
+      if (typeof header === 'object' && header.gen !== Number(genText)) header = `its header says generation ${header.gen}`;
+      found.push({ gen: Number(genText), path, size, header });
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return found.sort((a, b) => a.gen - b.gen);
+}
+
+/**
+ * Replays the journals that continue `snapshot` (already loaded from `file`) through `apply`, oldest first.
+ * @param repair - cut a torn tail from its file (a start); false for reading only (`verify`).
+ * @throws SnapshotError naming the journal when one is damaged, missing or does not belong here.
+ */
+export function replayJournals(file: string, snapshot: LoadResult, apply: (record: JournalRecord) => void, repair: boolean): ReplayResult {
+  const files = listJournals(file);
+  const chain = findChain(file, snapshot, files);
+  const inChain = new Set(chain);
+  const result: ReplayResult = {
+    files: chain.length, records: 0, bytes: 0, tornBytes: 0, torn: undefined, tail: undefined, stale: [],
+    maxGen: Math.max(0, snapshot.journal?.gen ?? 0, ...files.map((f) => f.gen)),
+  };
+  for (const f of files) {
+    if (inChain.has(f)) continue;
+    if (chain.length > 0 && f.gen > (chain[0] as JournalFile).gen && holdsRecords(f)) {
+      throw new SnapshotError(f.path, 'it holds changes but continues no journal here (a journal from another copy of these files?)');
+    }
+    result.stale.push(f.path);
+  }
+  for (const [index, f] of chain.entries()) {
+    const header = f.header as JournalHeader;
+    const later = chain.slice(index + 1).find(holdsRecords);
+    const replayed = replayFile(f, header, apply, later);
+    result.records += replayed.records;
+    result.bytes += replayed.size;
+    if (replayed.tornAt !== undefined) {
+      result.tornBytes = f.size - replayed.tornAt;
+      result.torn = `record ${replayed.records + 1} at byte ${replayed.tornAt} of "${f.path}"`;
+      if (repair) cutTail(f.path, replayed.tornAt);
+    }
+    result.tail = { gen: f.gen, token: header.token, path: f.path, size: replayed.size, seq: replayed.records + 1 };
+  }
+  return result;
+}
+
+/** The journals continuing the snapshot, in order; [] when there are none. */
+function findChain(file: string, snapshot: LoadResult, files: JournalFile[]): JournalFile[] {
+  let first: JournalFile | undefined;
+  if (snapshot.journal !== undefined) {
+    const { gen, token } = snapshot.journal;
+    first = files.find((f) => f.gen === gen);
+    if (first === undefined) {
+      throw new SnapshotError(journalPath(file, gen), `it is missing: the snapshot "${file}" continues in it`);
+    }
+    if (typeof first.header !== 'object') {
+      throw new SnapshotError(first.path, typeof first.header === 'string' ? first.header : 'its header is incomplete');
+    }
+    if (first.header.token !== token) {
+      throw new SnapshotError(first.path, `it does not belong to the snapshot "${file}" beside it (a snapshot restored from a backup?)`);
+    }
+  } else {
+    const after = `s:${snapshot.sha256}`;
+    first = files.find((f) => typeof f.header === 'object' && f.header.after === after);
+    if (first === undefined) {
+      const foreign = files.find((f) => typeof f.header === 'string' || holdsRecords(f));
+      if (foreign !== undefined) {
+        throw new SnapshotError(foreign.path, typeof foreign.header === 'string' ? foreign.header
+          : `it does not belong to ${snapshot.format === 'none' ? 'an empty start (its snapshot is missing)' : `the snapshot "${file}" beside it`}`);
+      }
+      return [];
+    }
+  }
+  const chain = [first];
+  for (let cur = first; ;) {
+    const link = `j:${(cur.header as JournalHeader).token}`;
+    const next = files.find((f) => f.gen > cur.gen && typeof f.header === 'object' && f.header.after === link);
+    if (next === undefined) break;
+    chain.push(next);
+    cur = next;
+  }
+  return chain;
+}
+
+function holdsRecords(f: JournalFile): boolean {
+  return typeof f.header === 'object' && f.size > f.header.bytes;
+}
+
+interface FileReplay {
+  records: number;
+  /** Bytes of header and whole records. */
+  size: number;
+  tornAt: number | undefined;
+}
+
+function replayFile(f: JournalFile, header: JournalHeader, apply: (record: JournalRecord) => void, later: JournalFile | undefined): FileReplay {
+  const salt = saltOf(header.token);
+  let records = 0;
+  let offset = header.bytes;
+  let bad: string | undefined;
+  const fd = openSync(f.path, 'r');
+  try {
+    readChunks(fd, header.bytes, f.size, (bytes, eof) => {
+      let pos = 0;
+      while (bad === undefined && pos < bytes.length) {
+        const parsed = parseJournalRecord(bytes, pos, salt, records + 1, eof);
+        if (parsed.kind === 'short') break;
+        if (parsed.kind === 'bad') {
+          bad = parsed.reason;
+          break;
+        }
+        records++;
+        apply(parsed.record);
+        pos = parsed.end;
+      }
+      offset += pos;
+      return pos;
+    });
+    if (bad === undefined) return { records, size: offset, tornAt: undefined };
+    const where = `record ${records + 1} at byte ${offset}`;
+    if (later !== undefined) {
+      throw new SnapshotError(f.path, `${where} is damaged (${bad}) and a later journal "${later.path}" holds changes`);
+    }
+    const rest = Buffer.allocUnsafe(f.size - offset);
+    readSync(fd, rest, 0, rest.length, offset);
+    const valid = nextValidRecord(rest, salt);
+    if (valid !== undefined) {
+      throw new SnapshotError(f.path, `${where} is damaged (${bad}) and whole records follow it at byte ${offset + valid}`);
+    }
+    return { records, size: offset, tornAt: offset };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Offset of the first record after the damaged one at 0 whose checksum checks out, if any. */
+function nextValidRecord(rest: Buffer, salt: number): number | undefined {
+  for (let q = rest.indexOf(0x0a) + 1; q > 0 && q < rest.length; q = rest.indexOf(0x0a, q) + 1) {
+    if (parseJournalRecord(rest, q, salt, -1, true).kind === 'record') return q;
+  }
+  return undefined;
+}
+
+/** Cuts a torn tail so new appends follow the last whole record (as Redis truncates its AOF). */
+function cutTail(path: string, at: number): void {
+  const fd = openSync(path, 'r+');
+  try {
+    ftruncateSync(fd, at);
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Reads a file synchronously in chunks through one reused buffer, handing each chunk to a parser that consumes
+ * whole units and keeps the rest for the next call. Shared by the snapshot and the journal loaders.
+ */
+import { Buffer } from 'node:buffer';
+import { readSync } from 'node:fs';
+
+const CHUNK = 1 << 20;
+
+/**
+ * Parses the unit at the start of the bytes given (the first byte not consumed yet, then the rest of the file as
+ * far as read) and returns how many bytes it consumed; `eof` says whether the bytes reach the end of the file.
+ */
+export type ChunkConsumer = (bytes: Buffer, eof: boolean) => number;
+
+/**
+ * Feeds the file from `start` to `size` to `consume` until it is read; the last call, exactly one, has `eof`
+ * true, and is made even when nothing is left, so the parser sees the unparsed rest.
+ * @returns the number of bytes read.
+ */
+export function readChunks(fd: number, start: number, size: number, consume: ChunkConsumer): number {
+  let buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size - start, 1)));
+  let position = start;
+  let filled = 0;
+  for (;;) {
+    const read = position < size ? readSync(fd, buffer, filled, buffer.length - filled, position) : 0;
+    position += read;
+    filled += read;
+    // A read of 0 before `size`: the file shrank while we read it; what is there is all there is.
+    const eof = position >= size || read === 0;
+    const used = consume(buffer.subarray(0, filled), eof);
+    if (eof) break;
+    const rest = filled - used;
+    // One buffer for the whole file (decoded strings are copies): a fresh one per chunk cost page faults
+    // and external-memory GCs, a fifth of the load time at 100k sessions.
+    if (rest * 2 > buffer.length) {
+      const bigger = Buffer.allocUnsafe(rest * 2);
+      buffer.copy(bigger, 0, used, filled);
+      buffer = bigger;
+    } else {
+      buffer.copyWithin(0, used, filled);
+    }
+    filled = rest;
+  }
+  return position - start;
+}

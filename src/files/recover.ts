@@ -1,0 +1,94 @@
+/**
+ * What a start reads: the snapshot, then the journals that continue it (journal-reader.ts). Used by the store
+ * (which holds the lock and repairs a torn journal tail) and by the command line's `verify` and `inspect` (which
+ * read only). A damaged file is refused, or with `onDamagedFile: 'move-aside'` every file involved is renamed.
+ */
+import { existsSync, lstatSync, renameSync } from 'node:fs';
+import type { JournalRecord } from './journal-format.js';
+import { listJournals, replayJournals, type ReplayResult } from './journal-reader.js';
+import type { LegacyConverter } from './legacy-file.js';
+import { SnapshotError, type RecordSink } from './snapshot-format.js';
+import { loadSnapshotFile, NO_SNAPSHOT, type LoadResult } from './snapshot-loader.js';
+
+/** Where the records read go. */
+export interface RecoverySinks {
+  /** A snapshot record; false for an id already loaded. */
+  insert: RecordSink;
+  fromLegacy: LegacyConverter;
+  /** A journal record, in order. */
+  replay(record: JournalRecord): void;
+  /** After the last journal record. */
+  replayed(): void;
+  /** Forget everything loaded (before moving damaged files aside). */
+  reset(): void;
+}
+
+export interface Recovered {
+  snapshot: LoadResult;
+  journal: ReplayResult;
+  /** Names the damaged files were moved to. */
+  movedAside: string[];
+}
+
+const NO_JOURNAL: ReplayResult = { files: 0, records: 0, bytes: 0, tornBytes: 0, torn: undefined, tail: undefined, stale: [], maxGen: 0 };
+
+/**
+ * Loads `file` and replays its journals.
+ * @param repair - cut a torn journal tail (a start holding the lock); false reads only.
+ * @throws SnapshotError naming the damaged file (unless moved aside), an fs error when a file cannot be read.
+ */
+export function recoverFiles(file: string, sinks: RecoverySinks, options: { repair: boolean; onDamaged: 'error' | 'move-aside'; now: number }): Recovered {
+  try {
+    const snapshot = loadSnapshotFile(file, sinks.insert, sinks.fromLegacy);
+    const journal = replayJournals(file, snapshot, (record) => { sinks.replay(record); }, options.repair);
+    sinks.replayed();
+    return { snapshot, journal, movedAside: [] };
+  } catch (err) {
+    sinks.reset();
+    if (!(err instanceof SnapshotError) || options.onDamaged !== 'move-aside' || !options.repair) throw err;
+    const movedAside = moveAside(file, options.now);
+    process.emitWarning(`${err.message}. onDamagedFile is "move-aside": moved ${movedAside.length === 1 ? 'it' : `${movedAside.length} files`} ` +
+      `to "${movedAside.join('", "')}" and started empty`, 'MemFileStoreWarning');
+    return { snapshot: { ...NO_SNAPSHOT }, journal: NO_JOURNAL, movedAside };
+  }
+}
+
+/** Renames the snapshot and every journal beside it to `<name>.corrupt-<timestamp>`: they only make sense together. */
+function moveAside(file: string, now: number): string[] {
+  const moved: string[] = [];
+  const names = [file];
+  try {
+    names.push(...listJournals(file).map((f) => f.path));
+  } catch {
+    // The directory cannot be listed: the snapshot alone is moved.
+  }
+  for (const name of names) {
+    if (!existsSync(name)) continue;
+    const aside = asideName(name, now);
+    renameSync(name, aside);
+    moved.push(aside);
+  }
+  return moved;
+}
+
+/** `<file>.corrupt-<timestamp>`, never an existing file: a second damaged file in the same ms gets `-2`. */
+function asideName(file: string, now: number): string {
+  const base = `${file}.corrupt-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
+  let name = base;
+  for (let n = 2; existsSync(name); n++) name = `${base}-${n}`;
+  return name;
+}
+
+/**
+ * A symlink as saveFile would be replaced by a regular file at the first save (rename does not follow it),
+ * and could point us at a file we must not overwrite: refuse it plainly.
+ */
+export function refuseSymlink(file: string): void {
+  try {
+    if (lstatSync(file).isSymbolicLink()) {
+      throw new Error(`express-memfilestore: saveFile "${file}" is a symbolic link; point saveFile at the real file`);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}

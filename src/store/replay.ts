@@ -1,0 +1,42 @@
+/**
+ * Applies the journal's changes after the snapshot at start, so memory ends as it was live: the last change of
+ * each session wins, deletions (destroys and evictions) are applied before the sessions that stay are put back in
+ * the order they were last written. Replaying into the cache record by record would let `max`/`maxSize` evict a
+ * session that was live (the cache does not see the reads that reordered it then) and keep one that was evicted.
+ */
+import type { JournalRecord } from '../files/journal-format.js';
+
+/** What the replay changes. */
+export interface ReplayTarget {
+  delete(id: string): void;
+  clear(): void;
+  put(record: JournalRecord): void;
+}
+
+export class JournalReplay {
+  readonly #target: ReplayTarget;
+  /** Last change per id, in order of last change: a record to put, or null to delete. */
+  readonly #last = new Map<string, JournalRecord | null>();
+
+  constructor(target: ReplayTarget) {
+    this.#target = target;
+  }
+
+  apply(record: JournalRecord): void {
+    if (record.op === 'c') {
+      this.#last.clear();
+      this.#target.clear();
+      return;
+    }
+    // Deleted first so a session changed again moves to the end of the order.
+    this.#last.delete(record.id);
+    this.#last.set(record.id, record.op === 'd' ? null : record);
+  }
+
+  /** Applies what the records left; call once after the last one. */
+  finish(): void {
+    for (const [id, record] of this.#last) if (record === null) this.#target.delete(id);
+    for (const record of this.#last.values()) if (record !== null) this.#target.put(record);
+    this.#last.clear();
+  }
+}
