@@ -4,7 +4,9 @@
 //   PORT=8080 SESSION_SECRET=... SESSION_FILE=/var/lib/myapp/sessions.db npm start
 //
 // Sessions live in memory and are saved to SESSION_FILE (default examples/.data/sessions.db) every
-// 5 seconds when something changed, and once more on SIGTERM/SIGINT, so logins survive a restart.
+// 5 seconds when something changed, and once more on SIGTERM/SIGINT, so logins survive a restart. Between
+// snapshots every change goes to the journal beside it (the default, journal: 'everysec'), so a kill -9 or
+// an out-of-memory kill loses at most the last few milliseconds of logins, and a power cut about a second.
 //
 // Tests import `createApp` and hand it their own store; nothing below listens unless this file is run.
 import { mkdirSync, realpathSync } from 'node:fs';
@@ -153,6 +155,7 @@ async function main() {
     saveFile = `${dataDir}sessions.db`;
   }
 
+  // journal: 'everysec' is the default with saveFile; 'always' would sync each change before answering.
   const store = new MemFileStore({ checkPeriod: 60_000, saveFile, savePeriod: 5_000 });
   // With a snapshot file, the store is usable once it is loaded; a damaged file rejects here.
   await store.ready;
