@@ -228,8 +228,8 @@ export class Persistence {
   }
 }
 
-/** Streams the snapshot in chunks, yielding to the event loop at each write. */
-async function writeSnapshot(copy: EntryCopy, writtenAt: number, write: WriteChunk): Promise<void> {
+/** Streams the snapshot in chunks, yielding to the event loop at each write. Also used by the CLI's import. */
+export async function writeSnapshot(copy: EntryCopy, writtenAt: number, write: WriteChunk): Promise<void> {
   const checksum = newChecksum();
   const emit = async (text: string): Promise<void> => {
     const chunk = Buffer.from(text);
