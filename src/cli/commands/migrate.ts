@@ -137,22 +137,22 @@ async function write(ctx: Parameters<Command['run']>[0], server: RedisConnection
   for (let i = 0; i < list.length; i += batch) {
     const slice = list.slice(i, i + batch);
     const now = Date.now();
-    const replies = await server.pipeline(slice.map(({ key, value, at }) => {
-      const expiry = server.hasAbsoluteExpiry ? ['PXAT', String(at)] : ['PX', String(Math.max(1, at - now))];
-      return skipExisting ? ['SET', key, value, ...expiry, 'NX'] : ['SET', key, value, ...expiry];
-    }));
-    let failure: unknown;
+    let replies: unknown[];
+    try {
+      replies = await server.pipeline(slice.map(({ key, value, at }) => {
+        const expiry = server.hasAbsoluteExpiry ? ['PXAT', String(at)] : ['PX', String(Math.max(1, at - now))];
+        return skipExisting ? ['SET', key, value, ...expiry, 'NX'] : ['SET', key, value, ...expiry];
+      }));
+    } catch (err) {
+      progress.done();
+      throw new CliError(`writing failed after ${sent.length + existing} of ${list.length} sessions: ${server.describe(err)}. ` +
+        `"${file}" is unchanged. Fix the cause, then run the same command with --replace to finish (a rerun is safe)`);
+    }
     for (const [j, reply] of replies.entries()) {
-      if (reply.status === 'rejected') failure ??= reply.reason;
-      else if (reply.value === null) existing++;
+      if (reply === null) existing++;
       else sent.push(slice[j] as Outgoing);
     }
     progress.tick(slice.length);
-    if (failure !== undefined) {
-      progress.done();
-      throw new CliError(`writing failed after ${sent.length + existing} of ${list.length} sessions: ${server.describe(failure)}. ` +
-        `"${file}" is unchanged. Fix the cause, then run the same command with --replace to finish (a rerun is safe)`);
-    }
   }
   progress.done();
   return { sent, existing };
@@ -164,16 +164,17 @@ async function check(ctx: Parameters<Command['run']>[0], server: RedisConnection
   let mismatched = 0;
   for (let i = 0; i < sent.length; i += batch) {
     const slice = sent.slice(i, i + batch);
-    const expiryCommand = server.hasAbsoluteExpiry ? 'PEXPIRETIME' : 'PTTL';
-    const now = Date.now();
-    const [values, ...expiries] = await server.pipeline([['MGET', ...slice.map((s) => s.key)], ...slice.map((s) => [expiryCommand, s.key])]);
-    if (values?.status !== 'fulfilled') throw new CliError(`verification could not read back: ${server.describe(values?.reason)}`);
-    const got = values.value as (string | null)[];
+    let read: Awaited<ReturnType<RedisConnection['readBack']>>;
+    try {
+      read = await server.readBack(slice.map((s) => s.key));
+    } catch (err) {
+      throw new CliError(`verification could not read back: ${server.describe(err)}`);
+    }
     for (const [j, item] of slice.entries()) {
-      const expiry = expiries[j];
-      const ms = expiry?.status === 'fulfilled' ? Number(expiry.value) : NaN;
-      const expiryOk = server.hasAbsoluteExpiry ? ms === item.at : Math.abs(now + ms - item.at) <= 2000;
-      if (got[j] !== item.value || !expiryOk) mismatched++;
+      const at = read.expiries[j] ?? NaN;
+      // PEXPIRETIME gives back the PXAT sent; PTTL (Redis before 7.0) only to the clock's precision.
+      const expiryOk = server.hasAbsoluteExpiry ? at === item.at : Math.abs(at - item.at) <= 2000;
+      if (read.values[j] !== item.value || !expiryOk) mismatched++;
     }
     progress.tick(slice.length);
   }

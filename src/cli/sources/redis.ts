@@ -25,22 +25,19 @@ export async function readRedis(target: Target, now: number, opts: RedisSourceOp
     let expired = 0;
     let damaged = 0;
     const progress = out.progress('import', keys.length);
-    const expiryCommand = server.hasAbsoluteExpiry ? 'PEXPIRETIME' : 'PTTL';
     for (let i = 0; i < keys.length; i += opts.batch) {
       const slice = keys.slice(i, i + opts.batch);
-      const sentAt = Date.now();
-      const [values, ...expiries] = await server.pipeline([['MGET', ...slice], ...slice.map((key) => [expiryCommand, key])]);
-      const failed = [values, ...expiries].find((r) => r?.status === 'rejected');
-      if (failed?.status === 'rejected' || values?.status !== 'fulfilled') {
-        throw new CliError(`reading from ${target.shown} failed after ${i} of ${keys.length} keys: ` +
-          `${server.describe(failed?.status === 'rejected' ? failed.reason : 'no reply')}; nothing was written`);
+      let read: Awaited<ReturnType<RedisConnection['readBack']>>;
+      try {
+        read = await server.readBack(slice);
+      } catch (err) {
+        throw new CliError(`reading from ${target.shown} failed after ${i} of ${keys.length} keys: ${server.describe(err)}; nothing was written`);
       }
-      const got = values.value as (string | null)[];
       for (const [j, key] of slice.entries()) {
-        const value = got[j] ?? null;
-        const ttlReply = Number((expiries[j] as PromiseFulfilledResult<unknown>).value);
+        const value = read.values[j] ?? null;
+        const at = read.expiries[j] ?? -2;
         // -2: gone since SCAN (expired or deleted).
-        if (ttlReply === -2) {
+        if (at === -2) {
           expired++;
           continue;
         }
@@ -50,8 +47,8 @@ export async function readRedis(target: Target, now: number, opts: RedisSourceOp
           continue;
         }
         let expires: number;
-        if (ttlReply === -1) expires = cookieExpiry(session) ?? now + opts.ttl * 1000;
-        else expires = server.hasAbsoluteExpiry ? ttlReply : sentAt + ttlReply;
+        if (at === -1) expires = cookieExpiry(session) ?? now + opts.ttl * 1000;
+        else expires = at;
         if (expires <= now) {
           expired++;
           continue;
