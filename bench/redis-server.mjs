@@ -28,10 +28,10 @@ export function freePort() {
 }
 
 /**
- * Starts redis-server. Resolves to `{ port, version, stop() }`, or to null when redis-server is not installed.
+ * Starts redis-server (`args`: more redis-server options, e.g. `['--requirepass', pw]`). Resolves to `{ port, version, stop() }`, or to null when redis-server is not installed.
  * `stop()` ends the server this call started (by its pid) and removes its directory.
  */
-export async function startRedis({ timeoutMs = 10_000 } = {}) {
+export async function startRedis({ timeoutMs = 10_000, args = [] } = {}) {
   const found = findRedisServer();
   if (!found) return null;
   const dir = mkdtempSync(join(tmpdir(), 'memfilestore-bench-redis-'));
@@ -39,7 +39,7 @@ export async function startRedis({ timeoutMs = 10_000 } = {}) {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const child = spawn(found.bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--dir', dir, '--protected-mode', 'yes', '--loglevel', 'warning', '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '--dir', dir, '--protected-mode', 'yes', '--loglevel', 'warning', '--daemonize', 'no', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => { output += d; });
     child.stderr.on('data', (d) => { output += d; });
@@ -101,7 +101,8 @@ function ping(port) {
       data += d;
       if (data.includes('\r\n')) {
         socket.destroy();
-        resolve(data.startsWith('+PONG'));
+        // A server with a password answers -NOAUTH: up all the same.
+        resolve(data.startsWith('+PONG') || data.startsWith('-NOAUTH'));
       }
     });
   });

@@ -2,7 +2,7 @@
 // One implementation for both `require` and `import` means one MemFileStore class: no dual-package
 // hazard (instanceof and module state agree whichever way the app loads us).
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -29,3 +29,6 @@ writeFileSync(new URL('../dist/index.d.mts', import.meta.url), [
   'export default memFileStore;',
   '',
 ].join('\n'));
+
+// The command-line tool: npm makes bin files executable on install, but a clone running dist/ directly needs it too.
+chmodSync(new URL('../dist/cli/bin.js', import.meta.url), 0o755);

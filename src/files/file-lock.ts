@@ -81,6 +81,21 @@ export class FileLock {
   }
 
   /**
+   * Who holds the lock on `file`, without taking it or changing anything: a description of the live owner,
+   * or `undefined` when no live store holds it (no lock file, or a stale one). For tools that only read.
+   */
+  static holder(file: string): string | undefined {
+    let dir: string;
+    try {
+      dir = realpathSync(dirname(resolve(file)));
+    } catch {
+      return undefined;
+    }
+    const path = join(dir, `${basename(file)}.lock`);
+    return held.has(path) ? 'another store in this process' : liveHolder(path);
+  }
+
+  /**
    * Checks, before a save, that the lock file still holds our token, and puts it back if it is gone (its
    * directory was removed and re-created, say): two stores must never both write the file.
    * @throws FileLockedError when another store has taken it.

@@ -21,7 +21,7 @@ import type { SnapshotRecord } from '../files/snapshot-format.js';
 import { describeFileError } from '../files/file-errors.js';
 import { legacyConverter } from '../files/legacy-file.js';
 import { closeOnSignal } from './signals.js';
-import { JournalReplay } from './replay.js';
+import { JournalReplay } from '../files/journal-replay.js';
 import type { JournalOp } from '../files/journal-format.js';
 import { defaultLifetime, lifetimeOf, type Lifetime } from './ttl.js';
 

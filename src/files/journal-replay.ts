@@ -4,7 +4,7 @@
  * the order they were last written. Replaying into the cache record by record would let `max`/`maxSize` evict a
  * session that was live (the cache does not see the reads that reordered it then) and keep one that was evicted.
  */
-import type { JournalRecord } from '../files/journal-format.js';
+import type { JournalRecord } from './journal-format.js';
 
 /** What the replay changes. */
 export interface ReplayTarget {

@@ -1,0 +1,76 @@
+import { existsSync } from 'node:fs';
+import * as fsPromises from 'node:fs/promises';
+import { writeFileAtomic } from '../../files/atomic-writer.js';
+import { isExpired } from '../../store/lru-entries.js';
+import type { Command } from '../command.js';
+import { CliError, UsageError } from '../errors.js';
+import { readStoreFile } from '../read-store-file.js';
+
+const LINES_PER_CHUNK = 1000;
+
+/** Live sessions as JSON Lines `{"sid","expires","session"}`: to a new file (0600, atomic) or to a pipe. */
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'write the live sessions as JSON Lines {"sid","expires","session"}',
+  usage: 'export <file> --out <path|-> [--force]',
+  help: [
+    '  --out <path|->   where to write (mode 0600, atomically); "-" is stdout, refused on a terminal',
+    '  --force          replace an existing --out file',
+  ].join('\n'),
+  options: { out: { type: 'string' }, force: { type: 'boolean' } },
+  positionals: ['file'],
+  async run({ out, args, now }) {
+    const file = args.positionals[0] as string;
+    const target = args.values.out;
+    if (typeof target !== 'string' || target === '') throw new UsageError('export needs --out <path|->');
+    if (target === '-' && out.stdout.isTTY === true) {
+      throw new UsageError('refusing to print sessions (credentials) on a terminal: give --out <path>, or pipe stdout');
+    }
+    if (target !== '-' && existsSync(target) && args.values.force !== true) {
+      throw new CliError(`"${target}" exists: choose another --out, or add --force to replace it`);
+    }
+    const read = readStoreFile(file, now);
+    const lines: string[] = [];
+    let notJson = 0;
+    for (const [sid, { expires, value }] of read.sessions) {
+      if (isExpired(expires, now)) continue;
+      let session: unknown;
+      try {
+        session = JSON.parse(value);
+      } catch {
+        notJson++;
+        continue;
+      }
+      lines.push(`${JSON.stringify({ sid, expires: expires === 0 ? null : expires, session })}\n`);
+    }
+    if (notJson > 0) {
+      throw new CliError(`${notJson} sessions of "${file}" are not JSON (a custom serializer?): nothing was written`);
+    }
+    const progress = out.progress('export', lines.length);
+    let bytes = 0;
+    if (target === '-') {
+      for (let i = 0; i < lines.length; i += LINES_PER_CHUNK) {
+        const chunk = lines.slice(i, i + LINES_PER_CHUNK).join('');
+        bytes += Buffer.byteLength(chunk);
+        if (!out.raw(chunk)) await new Promise((resolve) => out.stdout.once('drain', resolve));
+        progress.tick(Math.min(LINES_PER_CHUNK, lines.length - i));
+      }
+    } else {
+      try {
+        bytes = await writeFileAtomic(fsPromises, target, async (write) => {
+          for (let i = 0; i < lines.length; i += LINES_PER_CHUNK) {
+            await write(Buffer.from(lines.slice(i, i + LINES_PER_CHUNK).join('')));
+            progress.tick(Math.min(LINES_PER_CHUNK, lines.length - i));
+          }
+        });
+      } catch (err) {
+        throw new CliError(`could not write "${target}": ${(err as Error).message}`);
+      }
+    }
+    progress.done();
+    const summary = { file, out: target, sessions: lines.length, bytes };
+    if (target === '-') out.info(`exported ${lines.length} sessions (${bytes} bytes)`);
+    else out.result(`exported ${lines.length} sessions from "${file}" to "${target}" (${bytes} bytes)`, summary);
+    return 0;
+  },
+};

@@ -1,0 +1,26 @@
+/** Flags shared by migrate and import, checked once. */
+import { stringFlag, type Context } from '../command.js';
+import { UsageError } from '../errors.js';
+
+export function prefixFlag(ctx: Context): string {
+  return stringFlag(ctx, 'prefix', 'sess:') as string;
+}
+
+/** `--ttl` in seconds, a positive whole number. */
+export function ttlFlag(ctx: Context, fallback: number): number {
+  return positiveInteger(ctx, 'ttl', fallback);
+}
+
+export function batchFlag(ctx: Context): number {
+  return positiveInteger(ctx, 'batch', 1000);
+}
+
+function positiveInteger(ctx: Context, name: string, fallback: number): number {
+  const text = stringFlag(ctx, name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value <= 0) {
+    throw new UsageError(`--${name} expects a positive whole number, got "${text}"`);
+  }
+  return value;
+}

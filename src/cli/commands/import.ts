@@ -1,0 +1,115 @@
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { isExpired } from '../../store/lru-entries.js';
+import { stringFlag, type Command, type Context } from '../command.js';
+import { CliError, UsageError } from '../errors.js';
+import { readStoreFile } from '../read-store-file.js';
+import { isRedisUrl, parseTarget } from '../redis/client.js';
+import { looksLikeJsonLines, readJsonLines } from '../sources/jsonl.js';
+import { readRedis } from '../sources/redis.js';
+import { readSessionFileStore } from '../sources/session-file-store.js';
+import type { Imported } from '../sources/source.js';
+import { lockFile, writeStoreFile } from '../write-store-file.js';
+import { batchFlag, prefixFlag, ttlFlag } from './flags.js';
+
+/** Sessions from JSON Lines, a 1.x file, a session-file-store directory or Redis/Valkey into a snapshot file. */
+export const importCommand: Command = {
+  name: 'import',
+  summary: 'read sessions from JSON Lines, a 1.x file, a session-file-store directory or Redis/Valkey into a session file',
+  usage: 'import <source> --into <file> [--merge]',
+  help: [
+    '  <source>              an export (.jsonl), an express-memfilestore 1.x file, a session-file-store directory,',
+    '                        or redis://, rediss://, valkey://, valkeys://[user[:password]@]host[:port][/db]',
+    '  --into <file>         the session file to write (atomically, mode 0600); refused while a running store holds it',
+    '  --merge               add to the sessions the file already holds (an imported id replaces the saved one)',
+    '  --prefix <p>          Redis key prefix (default sess:)',
+    '  --ttl <seconds>       Redis: expiry of a session with none (default 86400, connect-redis\'s);',
+    '                        session-file-store: its "ttl" option (default 3600, its own)',
+    '  --password-file <f>   Redis: read the password from a file',
+    '  --ext <ext>           session-file-store: file extension (default .json)',
+    '  --secret-file <f>     session-file-store: read the "secret" of an encrypted directory from a file',
+    '  --skip-damaged        import what can be read, leaving out (and counting) what cannot',
+  ].join('\n'),
+  options: {
+    into: { type: 'string' }, merge: { type: 'boolean' }, prefix: { type: 'string' }, ttl: { type: 'string' },
+    'password-file': { type: 'string' }, ext: { type: 'string' }, 'secret-file': { type: 'string' },
+    'skip-damaged': { type: 'boolean' }, batch: { type: 'string' },
+  },
+  positionals: ['source'],
+  async run(ctx) {
+    const { out, args, now } = ctx;
+    const source = args.positionals[0] as string;
+    const into = stringFlag(ctx, 'into');
+    if (into === undefined || into === '') throw new UsageError('import needs --into <file>');
+    const redisTarget = isRedisUrl(source) ? parseTarget(source, stringFlag(ctx, 'password-file')) : undefined;
+    if (redisTarget === undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
+      throw new UsageError(`unsupported source URL scheme in "${source.replace(/\/\/[^@/]*@/, '//***@')}" (expected redis://, rediss://, valkey:// or valkeys://)`);
+    }
+    const merge = args.values.merge === true;
+    const lock = lockFile(into);
+    try {
+      const target = readStoreFile(into, now, false);
+      let held = 0;
+      for (const session of target.sessions.values()) if (!isExpired(session.expires, now)) held++;
+      if (held > 0 && !merge) {
+        throw new CliError(`"${into}" already holds ${held} sessions: nothing was written. Add --merge to add to them, or choose another --into`);
+      }
+      const imported = await readSource(ctx, source, redisTarget);
+      const sessions = new Map([...target.sessions].filter(([, s]) => !isExpired(s.expires, now)));
+      // An imported session is the most recent use of its id.
+      for (const [id, session] of imported.sessions) {
+        sessions.delete(id);
+        sessions.set(id, session);
+      }
+      const bytes = await writeStoreFile(into, sessions, Date.now());
+      const data = {
+        source: redisTarget?.shown ?? source, kind: imported.kind, into, imported: imported.sessions.size,
+        expired: imported.expired, damaged: imported.damaged, kept: held, sessions: sessions.size, bytes,
+      };
+      out.result(`imported ${imported.sessions.size} sessions from ${imported.kind} into "${into}" ` +
+        `(${imported.expired} expired left out${imported.damaged > 0 ? `, ${imported.damaged} unreadable skipped` : ''}` +
+        `${merge ? `, ${held} kept` : ''}; ${sessions.size} sessions, ${bytes} bytes)`, data);
+      return 0;
+    } finally {
+      lock.release();
+    }
+  },
+};
+
+async function readSource(ctx: Context, source: string, redisTarget: ReturnType<typeof parseTarget> | undefined): Promise<Imported> {
+  const { out, now, args } = ctx;
+  const skipDamaged = args.values['skip-damaged'] === true;
+  if (redisTarget !== undefined) {
+    return readRedis(redisTarget, now, { prefix: prefixFlag(ctx), ttl: ttlFlag(ctx, 86_400), batch: batchFlag(ctx), skipDamaged }, out);
+  }
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(source).isDirectory();
+  } catch (err) {
+    throw new CliError(`cannot read "${source}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : String(err)}`);
+  }
+  if (isDirectory) {
+    return readSessionFileStore(source, now, {
+      ext: stringFlag(ctx, 'ext', '.json') as string, ttl: ttlFlag(ctx, 3600), secretFile: stringFlag(ctx, 'secret-file'), skipDamaged,
+    }, out);
+  }
+  if (looksLikeJsonLines(head(source))) return readJsonLines(source, now);
+  // A 1.x file (or one of our snapshots): through the store's own loader.
+  const read = readStoreFile(source, now);
+  const sessions: Imported['sessions'] = new Map();
+  let expired = read.droppedExpired;
+  for (const [id, session] of read.sessions) {
+    if (isExpired(session.expires, now)) expired++;
+    else sessions.set(id, session);
+  }
+  return { sessions, expired, damaged: 0, kind: read.load.format === '1.x' ? 'express-memfilestore 1.x file' : 'snapshot file' };
+}
+
+function head(file: string): string {
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(64);
+    return buffer.toString('utf8', 0, readSync(fd, buffer, 0, buffer.length, 0));
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,183 @@
+import { isExpired } from '../../store/lru-entries.js';
+import { stringFlag, type Command } from '../command.js';
+import { CliError, UsageError } from '../errors.js';
+import { readStoreFile } from '../read-store-file.js';
+import { parseTarget, prefixPattern, RedisConnection } from '../redis/client.js';
+import { cookieExpiry, parseSession } from '../session-value.js';
+import { lockFile } from '../write-store-file.js';
+import { batchFlag, prefixFlag, ttlFlag } from './flags.js';
+
+interface Outgoing {
+  key: string;
+  value: string;
+  /** Absolute expiry, ms since the epoch. */
+  at: number;
+}
+
+/**
+ * Every live session to Redis/Valkey exactly as connect-redis 9/10 would have written it: key
+ * `<prefix><sid>`, value the stored JSON, expiry `cookie.expires` (else now + --ttl). Written as an absolute
+ * expiry (PXAT), so a rerun writes the same thing: safe.
+ */
+export const migrate: Command = {
+  name: 'migrate',
+  summary: 'copy every live session to Redis or Valkey, as connect-redis writes them',
+  usage: 'migrate <file> --to <redis-url> [--prefix sess:] [--ttl 86400] [--replace | --skip-existing]',
+  help: [
+    '  --to <url>            redis://, rediss://, valkey:// or valkeys://[user[:password]@]host[:port][/db]',
+    '  --password-file <f>   read the server password from a file (keeps it out of ps and shell history)',
+    '  --prefix <p>          key prefix, as RedisStore\'s "prefix" (default sess:)',
+    '  --ttl <seconds>       expiry of a session whose cookie has none, as RedisStore\'s "ttl" (default 86400)',
+    '  --replace             overwrite keys that already exist under the prefix (a rerun after a failure)',
+    '  --skip-existing       keep keys that already exist under the prefix, write the others',
+    '  --batch <n>           sessions per pipelined batch (default 1000)',
+  ].join('\n'),
+  options: {
+    to: { type: 'string' }, 'password-file': { type: 'string' }, prefix: { type: 'string' }, ttl: { type: 'string' },
+    replace: { type: 'boolean' }, 'skip-existing': { type: 'boolean' }, batch: { type: 'string' },
+  },
+  positionals: ['file'],
+  async run(ctx) {
+    const { out, args, now } = ctx;
+    const file = args.positionals[0] as string;
+    const to = stringFlag(ctx, 'to');
+    if (to === undefined) throw new UsageError('migrate needs --to <redis-url>');
+    const target = parseTarget(to, stringFlag(ctx, 'password-file'));
+    const prefix = prefixFlag(ctx);
+    const ttl = ttlFlag(ctx, 86_400);
+    const batch = batchFlag(ctx);
+    const replace = args.values.replace === true;
+    const skipExisting = args.values['skip-existing'] === true;
+    if (replace && skipExisting) throw new UsageError('--replace and --skip-existing exclude each other');
+
+    const lock = lockFile(file);
+    try {
+      const sessions = outgoing(file, now, prefix, ttl);
+      const server = await RedisConnection.connect(target);
+      try {
+        if (!replace && !skipExisting && await anyKey(server, prefix)) {
+          throw new CliError(`${target.shown} already holds keys under the prefix "${prefix}": nothing was written. ` +
+            'Add --replace to overwrite them (a rerun of this migration), or --skip-existing to keep them');
+        }
+        const started = performance.now();
+        const written = await write(ctx, server, sessions.list, batch, skipExisting, file);
+        const mismatched = await check(ctx, server, written.sent, batch);
+        const seconds = (performance.now() - started) / 1000;
+        const data = {
+          file, to: target.shown, prefix, sessions: sessions.list.length, written: written.sent.length,
+          existing: written.existing, expired: sessions.expired, verified: written.sent.length - mismatched, mismatched,
+          seconds: Number(seconds.toFixed(3)),
+        };
+        if (mismatched > 0) {
+          throw new CliError(`verification failed: ${mismatched} of ${written.sent.length} sessions written to ${target.shown} ` +
+            'do not have the value or expiry sent (was something else writing there?); rerun with --replace');
+        }
+        out.result(`migrated ${sessions.list.length} sessions from "${file}" to ${target.shown} (prefix ${prefix}): ` +
+          `${written.sent.length} written, ${written.existing} already there, ${sessions.expired} expired left out; ` +
+          `verified ${data.verified}/${written.sent.length} in ${seconds.toFixed(1)} s`, data);
+        out.info(`next: use connect-redis (connect-redis@9 on Node 20) with new RedisStore({ client, prefix: ${JSON.stringify(prefix)} }), ` +
+          'a client without keyPrefix, and keep session({ name, secret }) as they are');
+        return 0;
+      } finally {
+        await server.close();
+      }
+    } finally {
+      lock.release();
+    }
+  },
+};
+
+/** The live sessions to send; a value connect-redis could not read stops everything before a byte is sent. */
+function outgoing(file: string, now: number, prefix: string, ttl: number): { list: Outgoing[]; expired: number } {
+  const read = readStoreFile(file, now);
+  const list: Outgoing[] = [];
+  let expired = read.droppedExpired;
+  let notSessions = 0;
+  for (const [sid, { expires, value }] of read.sessions) {
+    if (isExpired(expires, now)) {
+      expired++;
+      continue;
+    }
+    const session = parseSession(value);
+    if (session === undefined) {
+      notSessions++;
+      continue;
+    }
+    // connect-redis's getTTL: the cookie's expiry, else its ttl option.
+    const at = cookieExpiry(session) ?? now + ttl * 1000;
+    if (at <= now) {
+      expired++;
+      continue;
+    }
+    list.push({ key: prefix + sid, value, at });
+  }
+  if (notSessions > 0) {
+    throw new CliError(`${notSessions} sessions of "${file}" are not JSON objects with a cookie (a custom serializer?), ` +
+      'which connect-redis could not read: nothing was sent');
+  }
+  return { list, expired };
+}
+
+async function anyKey(server: RedisConnection, prefix: string): Promise<boolean> {
+  let cursor = '0';
+  do {
+    const reply = await server.send(['SCAN', cursor, 'MATCH', prefixPattern(prefix), 'COUNT', '1000']) as [string, string[]];
+    if (reply[1].length > 0) return true;
+    cursor = reply[0];
+  } while (cursor !== '0');
+  return false;
+}
+
+/** Sends the sessions in awaited pipelined batches; on a failure, says how far it got and how to finish. */
+async function write(ctx: Parameters<Command['run']>[0], server: RedisConnection, list: Outgoing[], batch: number,
+  skipExisting: boolean, file: string): Promise<{ sent: Outgoing[]; existing: number }> {
+  const progress = ctx.out.progress('migrate', list.length);
+  const sent: Outgoing[] = [];
+  let existing = 0;
+  for (let i = 0; i < list.length; i += batch) {
+    const slice = list.slice(i, i + batch);
+    const now = Date.now();
+    let replies: unknown[];
+    try {
+      replies = await server.pipeline(slice.map(({ key, value, at }) => {
+        const expiry = server.hasAbsoluteExpiry ? ['PXAT', String(at)] : ['PX', String(Math.max(1, at - now))];
+        return skipExisting ? ['SET', key, value, ...expiry, 'NX'] : ['SET', key, value, ...expiry];
+      }));
+    } catch (err) {
+      progress.done();
+      throw new CliError(`writing failed after ${sent.length + existing} of ${list.length} sessions: ${server.describe(err)}. ` +
+        `"${file}" is unchanged. Fix the cause, then run the same command with --replace to finish (a rerun is safe)`);
+    }
+    for (const [j, reply] of replies.entries()) {
+      if (reply === null) existing++;
+      else sent.push(slice[j] as Outgoing);
+    }
+    progress.tick(slice.length);
+  }
+  progress.done();
+  return { sent, existing };
+}
+
+/** Reads back every key written: same value, same expiry (exact with PEXPIRETIME, within 2 s otherwise). */
+async function check(ctx: Parameters<Command['run']>[0], server: RedisConnection, sent: Outgoing[], batch: number): Promise<number> {
+  const progress = ctx.out.progress('verify', sent.length);
+  let mismatched = 0;
+  for (let i = 0; i < sent.length; i += batch) {
+    const slice = sent.slice(i, i + batch);
+    let read: Awaited<ReturnType<RedisConnection['readBack']>>;
+    try {
+      read = await server.readBack(slice.map((s) => s.key));
+    } catch (err) {
+      throw new CliError(`verification could not read back: ${server.describe(err)}`);
+    }
+    for (const [j, item] of slice.entries()) {
+      const at = read.expiries[j] ?? NaN;
+      // PEXPIRETIME gives back the PXAT sent; PTTL (Redis before 7.0) only to the clock's precision.
+      const expiryOk = server.hasAbsoluteExpiry ? at === item.at : Math.abs(at - item.at) <= 2000;
+      if (read.values[j] !== item.value || !expiryOk) mismatched++;
+    }
+    progress.tick(slice.length);
+  }
+  progress.done();
+  return mismatched;
+}

@@ -1,0 +1,124 @@
+/**
+ * The `express-memfilestore` command: parses arguments with node:util's parseArgs (no dependency; five
+ * subcommands and a dozen flags fit it), runs one subcommand, and turns its outcome into an exit code:
+ * 0 done, 1 the check or the operation failed, 2 usage (unknown command or flag, missing argument, bad URL).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Command } from './command.js';
+import { exportCommand } from './commands/export.js';
+import { importCommand } from './commands/import.js';
+import { inspect } from './commands/inspect.js';
+import { migrate } from './commands/migrate.js';
+import { verify } from './commands/verify.js';
+import { CliError } from './errors.js';
+import { Output, type Io } from './output.js';
+
+const COMMANDS: Command[] = [verify, inspect, exportCommand, importCommand, migrate];
+const BIN = 'express-memfilestore';
+
+const GLOBAL_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  'no-color': { type: 'boolean' },
+};
+
+const GLOBAL_HELP = [
+  '  --json         print the result as one JSON object on stdout (errors too: {"ok":false,...})',
+  '  -q, --quiet    no progress, no notes on stderr (warnings and errors still)',
+  '  --no-color     no colour (NO_COLOR is honoured too)',
+  '  -h, --help     this help',
+].join('\n');
+
+/** Runs the CLI with `argv` (without node and the script). @returns the exit code. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  const first = argv[0];
+  if (first === '--version') {
+    io.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    (first === undefined ? io.stderr : io.stdout).write(topHelp());
+    return first === undefined ? 2 : 0;
+  }
+  const command = COMMANDS.find((c) => c.name === first);
+  const early = new Output(io, { json: argv.includes('--json'), quiet: false, color: !argv.includes('--no-color') });
+  if (command === undefined) {
+    early.error(`unknown command "${first}" (commands: ${COMMANDS.map((c) => c.name).join(', ')}); see ${BIN} --help`, 2);
+    return 2;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv.slice(1), options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+  } catch (err) {
+    early.error(`${(err as Error).message.split('\n')[0] ?? ''}; see ${BIN} ${command.name} --help`, 2);
+    return 2;
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (values.help === true) {
+    io.stdout.write(commandHelp(command));
+    return 0;
+  }
+  if (values.version === true) {
+    io.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const out = new Output(io, { json: values.json === true, quiet: values.quiet === true, color: values['no-color'] !== true });
+  if (parsed.positionals.length !== command.positionals.length) {
+    const what = parsed.positionals.length < command.positionals.length
+      ? `missing <${command.positionals[parsed.positionals.length] ?? ''}>` : `unexpected argument "${parsed.positionals[command.positionals.length] ?? ''}"`;
+    out.error(`${what}; usage: ${BIN} ${command.usage}`, 2);
+    return 2;
+  }
+  try {
+    return await command.run({ out, args: { values, positionals: parsed.positionals }, env: io.env, now: Date.now() });
+  } catch (err) {
+    if (err instanceof CliError) {
+      out.error(err.message, err.exitCode);
+      return err.exitCode;
+    }
+    // Not expected; the message only, as a stack could carry a value from a library's frame.
+    out.error(`${command.name} failed: ${err instanceof Error ? err.message : String(err)}`, 1);
+    return 1;
+  }
+}
+
+function topHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    `Usage: ${BIN} <command> [options]`,
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options:',
+    GLOBAL_HELP,
+    '  --version      print the version',
+    '',
+    `Run "${BIN} <command> --help" for a command's options. Exit codes: 0 done, 1 failed, 2 usage error.`,
+    'Session ids and contents are never printed; passwords in URLs are shown as ***.',
+    '',
+  ].join('\n');
+}
+
+function commandHelp(command: Command): string {
+  return [
+    `Usage: ${BIN} ${command.usage}`,
+    '',
+    `${command.summary[0]?.toUpperCase() ?? ''}${command.summary.slice(1)}.`,
+    '',
+    'Options:',
+    ...(command.help === '' ? [] : [command.help]),
+    GLOBAL_HELP,
+    '',
+  ].join('\n');
+}
+
+function version(): string {
+  // dist/cli/main.js → the package's package.json.
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}

@@ -1,0 +1,100 @@
+/**
+ * The one place where the CLI reads the saved sessions of a file exactly as a store's start would: through
+ * the store's own loader (snapshot format, 1.x files, then the journals beside the snapshot), without the lock
+ * and without changing anything (a torn journal tail is reported, not cut).
+ */
+import { statSync } from 'node:fs';
+import { legacyConverter } from '../files/legacy-file.js';
+import { JournalReplay } from '../files/journal-replay.js';
+import type { ReplayResult } from '../files/journal-reader.js';
+import { recoverFiles } from '../files/recover.js';
+import { SnapshotError } from '../files/snapshot-format.js';
+import type { LoadResult } from '../files/snapshot-loader.js';
+import { CliError } from './errors.js';
+
+/** A saved session: its stored value and absolute expiry (ms since the epoch, 0 for never). */
+export interface SavedSession {
+  expires: number;
+  value: string;
+}
+
+export interface StoreFile {
+  load: LoadResult;
+  /** File size in bytes. */
+  size: number;
+  /** Every saved session by id, least recently used first; expired ones included (the 1.x loader drops them). */
+  sessions: Map<string, SavedSession>;
+  /** Sessions of a 1.x file that had expired, dropped while loading. */
+  droppedExpired: number;
+  /** Journal records replayed on top of the snapshot. */
+  journalRecords: number;
+  /** The journals read after the snapshot: files, records, bytes, a torn tail. */
+  journal: ReplayResult;
+}
+
+/** What a store does with a 1.x browser-session cookie by default: one day. */
+const ONE_DAY_MS = 86_400_000;
+
+/**
+ * Reads `file` as a start would.
+ * @param mustExist a missing file is an error (verify, inspect, export, migrate) rather than an empty store (import target).
+ * @throws CliError (exit 1) naming the file when it is missing, unreadable or damaged (with record number or byte offset).
+ */
+export function readStoreFile(file: string, now: number, mustExist = true): StoreFile {
+  let size = 0;
+  try {
+    const stat = statSync(file);
+    if (stat.isDirectory()) throw new CliError(`"${file}" is a directory, not a session file`);
+    size = stat.size;
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' || mustExist) throw new CliError(`cannot read "${file}": ${describeCode(code, err)}`);
+  }
+  const sessions = new Map<string, SavedSession>();
+  let load: LoadResult;
+  let journal: ReplayResult;
+  const replay = new JournalReplay({
+    delete: (id) => { sessions.delete(id); },
+    clear: () => { sessions.clear(); },
+    put: (record) => {
+      sessions.delete(record.id);
+      sessions.set(record.id, { expires: record.expires, value: record.value });
+    },
+  });
+  /** Sessions the snapshot itself gave, counted before the journal changes them. */
+  let fromSnapshot = -1;
+  try {
+    ({ snapshot: load, journal } = recoverFiles(file, {
+      insert: (record) => {
+        if (sessions.has(record.id)) return false;
+        sessions.set(record.id, { expires: record.expires, value: record.value });
+        return true;
+      },
+      fromLegacy: legacyConverter({ now, defaultLifetime: ONE_DAY_MS, stringify: (v) => JSON.stringify(v) }),
+      replay: (record) => {
+        if (fromSnapshot < 0) fromSnapshot = sessions.size;
+        replay.apply(record);
+      },
+      replayed: () => {
+        if (fromSnapshot < 0) fromSnapshot = sessions.size;
+        replay.finish();
+      },
+      reset: () => { sessions.clear(); },
+    }, { repair: false, onDamaged: 'error', now }));
+  } catch (err) {
+    if (err instanceof SnapshotError) throw new CliError(`"${err.file}" is damaged: ${err.reason}`);
+    throw new CliError(`cannot read "${file}": ${describeCode((err as NodeJS.ErrnoException).code, err)}`);
+  }
+  const droppedExpired = load.format === '1.x' ? load.records - fromSnapshot : 0;
+  return { load, size, sessions, droppedExpired, journalRecords: journal.records, journal };
+}
+
+function describeCode(code: string | undefined, err: unknown): string {
+  switch (code) {
+    case 'ENOENT': return 'no such file';
+    case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'EISDIR': return 'it is a directory';
+    default: return err instanceof Error ? err.message : String(err);
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * The Redis/Valkey connection, through the optional peer `redis` (node-redis, what connect-redis 9+ uses),
+ * loaded only by the commands that talk to a server. It fails fast: node-redis's default is to reconnect
+ * forever (a wrong password or a closed port would hang), so reconnection is off and the connect is bounded.
+ * Commands go through `sendCommand`: the same calls work on node-redis 5 and 6, and commands issued in one
+ * tick are pipelined by the client.
+ */
+import { readFileSync } from 'node:fs';
+import { CliError, UsageError } from '../errors.js';
+import { hideSecret, maskUrl } from '../redact.js';
+
+const CONNECT_TIMEOUT_MS = 5_000;
+/** The whole connect (TCP, TLS, HELLO/AUTH, SELECT) ends within this, server silent or not. */
+const CONNECT_DEADLINE_MS = 6_000;
+const SCHEMES: Record<string, string> = { 'redis:': 'redis:', 'rediss:': 'rediss:', 'valkey:': 'redis:', 'valkeys:': 'rediss:' };
+
+/** Reads value and absolute expiry of every key in one call. GET of a non-string key is an error: pcall turns it into nil. */
+const READ_BACK = "local r = {} for i = 1, #KEYS do local v = redis.pcall('GET', KEYS[i]) " +
+  "if type(v) ~= 'string' then v = false end r[2*i-1] = v r[2*i] = redis.call('PEXPIRETIME', KEYS[i]) end return r";
+
+/** The part of a node-redis client this tool uses. */
+interface NodeRedisClient {
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  connect(): Promise<unknown>;
+  sendCommand(args: string[]): Promise<unknown>;
+  multi(): { addCommand(args: string[]): unknown; execAsPipeline(): Promise<unknown[]> };
+  close?: () => Promise<unknown>;
+  quit?: () => Promise<unknown>;
+  destroy?: () => unknown;
+  disconnect?: () => Promise<unknown>;
+}
+
+/** A server address as the user gave it, parsed; `shown` is safe to print. */
+export interface Target {
+  url: string;
+  shown: string;
+  password: string | undefined;
+}
+
+/** Whether `text` names a Redis/Valkey server (a URL with one of our schemes). */
+export function isRedisUrl(text: string): boolean {
+  return /^(redis|rediss|valkey|valkeys):\/\//i.test(text);
+}
+
+/**
+ * Checks a server URL and maps `valkey(s)://` to `redis(s)://` (node-redis refuses Valkey's scheme; the
+ * protocol is the same). A password from `passwordFile` replaces the URL's.
+ * @throws UsageError for another scheme or a URL that does not parse.
+ */
+export function parseTarget(text: string, passwordFile: string | undefined): Target {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`not a URL: ${maskUrl(text)} (expected redis://, rediss://, valkey:// or valkeys://)`);
+  }
+  const scheme = SCHEMES[url.protocol.toLowerCase()];
+  if (scheme === undefined) {
+    throw new UsageError(`unsupported URL scheme "${url.protocol}" in ${maskUrl(text)} (expected redis://, rediss://, valkey:// or valkeys://)`);
+  }
+  if (passwordFile !== undefined) {
+    let secret: string;
+    try {
+      secret = readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new CliError(`cannot read --password-file "${passwordFile}": ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    url.password = encodeURIComponent(secret);
+  }
+  const password = url.password === '' ? undefined : decodeURIComponent(url.password);
+  const mapped = `${scheme}${url.href.slice(url.protocol.length)}`;
+  return { url: mapped, shown: maskUrl(url.href), password };
+}
+
+/** A connected server. */
+export class RedisConnection {
+  readonly #client: NodeRedisClient;
+  readonly #target: Target;
+  /** e.g. `7.0.15`; Valkey reports the Redis version it is compatible with. */
+  readonly version: number[];
+  readonly serverName: string;
+  /** SHA of the read-back script once loaded; false when the server refuses scripts. */
+  #script: string | false | undefined;
+
+  private constructor(client: NodeRedisClient, target: Target, info: string) {
+    this.#client = client;
+    this.#target = target;
+    this.version = (/redis_version:([\d.]+)/.exec(info)?.[1] ?? '0').split('.').map(Number);
+    this.serverName = /valkey_version:/.test(info) ? 'valkey' : 'redis';
+  }
+
+  /**
+   * Loads node-redis and connects, failing within {@link CONNECT_DEADLINE_MS} with the server's word.
+   * @throws CliError naming what to install when `redis` is missing; when the server cannot be reached, refuses, or is silent.
+   */
+  static async connect(target: Target): Promise<RedisConnection> {
+    const createClient = await loadNodeRedis();
+    const client = createClient({
+      url: target.url,
+      RESP: 2,
+      disableOfflineQueue: true,
+      socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy: false },
+    });
+    let lastError: Error | undefined;
+    // node-redis emits 'error' even when connect() rejects; without a listener the process would crash.
+    client.on('error', (err) => {
+      lastError = err;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const handshake = async (): Promise<unknown> => {
+      await client.connect();
+      return client.sendCommand(['INFO', 'server']);
+    };
+    try {
+      const info = await Promise.race([
+        handshake(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => {
+            reject(new Error(`no answer within ${CONNECT_DEADLINE_MS / 1000} s`));
+          }, CONNECT_DEADLINE_MS);
+        }),
+      ]);
+      return new RedisConnection(client, target, typeof info === 'string' ? info : '');
+    } catch (err) {
+      destroy(client);
+      const cause = err instanceof Error ? err : lastError;
+      throw new CliError(`cannot connect to ${target.shown}: ${describe(cause, target.password)}. Nothing was changed`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Whether the server has PXAT and PEXPIRETIME (Redis 7.0+, every Valkey). */
+  get hasAbsoluteExpiry(): boolean {
+    const [major = 0] = this.version;
+    return major >= 7;
+  }
+
+  send(args: string[]): Promise<unknown> {
+    return this.#client.sendCommand(args);
+  }
+
+  /**
+   * Sends the commands as one pipeline (no MULTI/EXEC) and waits for every reply, in order.
+   * @throws the first error reply (the commands after it still ran on the server).
+   */
+  pipeline(commands: string[][]): Promise<unknown[]> {
+    const multi = this.#client.multi();
+    for (const args of commands) multi.addCommand(args);
+    return multi.execAsPipeline();
+  }
+
+  /**
+   * The value (null when missing or not a string) and absolute expiry (PEXPIRETIME: -1 none, -2 gone) of each key.
+   * One script call per batch where the server allows scripts (two server round trips fewer per key than
+   * MGET plus one PEXPIRETIME per key, the fallback); PTTL turned absolute on servers before 7.0.
+   */
+  async readBack(keys: string[]): Promise<{ values: (string | null)[]; expiries: number[] }> {
+    if (this.hasAbsoluteExpiry && this.#script !== false) {
+      try {
+        this.#script ??= await this.send(['SCRIPT', 'LOAD', READ_BACK]) as string;
+        const reply = await this.send(['EVALSHA', this.#script, String(keys.length), ...keys]) as (string | number | null)[];
+        const values: (string | null)[] = [];
+        const expiries: number[] = [];
+        for (let i = 0; i < reply.length; i += 2) {
+          const value = reply[i];
+          values.push(typeof value === 'string' ? value : null);
+          expiries.push(Number(reply[i + 1]));
+        }
+        return { values, expiries };
+      } catch (err) {
+        // Scripts refused (ACL NOPERM, a proxy, a flushed script cache): the plain commands.
+        if (this.#script === undefined || /NOSCRIPT|NOPERM|unknown command/i.test((err as Error).message)) this.#script = false;
+        else throw err;
+      }
+    }
+    const sentAt = Date.now();
+    const command = this.hasAbsoluteExpiry ? 'PEXPIRETIME' : 'PTTL';
+    const [values, ...ttls] = await this.pipeline([['MGET', ...keys], ...keys.map((key) => [command, key])]);
+    const expiries = ttls.map((t) => {
+      const ms = Number(t);
+      return this.hasAbsoluteExpiry || ms < 0 ? ms : sentAt + ms;
+    });
+    return { values: (values as (string | null)[]).map((v) => (typeof v === 'string' ? v : null)), expiries };
+  }
+
+  /** An error message safe to print: the password hidden. */
+  describe(err: unknown): string {
+    return describe(err, this.#target.password);
+  }
+
+  async close(): Promise<void> {
+    try {
+      if (this.#client.close !== undefined) await this.#client.close();
+      else if (this.#client.quit !== undefined) await this.#client.quit();
+    } catch {
+      destroy(this.#client);
+    }
+  }
+}
+
+function describe(err: unknown, password: string | undefined): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return hideSecret(message === '' && err instanceof Error ? err.name : message, password);
+}
+
+function destroy(client: NodeRedisClient): void {
+  try {
+    if (client.destroy !== undefined) client.destroy();
+    else void client.disconnect?.().catch(() => undefined);
+  } catch {
+    // Already closed.
+  }
+}
+
+type CreateClient = (options: object) => NodeRedisClient;
+
+/** node-redis, an optional peer dependency: a clear message when it is not installed. */
+async function loadNodeRedis(): Promise<CreateClient> {
+  let mod: { createClient?: unknown; default?: { createClient?: unknown } };
+  try {
+    // A specifier in a variable: the type check must not need the optional peer installed.
+    const name = 'redis';
+    mod = (await import(name)) as typeof mod;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      throw new CliError('this command needs the "redis" package (node-redis), an optional peer dependency: ' +
+        'run "npm install redis@5" (Node 20) or "npm install redis@6" (Node 22+) in your app, then run it again');
+    }
+    throw err;
+  }
+  const create = mod.createClient ?? mod.default?.createClient;
+  if (typeof create !== 'function') throw new CliError('the installed "redis" package has no createClient: install redis@5 or redis@6');
+  return create as CreateClient;
+}
+
+/** The SCAN pattern matching every key that starts with `prefix` (glob characters escaped). */
+export function prefixPattern(prefix: string): string {
+  return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+}

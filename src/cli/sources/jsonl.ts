@@ -1,0 +1,43 @@
+/** Import from JSON Lines as `export` writes them: `{"sid", "expires" (ms, null for never), "session"}`. */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { CliError } from '../errors.js';
+import { jsonErrorAt } from '../redact.js';
+import { isSession } from '../session-value.js';
+import type { Imported } from './source.js';
+
+/** Whether the start of a file looks like our JSON Lines (a 1.x file starts `{"<sid>":{`, never `{"sid":"`). */
+export function looksLikeJsonLines(head: string): boolean {
+  return /^\s*\{\s*"sid"\s*:\s*"/.test(head);
+}
+
+/** @throws CliError at the first line that is not a session line (line number, never its content). */
+export async function readJsonLines(file: string, now: number): Promise<Imported> {
+  const sessions: Imported['sessions'] = new Map();
+  let expired = 0;
+  let line = 0;
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  for await (const text of lines) {
+    line++;
+    if (text.trim() === '') continue;
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (err) {
+      throw new CliError(`"${file}" line ${line}: ${jsonErrorAt(err)}; nothing was written`);
+    }
+    const { sid, expires, session } = (data ?? {}) as { sid?: unknown; expires?: unknown; session?: unknown };
+    if (typeof sid !== 'string' || sid === '' || !(expires === null || (Number.isSafeInteger(expires) && (expires as number) > 0)) ||
+        !isSession(session)) {
+      throw new CliError(`"${file}" line ${line}: not a session line {"sid": string, "expires": ms or null, ` +
+        '"session": object with a cookie}; nothing was written');
+    }
+    if (sessions.has(sid)) throw new CliError(`"${file}" line ${line}: repeats the sid of an earlier line; nothing was written`);
+    if (expires !== null && (expires as number) <= now) {
+      expired++;
+      continue;
+    }
+    sessions.set(sid, { expires: (expires as number | null) ?? 0, value: JSON.stringify(session) });
+  }
+  return { sessions, expired, damaged: 0, kind: 'JSON Lines' };
+}

@@ -1,0 +1,80 @@
+/**
+ * Import from Redis/Valkey keys `<prefix><sid>` as connect-redis writes them. Keys are found with SCAN
+ * (never KEYS, which blocks the server), deduplicated (SCAN may return a key twice), and read in pipelined
+ * batches of MGET plus each key's absolute expiry.
+ */
+import { CliError } from '../errors.js';
+import type { Output } from '../output.js';
+import { prefixPattern, RedisConnection, type Target } from '../redis/client.js';
+import { cookieExpiry, parseSession } from '../session-value.js';
+import type { Imported } from './source.js';
+
+export interface RedisSourceOptions {
+  prefix: string;
+  /** Expiry in seconds of a key without one and a cookie without one (connect-redis's ttl). */
+  ttl: number;
+  batch: number;
+  skipDamaged: boolean;
+}
+
+export async function readRedis(target: Target, now: number, opts: RedisSourceOptions, out: Output): Promise<Imported> {
+  const server = await RedisConnection.connect(target);
+  try {
+    const keys = await scan(server, opts.prefix);
+    const sessions: Imported['sessions'] = new Map();
+    let expired = 0;
+    let damaged = 0;
+    const progress = out.progress('import', keys.length);
+    for (let i = 0; i < keys.length; i += opts.batch) {
+      const slice = keys.slice(i, i + opts.batch);
+      let read: Awaited<ReturnType<RedisConnection['readBack']>>;
+      try {
+        read = await server.readBack(slice);
+      } catch (err) {
+        throw new CliError(`reading from ${target.shown} failed after ${i} of ${keys.length} keys: ${server.describe(err)}; nothing was written`);
+      }
+      for (const [j, key] of slice.entries()) {
+        const value = read.values[j] ?? null;
+        const at = read.expiries[j] ?? -2;
+        // -2: gone since SCAN (expired or deleted).
+        if (at === -2) {
+          expired++;
+          continue;
+        }
+        const session = value === null ? undefined : parseSession(value);
+        if (value === null || session === undefined) {
+          damaged++;
+          continue;
+        }
+        let expires: number;
+        if (at === -1) expires = cookieExpiry(session) ?? now + opts.ttl * 1000;
+        else expires = at;
+        if (expires <= now) {
+          expired++;
+          continue;
+        }
+        sessions.set(key.slice(opts.prefix.length), { expires, value });
+      }
+      progress.tick(slice.length);
+    }
+    progress.done();
+    if (damaged > 0 && !opts.skipDamaged) {
+      throw new CliError(`${damaged} of ${keys.length} keys under "${opts.prefix}" on ${target.shown} are not sessions ` +
+        '(not a string of JSON with a cookie); nothing was written. Add --skip-damaged to import the others');
+    }
+    return { sessions, expired, damaged, kind: `${server.serverName} ${target.shown} (prefix ${opts.prefix})` };
+  } finally {
+    await server.close();
+  }
+}
+
+async function scan(server: RedisConnection, prefix: string): Promise<string[]> {
+  const keys = new Set<string>();
+  let cursor = '0';
+  do {
+    const reply = await server.send(['SCAN', cursor, 'MATCH', prefixPattern(prefix), 'COUNT', '1000']) as [string, string[]];
+    for (const key of reply[1]) keys.add(key);
+    cursor = reply[0];
+  } while (cursor !== '0');
+  return [...keys];
+}

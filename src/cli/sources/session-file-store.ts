@@ -1,0 +1,123 @@
+/**
+ * Import from a session-file-store directory: one `<sid><ext>` file per session, plain JSON with
+ * `__lastAccess`, or kruptein-encrypted when the app set `secret`. Files are only read (session-file-store
+ * itself deletes a file it cannot parse; we never do). Expiry as session-file-store computes it:
+ * `__lastAccess + (cookie.originalMaxAge || ttl)`; expired ones are dropped. File names are session ids: never printed.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CliError } from '../errors.js';
+import type { Output } from '../output.js';
+import { cookieExpiry, isSession } from '../session-value.js';
+import type { Imported } from './source.js';
+
+/** session-file-store's own crypto options. */
+const SFS_CRYPTO = { algorithm: 'aes-256-gcm', hashing: 'sha512', use_scrypt: true };
+
+interface Kruptein {
+  get(secret: string, ciphertext: string, cb: (err: unknown, plaintext?: string) => void): void;
+}
+
+export interface SfsOptions {
+  ext: string;
+  /** session-file-store's `ttl` option, in seconds. */
+  ttl: number;
+  secretFile: string | undefined;
+  skipDamaged: boolean;
+}
+
+export async function readSessionFileStore(dir: string, now: number, opts: SfsOptions, out: Output): Promise<Imported> {
+  const secret = opts.secretFile === undefined ? undefined : readSecret(opts.secretFile);
+  const kruptein = secret === undefined ? undefined : await loadKruptein();
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => name.endsWith(opts.ext) && name.length > opts.ext.length);
+  } catch (err) {
+    throw new CliError(`cannot read the directory "${dir}": ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const sessions: Imported['sessions'] = new Map();
+  let expired = 0;
+  let unreadable = 0;
+  let wrongSecret = 0;
+  const progress = out.progress(secret === undefined ? 'read' : 'decrypt', names.length);
+  for (const name of names) {
+    progress.tick();
+    let data: unknown;
+    const path = join(dir, name);
+    try {
+      const text = readFileSync(path, 'utf8');
+      if (kruptein !== undefined && secret !== undefined) {
+        const plain = decrypt(kruptein, secret, text);
+        if (plain === undefined) {
+          wrongSecret++;
+          continue;
+        }
+        // kruptein encrypts the JSON string as JSON: two parses.
+        data = JSON.parse(JSON.parse(plain) as string);
+      } else {
+        data = JSON.parse(text);
+      }
+    } catch {
+      unreadable++;
+      continue;
+    }
+    if (!isSession(data)) {
+      unreadable++;
+      continue;
+    }
+    const { __lastAccess: lastAccessField, ...session } = data;
+    const lastAccess = typeof lastAccessField === 'number' ? lastAccessField : statSync(path).mtimeMs;
+    const originalMaxAge = session.cookie.originalMaxAge;
+    const lifetime = typeof originalMaxAge === 'number' && originalMaxAge > 0 ? originalMaxAge : opts.ttl * 1000;
+    const sfsExpiry = lastAccess + lifetime;
+    const expires = Math.ceil(cookieExpiry(session) ?? sfsExpiry);
+    if (sfsExpiry < now || expires <= now) {
+      expired++;
+      continue;
+    }
+    sessions.set(name.slice(0, -opts.ext.length), { expires, value: JSON.stringify(session) });
+  }
+  progress.done();
+  const damaged = unreadable + wrongSecret;
+  if (damaged > 0 && !opts.skipDamaged) {
+    const why = wrongSecret > 0 ? ` (${wrongSecret} failed to decrypt: wrong secret, or not encrypted?)` : '';
+    throw new CliError(`${damaged} of ${names.length} files in "${dir}" could not be read as sessions${why}; nothing was written. ` +
+      'Add --skip-damaged to import the others');
+  }
+  return { sessions, expired, damaged, kind: `session-file-store directory${secret === undefined ? '' : ' (encrypted)'}` };
+}
+
+function readSecret(file: string): string {
+  let secret: string;
+  try {
+    secret = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    throw new CliError(`cannot read --secret-file "${file}": ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  if (secret === '') throw new CliError(`--secret-file "${file}" is empty`);
+  return secret;
+}
+
+function decrypt(kruptein: Kruptein, secret: string, text: string): string | undefined {
+  let plain: string | undefined;
+  // kruptein calls back synchronously.
+  kruptein.get(secret, text, (err, pt) => {
+    if (err === null || err === undefined) plain = pt;
+  });
+  return plain;
+}
+
+/** kruptein (what session-file-store encrypts with), an optional peer loaded only for an encrypted directory. */
+async function loadKruptein(): Promise<Kruptein> {
+  let mod: { default?: unknown };
+  try {
+    // A specifier in a variable: kruptein has no types, and TypeScript must not look for them.
+    const name = 'kruptein';
+    mod = (await import(name)) as typeof mod;
+  } catch {
+    throw new CliError('reading an encrypted session-file-store directory needs the "kruptein" package ' +
+      '(an optional peer dependency; session-file-store installs it): run "npm install kruptein@2"');
+  }
+  const factory = (mod.default ?? mod) as (options: object) => Kruptein;
+  return factory(SFS_CRYPTO);
+}

@@ -1,0 +1,60 @@
+/**
+ * Writes sessions as a store's snapshot, with the store's own writer: temp file, fsync, rename, directory
+ * fsync, mode 0600. The file's lock is held meanwhile, so no store can start on it halfway.
+ */
+import { unlinkSync } from 'node:fs';
+import * as fsPromises from 'node:fs/promises';
+import { listJournals } from '../files/journal-reader.js';
+import { writeFileAtomic } from '../files/atomic-writer.js';
+import { FileLock, FileLockedError } from '../files/file-lock.js';
+import { writeSnapshot } from '../files/snapshot-writer.js';
+import { CliError } from './errors.js';
+import type { SavedSession } from './read-store-file.js';
+
+/**
+ * Takes the lock of `file`, or explains who holds it.
+ * @throws CliError when a running store holds it, or its directory cannot be used.
+ */
+export function lockFile(file: string): FileLock {
+  try {
+    return FileLock.acquire(file);
+  } catch (err) {
+    if (err instanceof FileLockedError) {
+      throw new CliError(`"${file}" is in use by ${FileLock.holder(file) ?? 'a running store'}: stop the app first ` +
+        '(sessions it changes meanwhile would be lost)');
+    }
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(`cannot use "${file}": ${code === 'ENOENT' ? 'its directory does not exist' : (err as Error).message}`);
+  }
+}
+
+/**
+ * Writes `sessions` (least recently used first) to `file` atomically, as a snapshot that stands alone, then removes
+ * the journals beside it: what they held was read into `sessions` (read-store-file.ts), and a journal left beside
+ * a snapshot it does not continue would make the next start refuse the file.
+ * @returns bytes written.
+ */
+export async function writeStoreFile(file: string, sessions: Map<string, SavedSession>, now: number): Promise<number> {
+  const ids: string[] = [];
+  const values: string[] = [];
+  const expires: number[] = [];
+  for (const [id, session] of sessions) {
+    ids.push(id);
+    values.push(session.value);
+    expires.push(session.expires);
+  }
+  let bytes: number;
+  try {
+    bytes = await writeFileAtomic(fsPromises, file, (write) => writeSnapshot({ ids, values, expires }, now, undefined, write));
+  } catch (err) {
+    throw new CliError(`could not write "${file}" (it is unchanged): ${(err as Error).message}`);
+  }
+  for (const journal of listJournals(file)) {
+    try {
+      unlinkSync(journal.path);
+    } catch (err) {
+      throw new CliError(`wrote "${file}" but could not remove the old journal "${journal.path}" (remove it before starting the app): ${(err as Error).message}`);
+    }
+  }
+  return bytes;
+}

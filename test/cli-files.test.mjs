@@ -1,0 +1,308 @@
+// The express-memfilestore bin on files only: verify, inspect, export, import (JSON Lines, 1.x), usage errors and
+// exit codes, the lock, and that no session id or content is ever printed. Runs the built bin as a child process.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MemFileStore } from 'express-memfilestore';
+import { call, cli, readStore, sessionFor, tempDir, writeStore } from './fixtures/cli/helpers.mjs';
+
+const SECRET_MARK = 'Zq9SecretSid';
+/** Sessions whose ids and contents carry a marker that must never show up in any output. */
+function sampleSessions(count = 20) {
+  const sessions = {};
+  for (let i = 0; i < count; i++) {
+    const sess = sessionFor(i, (i + 1) * 3_600_000);
+    sess.user.email = `person${i}@${SECRET_MARK}.example`;
+    sessions[`${SECRET_MARK}-${i}`] = sess;
+  }
+  return sessions;
+}
+
+function assertNoSecrets(result) {
+  assert.ok(!result.stdout.includes(SECRET_MARK), 'stdout must not show ids or contents');
+  assert.ok(!result.stderr.includes(SECRET_MARK), 'stderr must not show ids or contents');
+}
+
+test('verify: exit 0 on a whole file, works while a store holds it, changes nothing', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'sessions.snap');
+  await writeStore(file, sampleSessions());
+  const before = readFileSync(file);
+  const running = new MemFileStore({ saveFile: file });
+  t.after(() => running.close());
+  const result = await cli(['verify', file]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /is whole .*20 records/);
+  assert.match(result.stdout, /in use by running process|another store/);
+  const json = await cli(['verify', file, '--json']);
+  assert.equal(JSON.parse(json.stdout).sessions, 20);
+  assert.deepEqual(readFileSync(file), before);
+  // The running store still owns its lock: verify did not take it or remove it.
+  assert.ok(existsSync(`${file}.lock`));
+  assertNoSecrets(result);
+});
+
+test('verify: exit 1 on damage, naming the record and byte offset; on a missing or unreadable file', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'sessions.snap');
+  await writeStore(file, sampleSessions(5));
+  const bytes = readFileSync(file);
+  // Break the length of the third record's header line.
+  const text = bytes.toString('latin1');
+  let at = -1;
+  for (let n = 0; n < 3; n++) at = text.indexOf('\nr ', at + 1);
+  const damaged = Buffer.from(bytes);
+  damaged[at + 3] = 'x'.charCodeAt(0);
+  writeFileSync(file, damaged);
+  const result = await cli(['verify', file]);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /damaged: record 3 has a malformed header at byte \d+/);
+  assertNoSecrets(result);
+
+  writeFileSync(file, bytes.subarray(0, bytes.length - 30));
+  const truncated = await cli(['verify', file, '--json']);
+  assert.equal(truncated.code, 1);
+  assert.equal(JSON.parse(truncated.stdout).ok, false);
+  assert.match(truncated.stderr, /truncated at byte \d+/);
+
+  const missing = await cli(['verify', join(dir, 'nope.snap')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /nope\.snap.*no such file/);
+
+  if (process.getuid?.() !== 0) {
+    writeFileSync(file, bytes);
+    chmodSync(file, 0);
+    const unreadable = await cli(['verify', file]);
+    assert.equal(unreadable.code, 1);
+    assert.match(unreadable.stderr, /permission denied/);
+  }
+  const notOurs = join(dir, 'other.txt');
+  writeFileSync(notOurs, 'hello\n');
+  const other = await cli(['verify', notOurs]);
+  assert.equal(other.code, 1);
+  assert.match(other.stderr, /not an express-memfilestore snapshot/);
+});
+
+test('inspect: counts, sizes and expiry spread, with --json, never ids', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'sessions.snap');
+  const sessions = sampleSessions(4);
+  sessions.longer = sessionFor(99, 3 * 24 * 3_600_000);
+  sessions.forever = sessionFor(98, null);
+  // A session that expires right away, so the file holds one expired record.
+  await writeStore(file, { ...sessions, soon: sessionFor(97, 300) });
+  await new Promise((resolve) => setTimeout(resolve, 350));
+  const result = await cli(['inspect', file, '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  const info = JSON.parse(result.stdout);
+  assert.equal(info.format, 'snapshot');
+  assert.equal(info.version, 1);
+  assert.equal(info.sessions, 6);
+  assert.equal(info.expired, 1);
+  assert.equal(info.bytes, statSync(file).size);
+  assert.match(info.writtenAt, /^\d{4}-\d\d-\d\dT/);
+  assert.equal(info.expiries.hour, 1);
+  assert.equal(info.expiries.day, 4);
+  assert.equal(info.expiries.week, 1);
+  assert.equal(info.largest.length, 5);
+  assert.equal(info.journal.records, 0);
+  const human = await cli(['inspect', file]);
+  assert.match(human.stdout, /sessions: +6 live, 1 expired/);
+  assertNoSecrets(human);
+  assertNoSecrets(result);
+});
+
+test('export then import: a JSON Lines round trip keeps every session and its expiry; files are 0600', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'a.snap');
+  const sessions = sampleSessions(50);
+  sessions.forever = sessionFor(1000, null);
+  await writeStore(file, sessions, { ttl: 0 });
+  const out = join(dir, 'a.jsonl');
+  const exported = await cli(['export', file, '--out', out]);
+  assert.equal(exported.code, 0, exported.stderr);
+  assertNoSecrets(exported);
+  assert.equal(statSync(out).mode & 0o777, 0o600);
+  const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 51);
+  assert.deepEqual(Object.keys(lines[0]), ['sid', 'expires', 'session']);
+  // ttl: 0 in the store means never: expires is null.
+  assert.ok(lines.every((l) => l.expires === null));
+
+  const again = await cli(['export', file, '--out', out]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /exists.*--force/);
+
+  const target = join(dir, 'b.snap');
+  const imported = await cli(['import', out, '--into', target, '--json']);
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.equal(JSON.parse(imported.stdout).imported, 51);
+  assert.equal(statSync(target).mode & 0o777, 0o600);
+  assert.deepEqual(await readStore(target), await readStore(file));
+});
+
+test('export with expiries: expires in ms survives export and import to the millisecond', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'a.snap');
+  await writeStore(file, sampleSessions(10));
+  const piped = await cli(['export', file, '--out', '-']);
+  assert.equal(piped.code, 0, piped.stderr);
+  const lines = piped.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 10);
+  const jsonl = join(dir, 'x.jsonl');
+  writeFileSync(jsonl, piped.stdout);
+  const target = join(dir, 'b.snap');
+  assert.equal((await cli(['import', jsonl, '--into', target])).code, 0);
+  const back = await cli(['export', target, '--out', '-']);
+  assert.deepEqual(back.stdout.trim().split('\n').map((l) => JSON.parse(l)).sort((a, b) => a.expires - b.expires),
+    lines.sort((a, b) => a.expires - b.expires));
+});
+
+test('import: an express-memfilestore 1.x file, expired ones left out', async (t) => {
+  const dir = tempDir(t);
+  const legacy = join(dir, 'sessions.json');
+  const old = {
+    [`${SECRET_MARK}-a`]: sessionFor(1, 3_600_000),
+    [`${SECRET_MARK}-b`]: sessionFor(2, 7_200_000),
+    [`${SECRET_MARK}-old`]: { cookie: { originalMaxAge: 1000, expires: new Date(Date.now() - 60_000).toISOString(), path: '/' } },
+  };
+  writeFileSync(legacy, JSON.stringify(old));
+  const target = join(dir, 'new.snap');
+  const result = await cli(['import', legacy, '--into', target, '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  const summary = JSON.parse(result.stdout);
+  assert.equal(summary.imported, 2);
+  assert.equal(summary.expired, 1);
+  assert.equal(summary.kind, 'express-memfilestore 1.x file');
+  const all = await readStore(target);
+  assert.deepEqual(Object.keys(all).sort(), [`${SECRET_MARK}-a`, `${SECRET_MARK}-b`]);
+  assert.deepEqual(all[`${SECRET_MARK}-a`].user, old[`${SECRET_MARK}-a`].user);
+  assertNoSecrets(result);
+});
+
+test('import: refuses a locked target, a target with sessions unless --merge; --merge adds', async (t) => {
+  const dir = tempDir(t);
+  const source = join(dir, 's.snap');
+  await writeStore(source, { one: sessionFor(1), two: sessionFor(2) });
+  const jsonl = join(dir, 's.jsonl');
+  assert.equal((await cli(['export', source, '--out', jsonl])).code, 0);
+  const target = join(dir, 't.snap');
+  await writeStore(target, { three: sessionFor(3) });
+  const before = readFileSync(target);
+
+  const refused = await cli(['import', jsonl, '--into', target]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /already holds 1 sessions.*--merge/);
+  assert.deepEqual(readFileSync(target), before);
+
+  const running = new MemFileStore({ saveFile: target });
+  const locked = await cli(['import', jsonl, '--into', target, '--merge']);
+  await running.close();
+  assert.equal(locked.code, 1);
+  assert.match(locked.stderr, /in use by .*stop the app first/);
+  assert.deepEqual(readFileSync(target), before);
+
+  const merged = await cli(['import', jsonl, '--into', target, '--merge']);
+  assert.equal(merged.code, 0, merged.stderr);
+  assert.deepEqual(Object.keys(await readStore(target)).sort(), ['one', 'three', 'two']);
+  // The lock was released: a store can open the file.
+  const store = new MemFileStore({ saveFile: target });
+  assert.equal(await call(store, 'length'), 3);
+  await store.close();
+});
+
+test('import: a damaged JSON Lines file is refused with its line number, nothing written', async (t) => {
+  const dir = tempDir(t);
+  const jsonl = join(dir, 'bad.jsonl');
+  const good = JSON.stringify({ sid: `${SECRET_MARK}-1`, expires: Date.now() + 60_000, session: sessionFor(1) });
+  writeFileSync(jsonl, `${good}\n{"sid":"${SECRET_MARK}-2","expires":1,"session":{"cookie":{}}\n`);
+  const target = join(dir, 't.snap');
+  const result = await cli(['import', jsonl, '--into', target]);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /line 2: not valid JSON/);
+  assert.equal(existsSync(target), false);
+  assertNoSecrets(result);
+
+  writeFileSync(jsonl, `${good}\n{"sid":"x","expires":"soon","session":{"cookie":{}}}\n`);
+  const wrongShape = await cli(['import', jsonl, '--into', target]);
+  assert.equal(wrongShape.code, 1);
+  assert.match(wrongShape.stderr, /line 2: not a session line/);
+
+  writeFileSync(jsonl, `${good}\n${good}\n`);
+  const repeated = await cli(['import', jsonl, '--into', target]);
+  assert.equal(repeated.code, 1);
+  assert.match(repeated.stderr, /line 2: repeats the sid/);
+  assert.equal(existsSync(target), false);
+
+  const damagedLegacy = join(dir, 'old.json');
+  writeFileSync(damagedLegacy, '{"a":{"cookie":{}}');
+  const legacy = await cli(['import', damagedLegacy, '--into', target]);
+  assert.equal(legacy.code, 1);
+  assert.match(legacy.stderr, /damaged: .*1\.x file but is not valid JSON/);
+  const missing = await cli(['import', join(dir, 'none.jsonl'), '--into', target]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /none\.jsonl.*no such file/);
+  const noDir = await cli(['import', jsonl.replace('bad', 'x'), '--into', join(dir, 'no', 'such', 't.snap')]);
+  assert.equal(noDir.code, 1);
+});
+
+test('usage errors exit 2: unknown command or flag, missing argument or flag, bad URL scheme, bad numbers', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 's.snap');
+  await writeStore(file, { a: sessionFor(1) });
+  const cases = [
+    [['frobnicate'], /unknown command "frobnicate"/],
+    [[], /Usage: express-memfilestore <command>/],
+    [['verify'], /missing <file>/],
+    [['verify', file, 'extra'], /unexpected argument/],
+    [['inspect', file, '--colour'], /Unknown option '--colour'/],
+    [['export', file], /needs --out/],
+    [['import', file], /needs --into/],
+    [['migrate', file], /needs --to/],
+    [['migrate', file, '--to', 'http://127.0.0.1:6379'], /unsupported URL scheme "http:"/],
+    [['migrate', file, '--to', 'not a url'], /not a URL/],
+    [['migrate', file, '--to', 'redis://127.0.0.1:1', '--ttl=-5'], /--ttl expects a positive whole number/],
+    [['migrate', file, '--to', 'redis://127.0.0.1:1', '--replace', '--skip-existing'], /exclude each other/],
+    [['import', 'mongodb://h/db', '--into', join(dir, 't.snap')], /unsupported source URL scheme/],
+    [['export', file, '--out'], /argument missing|requires|argument/i],
+  ];
+  for (const [args, message] of cases) {
+    const result = await cli(args);
+    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, message, args.join(' '));
+  }
+  const json = await cli(['verify', '--json']);
+  assert.equal(JSON.parse(json.stdout).error.exitCode, 2);
+});
+
+test('--help on every command, --version, and NO_COLOR / --no-color', async (t) => {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  assert.equal((await cli(['--version'])).stdout.trim(), pkg.version);
+  const top = await cli(['--help']);
+  assert.equal(top.code, 0);
+  for (const name of ['verify', 'inspect', 'export', 'import', 'migrate']) {
+    assert.match(top.stdout, new RegExp(`^  ${name} `, 'm'));
+    const help = await cli([name, '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, new RegExp(`^Usage: express-memfilestore ${name} `));
+  }
+  // Not a terminal: no escape codes, no progress, whatever the colour settings.
+  const dir = tempDir(t);
+  const result = await cli(['verify', join(dir, 'missing')], { env: { NO_COLOR: '', FORCE_COLOR: '1' } });
+  assert.equal(result.stderr.includes('\x1b'), false);
+});
+
+test('a running store cannot start on a file while import writes it, and import leaves no temp files', async (t) => {
+  const dir = tempDir(t);
+  const source = join(dir, 's.snap');
+  const sessions = sampleSessions(200);
+  await writeStore(source, sessions);
+  const target = join(dir, 't.snap');
+  copyFileSync(source, join(dir, 'copy.snap'));
+  const result = await cli(['import', join(dir, 'copy.snap'), '--into', target]);
+  assert.equal(result.code, 0, result.stderr);
+  const { readdirSync } = await import('node:fs');
+  assert.deepEqual(readdirSync(dir).sort(), ['copy.snap', 's.snap', 't.snap']);
+  assert.equal(Object.keys(await readStore(target)).length, 200);
+});
