@@ -21,11 +21,11 @@ import type { EntryCopy } from '../store/lru-entries.js';
 import { FileLock } from './file-lock.js';
 import type { FsPromises } from '../options.js';
 import { listJournals } from './journal-reader.js';
-import { JournalWriter, type JournalError, type JournalIo, type JournalMode, type JournalStats } from './journal-writer.js';
+import { JournalWriter, type JournalError, type JournalIo, type JournalMode } from './journal-writer.js';
 import { recoverFiles, refuseSymlink, type RecoverySinks } from './recover.js';
-import type { LoadResult } from './snapshot-loader.js';
 import { saveError, writeSnapshot } from './snapshot-writer.js';
 import type { JournalOp } from './journal-format.js';
+import { emptyLoad, saveInfo, type LoadInfo, type PersistenceStats, type SaveInfo } from './persistence-stats.js';
 
 /** A journal smaller than this never calls for a snapshot by its size (Redis: auto-aof-rewrite-min-size). */
 export const JOURNAL_MIN_BYTES = 8 * 1024 * 1024;
@@ -38,46 +38,6 @@ export interface SnapshotSource {
   /** A point-in-time copy of the live sessions, least recently used first. */
   copy(): EntryCopy;
   readonly clock: () => number;
-}
-
-/** Outcome of the last save, in {@link PersistenceStats}. */
-export interface SaveInfo {
-  /** When it finished (ms since the epoch). */
-  at: number;
-  durationMs: number;
-  bytes: number;
-  sessions: number;
-  outcome: 'ok' | 'error';
-  error: string | undefined;
-}
-
-/** What the start found, in {@link PersistenceStats} and the `'load'` event. */
-export interface LoadInfo extends LoadResult {
-  durationMs: number;
-  /** Live sessions after the load. */
-  sessions: number;
-  /** Where damaged files were moved (`onDamagedFile: 'move-aside'`); the first is the snapshot's. */
-  movedAside: string | undefined;
-  /** Journals and journal records replayed after the snapshot. */
-  journalFiles: number;
-  journalRecords: number;
-  /** Bytes of a torn last journal record dropped (the process died mid-append), 0 when none. */
-  tornBytes: number;
-}
-
-/** The `store.stats` view of the persistence. */
-export interface PersistenceStats {
-  file: string;
-  /** Changes since the last successful save (0: the file holds what memory holds). */
-  changesSinceSave: number;
-  saving: boolean;
-  lastSave: SaveInfo | undefined;
-  lastSuccessAt: number | undefined;
-  /** Snapshots started because the journal outgrew the last snapshot. */
-  compactions: number;
-  load: LoadInfo;
-  /** `undefined` with `journal: false`. */
-  journal: JournalStats | undefined;
 }
 
 export interface PersistenceOptions {
@@ -362,24 +322,6 @@ function removeQuietly(path: string): void {
   } catch {
     // Removed at the next start, as a journal no snapshot needs.
   }
-}
-
-function saveInfo(started: number, now: number, bytes: number, sessions: number, error: Error | undefined): SaveInfo {
-  return {
-    at: now,
-    durationMs: performance.now() - started,
-    bytes,
-    sessions,
-    outcome: error === undefined ? 'ok' : 'error',
-    error: error?.message,
-  };
-}
-
-function emptyLoad(): LoadInfo {
-  return {
-    format: 'none', records: 0, bytes: 0, writtenAt: undefined, sha256: '-', journal: undefined, durationMs: 0, sessions: 0,
-    movedAside: undefined, journalFiles: 0, journalRecords: 0, tornBytes: 0,
-  };
 }
 
 function noop(): void {

@@ -16,7 +16,8 @@ import {
   type Serializer,
   type StoredSession,
 } from '../options.js';
-import { Persistence, type PersistenceStats } from '../files/persistence.js';
+import { Persistence } from '../files/persistence.js';
+import type { PersistenceStats } from '../files/persistence-stats.js';
 import type { SnapshotRecord } from '../files/snapshot-format.js';
 import { describeFileError } from '../files/file-errors.js';
 import { legacyConverter } from '../files/legacy-file.js';

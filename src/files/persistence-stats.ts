@@ -1,0 +1,61 @@
+/** What the persistence reports: the outcome of saves, of the load at start, and the journal's state. */
+import type { JournalStats } from './journal-writer.js';
+import type { LoadResult } from './snapshot-loader.js';
+
+/** Outcome of the last save, in {@link PersistenceStats}. */
+export interface SaveInfo {
+  /** When it finished (ms since the epoch). */
+  at: number;
+  durationMs: number;
+  bytes: number;
+  sessions: number;
+  outcome: 'ok' | 'error';
+  error: string | undefined;
+}
+
+/** What the start found, in {@link PersistenceStats} and the `'load'` event. */
+export interface LoadInfo extends LoadResult {
+  durationMs: number;
+  /** Live sessions after the load. */
+  sessions: number;
+  /** Where damaged files were moved (`onDamagedFile: 'move-aside'`); the first is the snapshot's. */
+  movedAside: string | undefined;
+  /** Journals and journal records replayed after the snapshot. */
+  journalFiles: number;
+  journalRecords: number;
+  /** Bytes of a torn last journal record dropped (the process died mid-append), 0 when none. */
+  tornBytes: number;
+}
+
+/** The `store.stats` view of the persistence. */
+export interface PersistenceStats {
+  file: string;
+  /** Changes since the last successful save (0: the file holds what memory holds). */
+  changesSinceSave: number;
+  saving: boolean;
+  lastSave: SaveInfo | undefined;
+  lastSuccessAt: number | undefined;
+  /** Snapshots started because the journal outgrew the last snapshot. */
+  compactions: number;
+  load: LoadInfo;
+  /** `undefined` with `journal: false`. */
+  journal: JournalStats | undefined;
+}
+
+export function saveInfo(started: number, now: number, bytes: number, sessions: number, error: Error | undefined): SaveInfo {
+  return {
+    at: now,
+    durationMs: performance.now() - started,
+    bytes,
+    sessions,
+    outcome: error === undefined ? 'ok' : 'error',
+    error: error?.message,
+  };
+}
+
+export function emptyLoad(): LoadInfo {
+  return {
+    format: 'none', records: 0, bytes: 0, writtenAt: undefined, sha256: '-', journal: undefined, durationMs: 0, sessions: 0,
+    movedAside: undefined, journalFiles: 0, journalRecords: 0, tornBytes: 0,
+  };
+}
