@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
-import { call, cli, readStore, sessionFor, tempDir, writeStore } from './fixtures/cli/helpers.mjs';
+import { call, cli, MINUTE_AGO, readStore, sessionFor, staleSession, tempDir, writeStore } from './fixtures/cli/helpers.mjs';
 
 const SECRET_MARK = 'Zq9SecretSid';
 /** Sessions whose ids and contents carry a marker that must never show up in any output. */
@@ -90,9 +90,8 @@ test('inspect: counts, sizes and expiry spread, with --json, never ids', async (
   const sessions = sampleSessions(4);
   sessions.longer = sessionFor(99, 3 * 24 * 3_600_000);
   sessions.forever = sessionFor(98, null);
-  // A session that expires right away, so the file holds one expired record.
-  await writeStore(file, { ...sessions, soon: sessionFor(97, 300) });
-  await new Promise((resolve) => setTimeout(resolve, 350));
+  // Saved by a store whose clock is a minute behind: the file holds one record expired by now.
+  await writeStore(file, { ...sessions, soon: staleSession(97) }, { clock: MINUTE_AGO });
   const result = await cli(['inspect', file, '--json']);
   assert.equal(result.code, 0, result.stderr);
   const info = JSON.parse(result.stdout);

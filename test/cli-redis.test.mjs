@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MemFileStore } from 'express-memfilestore';
 import { freePort } from '../bench/redis-server.mjs';
-import { BIN, cli, privateRedis, readStore, redisClient, sessionFor, tempDir, writeStore } from './fixtures/cli/helpers.mjs';
+import { BIN, cli, MINUTE_AGO, privateRedis, readStore, redisClient, sessionFor, staleSession, tempDir, writeStore } from './fixtures/cli/helpers.mjs';
 
 const MARK = 'Kx7PrivateSid';
 
@@ -31,10 +31,11 @@ test('migrate writes every live session as connect-redis would, verifies, refuse
   const file = join(dir, 's.snap');
   const all = sessions(250);
   all.browser = sessionFor(999, null);
-  await writeStore(file, { ...all, gone: sessionFor(1, 300) });
-  await new Promise((resolve) => setTimeout(resolve, 350));
+  await writeStore(file, { ...all, gone: staleSession(1) }, { clock: MINUTE_AGO });
   const url = `redis://127.0.0.1:${server.port}`;
+  const before = Date.now();
   const result = await cli(['migrate', file, '--to', url, '--json', '--batch', '64']);
+  const after = Date.now();
   assert.equal(result.code, 0, result.stderr);
   const summary = JSON.parse(result.stdout);
   assert.equal(summary.written, 251);
@@ -51,8 +52,8 @@ test('migrate writes every live session as connect-redis would, verifies, refuse
   // Absolute expiry = cookie.expires, to the millisecond.
   assert.equal(await client.pExpireTime(`sess:${MARK}7`), Date.parse(all[`${MARK}7`].cookie.expires));
   // A browser-session cookie gets --ttl (default 86400 s), as connect-redis does.
-  const ttl = await client.ttl('sess:browser');
-  assert.ok(ttl > 86_390 && ttl <= 86_400, String(ttl));
+  const at = await client.pExpireTime('sess:browser');
+  assert.ok(at >= before + 86_400_000 && at <= after + 86_400_000, String(at));
   assert.equal(await client.exists(`sess:${MARK}gone`), 0);
 
   const again = await cli(['migrate', file, '--to', url]);
@@ -113,14 +114,16 @@ test('import redis: keys that are not sessions are refused unless --skip-damaged
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /2 of 4 keys .* are not sessions.*--skip-damaged/);
   assert.equal(existsSync(target), false);
+  const before = Date.now();
   const ok = await cli(['import', `redis://127.0.0.1:${server.port}`, '--into', target, '--skip-damaged', '--ttl', '600', '--json']);
+  const after = Date.now();
   assert.equal(ok.code, 0, ok.stderr);
   assert.deepEqual(JSON.parse(ok.stdout).damaged, 2);
   const exported = (await cli(['export', target, '--out', '-'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
   const bySid = Object.fromEntries(exported.map((l) => [l.sid, l.expires]));
   assert.equal(bySid.a, Date.parse(good.cookie.expires));
   // No TTL on the key and no cookie expiry: --ttl.
-  assert.ok(Math.abs(bySid.noexpiry - (Date.now() + 600_000)) < 5000);
+  assert.ok(bySid.noexpiry >= before + 600_000 && bySid.noexpiry <= after + 600_000);
 });
 
 test('migrate: unreachable server fails fast, exit 1, the file unchanged; wrong password gives the server word, masked', async (t) => {
@@ -132,9 +135,7 @@ test('migrate: unreachable server fails fast, exit 1, the file unchanged; wrong 
   await writeStore(file, sessions(5));
   const before = readFileSync(file);
   const port = await freePort();
-  const started = Date.now();
   const down = await cli(['migrate', file, '--to', `redis://127.0.0.1:${port}`]);
-  assert.ok(Date.now() - started < 10_000);
   assert.equal(down.code, 1);
   assert.match(down.stderr, /cannot connect to redis:\/\/127\.0\.0\.1:\d+.*ECONNREFUSED.*Nothing was changed/);
 
@@ -143,11 +144,10 @@ test('migrate: unreachable server fails fast, exit 1, the file unchanged; wrong 
   const silent = createServer(() => {}).listen(0, '127.0.0.1');
   await new Promise((resolve) => silent.once('listening', resolve));
   t.after(() => silent.close());
-  const hungAt = Date.now();
+  // No wall-clock assertion (a loaded machine starts node slowly): the message proves the deadline ended it.
   const hung = await cli(['migrate', file, '--to', `redis://127.0.0.1:${silent.address().port}`]);
   assert.equal(hung.code, 1);
-  assert.match(hung.stderr, /cannot connect to .*(no answer within \d+ s|timeout)/i);
-  assert.ok(Date.now() - hungAt < 10_000, `took ${Date.now() - hungAt} ms`);
+  assert.match(hung.stderr, /cannot connect to .*no answer within 6 s/);
   silent.closeAllConnections?.();
 
   const wrong = await cli(['migrate', file, '--to', `redis://default:${password}x@127.0.0.1:${server.port}`]);
@@ -165,6 +165,7 @@ test('migrate: unreachable server fails fast, exit 1, the file unchanged; wrong 
   const inUrl = await cli(['import', `redis://:${password}@127.0.0.1:${server.port}`, '--into', join(dir, 'b.snap'), '--json']);
   assert.equal(inUrl.code, 0, inUrl.stderr);
   assert.equal(JSON.parse(inUrl.stdout).source, `redis://:***@127.0.0.1:${server.port}`);
+  assert.match(inUrl.stderr, /password in the URL can be seen .*--password-file/);
   assertNoSecrets(inUrl, password);
   assert.deepEqual(readFileSync(file), before);
 });

@@ -1,6 +1,17 @@
 /** Flags shared by migrate and import, checked once. */
 import { stringFlag, type Context } from '../command.js';
 import { UsageError } from '../errors.js';
+import { parseTarget, type Target } from '../redis/client.js';
+
+/** The server URL with `--password-file` applied; a password typed in the URL gets redis-cli's warning. */
+export function targetFlag(ctx: Context, url: string): Target {
+  const passwordFile = stringFlag(ctx, 'password-file');
+  const target = parseTarget(url, passwordFile);
+  if (target.password !== undefined && passwordFile === undefined) {
+    ctx.out.info('note: a password in the URL can be seen by other users (ps, shell history); --password-file <f> avoids that');
+  }
+  return target;
+}
 
 export function prefixFlag(ctx: Context): string {
   return stringFlag(ctx, 'prefix', 'sess:') as string;

@@ -3,13 +3,13 @@ import { isExpired } from '../../store/lru-entries.js';
 import { stringFlag, type Command, type Context } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
 import { readStoreFile } from '../read-store-file.js';
-import { isRedisUrl, parseTarget } from '../redis/client.js';
+import { isRedisUrl, type Target } from '../redis/client.js';
 import { looksLikeJsonLines, readJsonLines } from '../sources/jsonl.js';
 import { readRedis } from '../sources/redis.js';
 import { readSessionFileStore } from '../sources/session-file-store.js';
 import type { Imported } from '../sources/source.js';
 import { lockFile, writeStoreFile } from '../write-store-file.js';
-import { batchFlag, prefixFlag, ttlFlag } from './flags.js';
+import { batchFlag, prefixFlag, targetFlag, ttlFlag } from './flags.js';
 
 /** Sessions from JSON Lines, a 1.x file, a session-file-store directory or Redis/Valkey into a snapshot file. */
 export const importCommand: Command = {
@@ -40,7 +40,7 @@ export const importCommand: Command = {
     const source = args.positionals[0] as string;
     const into = stringFlag(ctx, 'into');
     if (into === undefined || into === '') throw new UsageError('import needs --into <file>');
-    const redisTarget = isRedisUrl(source) ? parseTarget(source, stringFlag(ctx, 'password-file')) : undefined;
+    const redisTarget = isRedisUrl(source) ? targetFlag(ctx, source) : undefined;
     if (redisTarget === undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
       throw new UsageError(`unsupported source URL scheme in "${source.replace(/\/\/[^@/]*@/, '//***@')}" (expected redis://, rediss://, valkey:// or valkeys://)`);
     }
@@ -75,7 +75,7 @@ export const importCommand: Command = {
   },
 };
 
-async function readSource(ctx: Context, source: string, redisTarget: ReturnType<typeof parseTarget> | undefined): Promise<Imported> {
+async function readSource(ctx: Context, source: string, redisTarget: Target | undefined): Promise<Imported> {
   const { out, now, args } = ctx;
   const skipDamaged = args.values['skip-damaged'] === true;
   if (redisTarget !== undefined) {

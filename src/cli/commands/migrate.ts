@@ -2,10 +2,10 @@ import { isExpired } from '../../store/lru-entries.js';
 import { stringFlag, type Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
 import { readStoreFile } from '../read-store-file.js';
-import { parseTarget, prefixPattern, RedisConnection } from '../redis/client.js';
+import { prefixPattern, RedisConnection } from '../redis/client.js';
 import { cookieExpiry, parseSession } from '../session-value.js';
 import { lockFile } from '../write-store-file.js';
-import { batchFlag, prefixFlag, ttlFlag } from './flags.js';
+import { batchFlag, prefixFlag, targetFlag, ttlFlag } from './flags.js';
 
 interface Outgoing {
   key: string;
@@ -42,7 +42,7 @@ export const migrate: Command = {
     const file = args.positionals[0] as string;
     const to = stringFlag(ctx, 'to');
     if (to === undefined) throw new UsageError('migrate needs --to <redis-url>');
-    const target = parseTarget(to, stringFlag(ctx, 'password-file'));
+    const target = targetFlag(ctx, to);
     const prefix = prefixFlag(ctx);
     const ttl = ttlFlag(ctx, 86_400);
     const batch = batchFlag(ctx);
