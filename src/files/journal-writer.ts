@@ -107,6 +107,8 @@ export class JournalWriter {
   /** Callbacks of the records in #out ('always'). */
   #waiting: AnyCallback[] = [];
   #scheduled = false;
+  /** The records in #out while #held, kept whole in case a rotation must move them to the next journal. */
+  #heldRecords: { op: JournalOp; id: string; expires: number; value: string }[] = [];
   /** Records for a new journal wait until the old one is synced or the snapshot naming the new one is durable. */
   #held = false;
   #failure: JournalError | undefined;
@@ -206,6 +208,18 @@ export class JournalWriter {
     if (this.#closed || (this.#failure !== undefined && !this.#held)) return;
     const file = this.#current();
     if (file === undefined) return;
+    this.#encode(file, op, id, expires, value);
+    if (this.#held) this.#heldRecords.push({ op, id, expires, value });
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.#write();
+      });
+    }
+  }
+
+  #encode(file: JournalFile, op: JournalOp, id: string, expires: number, value: string): void {
     const bound = recordBound(id, value);
     if (this.#outBytes + bound > this.#out.length) {
       const bigger = Buffer.allocUnsafe(Math.max(this.#out.length * 2, this.#outBytes + bound));
@@ -214,13 +228,6 @@ export class JournalWriter {
     }
     this.#outBytes = encodeJournalRecord(this.#out, this.#outBytes, file.salt, file.seq++, op, id, expires, value);
     this.#outRecords++;
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(() => {
-        this.#scheduled = false;
-        this.#write();
-      });
-    }
   }
 
   /**
@@ -256,6 +263,12 @@ export class JournalWriter {
     // A snapshot names the next journal by generation and token; `after` matters only to a snapshot without that.
     const after = old === undefined ? this.#start.after : `j:${old.token}`;
     const next = newFile(-1, gen, token, journalPath(this.#saveFile, gen), 0, 1);
+    // Still held (the last snapshot failed before the old journal's final sync): the records waiting were encoded
+    // for a journal that will never receive them. They go first in the new one, re-encoded with its salt and seq.
+    const carried = this.#held ? this.#heldRecords.splice(0) : [];
+    this.#outBytes = 0;
+    this.#outRecords = 0;
+    for (const r of carried) this.#encode(next, r.op, r.id, r.expires, r.value);
     this.#file = next;
     this.#bytes = 0;
     this.#records = 0;
@@ -381,6 +394,7 @@ export class JournalWriter {
     this.#waiting = [];
     this.#outBytes = 0;
     this.#outRecords = 0;
+    this.#heldRecords = [];
     try {
       for (let done = 0; done < bytes;) {
         const n = this.#io.writeSync(file.fd, this.#out, done, bytes - done);
@@ -440,6 +454,7 @@ export class JournalWriter {
     for (const cb of all) later(cb, error);
     this.#outBytes = 0;
     this.#outRecords = 0;
+    this.#heldRecords = [];
     if (this.#retiring !== undefined) {
       closeQuietly(this.#io, this.#retiring.fd);
       this.#retiring = undefined;
