@@ -237,6 +237,8 @@ export class JournalWriter {
   afterDurable(callback: AnyCallback | undefined): void {
     const cb = callback ?? noop;
     if (this.#mode !== 'always') return later(cb, null);
+    // The change was dropped by a failure in its own append (the journal could not even be created).
+    if (this.#failure !== undefined) return later(cb, this.#failure);
     if (this.#outRecords > 0) {
       this.#waiting.push(cb);
       return;
