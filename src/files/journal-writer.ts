@@ -107,6 +107,8 @@ export class JournalWriter {
   /** Callbacks of the records in #out ('always'). */
   #waiting: AnyCallback[] = [];
   #scheduled = false;
+  /** Callbacks waiting on a sync that is running (taken out of their file's waiters when it began). */
+  #inSync = 0;
   /** The records in #out while #held, kept whole in case a rotation must move them to the next journal. */
   #heldRecords: { op: JournalOp; id: string; expires: number; value: string }[] = [];
   /** Records for a new journal wait until the old one is synced or the snapshot naming the new one is durable. */
@@ -180,7 +182,7 @@ export class JournalWriter {
       generation: this.#file?.gen ?? this.#start.gen,
       bytes: this.#bytes,
       records: this.#records,
-      pending: this.#outRecords + (this.#file?.waiters.length ?? 0) + (this.#retiring?.waiters.length ?? 0),
+      pending: this.#outRecords + this.#inSync + (this.#file?.waiters.length ?? 0) + (this.#retiring?.waiters.length ?? 0),
       lastSyncAt: this.#lastSyncAt,
       delayedSyncs: this.#delayedSyncs,
       failed: this.#failure !== undefined,
@@ -432,9 +434,11 @@ export class JournalWriter {
     file.syncing = true;
     file.unsynced = false;
     const waiters = file.waiters.splice(0);
+    this.#inSync += waiters.length;
     const started = performance.now();
     this.#io.fdatasync(file.fd, (err) => {
       file.syncing = false;
+      this.#inSync -= waiters.length;
       if (err) {
         this.#fail(file.path, err, waiters);
         return;
