@@ -149,6 +149,8 @@ test('expiry is applied at load: a journaled session that expired while the stor
   clock.now += 120_000;
   const after = await open(t, crashed, { clock: clock.fn });
   assert.deepEqual(await call(after, 'ids'), ['long']);
+  assert.equal(await call(after, 'length'), 1, 'dropped at load, not kept as an expired entry');
+  assert.equal(after.stats.persistence.load.sessions, 1);
   assert.equal(after.stats.persistence.load.journalRecords, 2, 'both records were read; the expired one was dropped');
 });
 
@@ -156,7 +158,7 @@ test('a real SIGKILL of a child: the changes it acknowledged come back from the 
   const { startChild } = await import('./fixtures/persist/helpers.mjs');
   const file = join(tempDir(t), 'sessions.db');
   const child = startChild(t, 'http', [file, 600_000]);
-  const [, port] = await child.line(/^listening (\d+)/);
+  const [, port] = await child.line(/^listening (\d+)/, { timeout: 30_000 });
   const base = `http://127.0.0.1:${port}`;
   const res = await fetch(`${base}/login/alice`, { method: 'POST' });
   assert.equal(res.status, 200);

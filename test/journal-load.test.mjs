@@ -81,6 +81,7 @@ test('20,000 updates while snapshots rotate the journal: nothing lost, memory ==
   let saves = 0;
   store.on('save', () => { saves++; });
   const flushes = [];
+  let midway;
   for (let i = 0; i < 20_000; i += 100) {
     const batch = [];
     for (let j = i; j < i + 100; j++) {
@@ -88,6 +89,17 @@ test('20,000 updates while snapshots rotate the journal: nothing lost, memory ==
       if (j % 7 === 0) batch.push(call(store, 'destroy', `k${(j * 31) % 700}`));
     }
     batch.push(call(store, 'set', 'counter', session({ value: i + 100 })));
+    if (i === 10_000) {
+      // A snapshot started in the same turn as a hundred changes, nothing saving: the rotation must put each of
+      // them in the copy or in the new journal. A crash right after it is checked below.
+      await Promise.all(flushes);
+      const flush = store.flush();
+      await Promise.all(batch);
+      await flush;
+      await call(store, 'set', 'after-midway', session({ i }));
+      midway = { expected: await digest(store), copy: crashCopy(t, file) };
+      continue;
+    }
     if (i % 1000 === 0) flushes.push(store.flush());
     await Promise.all(batch);
   }
@@ -100,6 +112,10 @@ test('20,000 updates while snapshots rotate the journal: nothing lost, memory ==
   assert.equal((await call(after, 'get', 'counter')).value, 20_000);
   assert.ok(after.stats.persistence.load.journalRecords > 0, 'the last changes came from the journal');
   assert.equal(journals(file).length, 1, 'absorbed journals were removed');
+  const crashedMidway = await open(t, midway.copy);
+  assert.equal(await digest(crashedMidway), midway.expected, 'a crash right after a snapshot taken mid-turn loses nothing');
+  assert.equal(crashedMidway.stats.persistence.load.tornBytes, 0);
+  assert.equal(crashedMidway.stats.persistence.load.journalRecords, 1, 'the change made after that snapshot');
 });
 
 test('repeated snapshot failures leave several journals that replay; one success removes them (Redis multiple INCR AOFs)', async (t) => {
@@ -109,8 +125,9 @@ test('repeated snapshot failures leave several journals that replay; one success
   await call(store, 'set', 'first', session({ n: 0 }));
   fs.faults.open = 'ENOSPC'; // the snapshot's temp file cannot be created
   for (let i = 1; i <= 3; i++) {
-    await call(store, 'set', `during-${i}`, session({ n: i }));
+    const during = call(store, 'set', `during-${i}`, session({ n: i })); // appended in the turn the snapshot rotates
     await assert.rejects(store.flush(), { code: 'ENOSPC' });
+    await during;
     await call(store, 'set', `after-${i}`, session({ n: i }));
   }
   await call(store, 'destroy', 'during-2');
