@@ -111,7 +111,7 @@ export function replayJournals(file: string, snapshot: LoadResult, apply: (recor
     const later = chain.slice(index + 1).find(holdsRecords);
     const replayed = replayFile(f, header, apply, later);
     result.records += replayed.records;
-    result.bytes += replayed.size;
+    result.bytes += replayed.size - header.bytes; // what the writer counts: records, not headers
     if (replayed.tornAt !== undefined) {
       result.tornBytes = f.size - replayed.tornAt;
       result.torn = `record ${replayed.records + 1} at byte ${replayed.tornAt} of "${f.path}"`;

@@ -107,6 +107,10 @@ export class JournalWriter {
   /** Callbacks of the records in #out ('always'). */
   #waiting: AnyCallback[] = [];
   #scheduled = false;
+  /** Callbacks waiting on a sync that is running (taken out of their file's waiters when it began). */
+  #inSync = 0;
+  /** The records in #out while #held, kept whole in case a rotation must move them to the next journal. */
+  #heldRecords: { op: JournalOp; id: string; expires: number; value: string }[] = [];
   /** Records for a new journal wait until the old one is synced or the snapshot naming the new one is durable. */
   #held = false;
   #failure: JournalError | undefined;
@@ -178,7 +182,7 @@ export class JournalWriter {
       generation: this.#file?.gen ?? this.#start.gen,
       bytes: this.#bytes,
       records: this.#records,
-      pending: this.#outRecords + (this.#file?.waiters.length ?? 0) + (this.#retiring?.waiters.length ?? 0),
+      pending: this.#outRecords + this.#inSync + (this.#file?.waiters.length ?? 0) + (this.#retiring?.waiters.length ?? 0),
       lastSyncAt: this.#lastSyncAt,
       delayedSyncs: this.#delayedSyncs,
       failed: this.#failure !== undefined,
@@ -206,14 +210,8 @@ export class JournalWriter {
     if (this.#closed || (this.#failure !== undefined && !this.#held)) return;
     const file = this.#current();
     if (file === undefined) return;
-    const bound = recordBound(id, value);
-    if (this.#outBytes + bound > this.#out.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.#out.length * 2, this.#outBytes + bound));
-      this.#out.copy(bigger, 0, 0, this.#outBytes);
-      this.#out = bigger;
-    }
-    this.#outBytes = encodeJournalRecord(this.#out, this.#outBytes, file.salt, file.seq++, op, id, expires, value);
-    this.#outRecords++;
+    this.#encode(file, op, id, expires, value);
+    if (this.#held) this.#heldRecords.push({ op, id, expires, value });
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(() => {
@@ -223,6 +221,17 @@ export class JournalWriter {
     }
   }
 
+  #encode(file: JournalFile, op: JournalOp, id: string, expires: number, value: string): void {
+    const bound = recordBound(id, value);
+    if (this.#outBytes + bound > this.#out.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.#out.length * 2, this.#outBytes + bound));
+      this.#out.copy(bigger, 0, 0, this.#outBytes);
+      this.#out = bigger;
+    }
+    this.#outBytes = encodeJournalRecord(this.#out, this.#outBytes, file.salt, file.seq++, op, id, expires, value);
+    this.#outRecords++;
+  }
+
   /**
    * Calls back once every change appended so far is durable ('always'), with a {@link JournalError} if it cannot
    * be. In 'everysec' mode, or with nothing pending, it calls back on the next turn.
@@ -230,6 +239,8 @@ export class JournalWriter {
   afterDurable(callback: AnyCallback | undefined): void {
     const cb = callback ?? noop;
     if (this.#mode !== 'always') return later(cb, null);
+    // The change was dropped by a failure in its own append (the journal could not even be created).
+    if (this.#failure !== undefined) return later(cb, this.#failure);
     if (this.#outRecords > 0) {
       this.#waiting.push(cb);
       return;
@@ -256,6 +267,12 @@ export class JournalWriter {
     // A snapshot names the next journal by generation and token; `after` matters only to a snapshot without that.
     const after = old === undefined ? this.#start.after : `j:${old.token}`;
     const next = newFile(-1, gen, token, journalPath(this.#saveFile, gen), 0, 1);
+    // Still held (the last snapshot failed before the old journal's final sync): the records waiting were encoded
+    // for a journal that will never receive them. They go first in the new one, re-encoded with its salt and seq.
+    const carried = this.#held ? this.#heldRecords.splice(0) : [];
+    this.#outBytes = 0;
+    this.#outRecords = 0;
+    for (const r of carried) this.#encode(next, r.op, r.id, r.expires, r.value);
     this.#file = next;
     this.#bytes = 0;
     this.#records = 0;
@@ -381,6 +398,7 @@ export class JournalWriter {
     this.#waiting = [];
     this.#outBytes = 0;
     this.#outRecords = 0;
+    this.#heldRecords = [];
     try {
       for (let done = 0; done < bytes;) {
         const n = this.#io.writeSync(file.fd, this.#out, done, bytes - done);
@@ -416,9 +434,11 @@ export class JournalWriter {
     file.syncing = true;
     file.unsynced = false;
     const waiters = file.waiters.splice(0);
+    this.#inSync += waiters.length;
     const started = performance.now();
     this.#io.fdatasync(file.fd, (err) => {
       file.syncing = false;
+      this.#inSync -= waiters.length;
       if (err) {
         this.#fail(file.path, err, waiters);
         return;
@@ -440,6 +460,7 @@ export class JournalWriter {
     for (const cb of all) later(cb, error);
     this.#outBytes = 0;
     this.#outRecords = 0;
+    this.#heldRecords = [];
     if (this.#retiring !== undefined) {
       closeQuietly(this.#io, this.#retiring.fd);
       this.#retiring = undefined;
