@@ -97,7 +97,7 @@ export function replayJournals(file: string, snapshot: LoadResult, apply: (recor
   const inChain = new Set(chain);
   const result: ReplayResult = {
     files: chain.length, records: 0, bytes: 0, tornBytes: 0, torn: undefined, tail: undefined, stale: [],
-    maxGen: Math.max(0, snapshot.journal?.gen ?? 0, ...files.map((f) => f.gen)),
+    maxGen: Math.max(0, snapshot.journal?.gen ?? 0, snapshot.absorbed ?? 0, ...files.map((f) => f.gen)),
   };
   for (const f of files) {
     if (inChain.has(f)) continue;
@@ -141,7 +141,9 @@ function findChain(file: string, snapshot: LoadResult, files: JournalFile[]): Jo
     const after = `s:${snapshot.sha256}`;
     first = files.find((f) => typeof f.header === 'object' && f.header.after === after);
     if (first === undefined) {
-      const foreign = files.find((f) => typeof f.header === 'string' || holdsRecords(f));
+      // Journals a standalone snapshot holds are leftovers of the close that wrote it.
+      const absorbed = snapshot.absorbed ?? 0;
+      const foreign = files.find((f) => f.gen > absorbed && (typeof f.header === 'string' || holdsRecords(f)));
       if (foreign !== undefined) {
         throw new SnapshotError(foreign.path, typeof foreign.header === 'string' ? foreign.header
           : `it does not belong to ${snapshot.format === 'none' ? 'an empty start (its snapshot is missing)' : `the snapshot "${file}" beside it`}`);

@@ -119,6 +119,8 @@ export class Persistence {
   #pointerOnDisk = false;
   /** The save at close: no new journal, a snapshot that stands alone. */
   #final = false;
+  /** The highest journal generation found at start: a snapshot that stands alone holds it. */
+  #loadedGen = 0;
 
   constructor(options: PersistenceOptions, source: SnapshotSource, events: PersistenceEvents) {
     this.#file = options.file;
@@ -149,6 +151,7 @@ export class Persistence {
       this.#savedChanges = this.#source.changes() - (absorb ? 1 : 0);
       this.#lastSnapshotBytes = snapshot.bytes;
       this.#pointerOnDisk = snapshot.journal !== undefined;
+      this.#loadedGen = journal.maxGen;
       if (this.#options.journal !== false) {
         this.#journal = JournalWriter.open(this.#options.journal, this.#io, {
           grown: () => { this.#compact(); },
@@ -329,7 +332,10 @@ export class Persistence {
       const next = journal?.rotate();
       sessions = copy.ids.length;
       await journal?.openNext(() => syncDirectory(this.#fs, dirname(this.#file)));
-      const bytes = await writeFileAtomic(this.#fs, this.#file, (write) => writeSnapshot(copy, writtenAt, next, write));
+      // Without a next journal, the snapshot names the last journal it holds: until their removal is on disk,
+      // those journals are still beside it, and a start must not take them for another copy's.
+      const absorbed = next === undefined ? Math.max(this.#loadedGen, this.#journal?.started === true ? this.#journal.stats.generation : 0) : 0;
+      const bytes = await writeFileAtomic(this.#fs, this.#file, (write) => writeSnapshot(copy, writtenAt, next, write, absorbed));
       this.#savedChanges = changes;
       this.#lastSnapshotBytes = bytes;
       this.#pointerOnDisk = next !== undefined;
