@@ -213,12 +213,21 @@ function replayFile(f: JournalFile, header: JournalHeader, apply: (record: Journ
   }
 }
 
-/** Offset of the first record after the damaged one at 0 whose checksum checks out, if any. */
+/**
+ * Offset of the first record after the damaged one at 0 whose checksum checks out, if any. Every offset is tried,
+ * not only those after a newline: the damage may be the newline that ended the record before the next one.
+ * A record starts with 8 hex digits and a space; that test skips almost every offset of a garbage tail.
+ */
 function nextValidRecord(rest: Buffer, salt: number): number | undefined {
-  for (let q = rest.indexOf(0x0a) + 1; q > 0 && q < rest.length; q = rest.indexOf(0x0a, q) + 1) {
+  for (let q = 1; q + 9 < rest.length; q++) {
+    if (rest[q + 8] !== 0x20 || !isHex(rest[q] as number)) continue;
     if (parseJournalRecord(rest, q, salt, -1, true).kind === 'record') return q;
   }
   return undefined;
+}
+
+function isHex(byte: number): boolean {
+  return (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66);
 }
 
 /** Cuts a torn tail so new appends follow the last whole record (as Redis truncates its AOF). */
