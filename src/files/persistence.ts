@@ -21,7 +21,7 @@ import type { EntryCopy } from '../store/lru-entries.js';
 import { FileLock } from './file-lock.js';
 import type { FsPromises } from '../options.js';
 import { listJournals } from './journal-reader.js';
-import { JournalWriter, type JournalError, type JournalIo, type JournalMode, type JournalStats } from './journal-writer.js';
+import { JournalWriter, removeQuietly, type JournalError, type JournalIo, type JournalMode, type JournalStats } from './journal-writer.js';
 import { recoverFiles, refuseSymlink, type RecoverySinks } from './recover.js';
 import type { LoadResult } from './snapshot-loader.js';
 import { saveError, writeSnapshot } from './snapshot-writer.js';
@@ -159,7 +159,7 @@ export class Persistence {
           clock: this.#source.clock,
         }, this.#file, journal.tail, { gen: journal.maxGen + 1, after: `s:${snapshot.sha256}` }, journal.bytes, this.#journalLimit());
       }
-      for (const stale of journal.stale) removeQuietly(stale);
+      for (const stale of journal.stale) removeQuietly(this.#io, stale);
       this.#load = {
         ...snapshot, durationMs: performance.now() - started, sessions: 0, movedAside: movedAside[0],
         journalFiles: journal.files, journalRecords: journal.records, tornBytes: journal.tornBytes,
@@ -358,15 +358,7 @@ export class Persistence {
 
   /** Journals a durable snapshot has absorbed. */
   #removeJournalsBefore(gen: number): void {
-    for (const f of listJournals(this.#file)) if (f.gen < gen) removeQuietly(f.path);
-  }
-}
-
-function removeQuietly(path: string): void {
-  try {
-    nodeFs.unlinkSync(path);
-  } catch {
-    // Removed at the next start, as a journal no snapshot needs.
+    for (const f of listJournals(this.#file)) if (f.gen < gen) removeQuietly(this.#io, f.path);
   }
 }
 
