@@ -101,8 +101,13 @@ export function replayJournals(file: string, snapshot: LoadResult, apply: (recor
   };
   for (const f of files) {
     if (inChain.has(f)) continue;
-    if (chain.length > 0 && f.gen > (chain[0] as JournalFile).gen && holdsRecords(f)) {
-      throw new SnapshotError(f.path, 'it holds changes but continues no journal here (a journal from another copy of these files?)');
+    if (chain.length > 0 && f.gen > (chain[0] as JournalFile).gen) {
+      if (holdsRecords(f)) {
+        throw new SnapshotError(f.path, 'it holds changes but continues no journal here (a journal from another copy of these files?)');
+      }
+      // Records are written only after the header is synced: a damaged header with records after it is damage,
+      // not a journal created just before a crash, and its changes must not be dropped as a leftover's.
+      if (typeof f.header === 'string' && recordShaped(f.path)) throw new SnapshotError(f.path, `${f.header}, and records follow it`);
     }
     result.stale.push(f.path);
   }
@@ -160,6 +165,19 @@ function findChain(file: string, snapshot: LoadResult, files: JournalFile[]): Jo
     cur = next;
   }
   return chain;
+}
+
+/** A record line (journal-format.ts) anywhere in the first 64 KiB: random bytes never form one by chance. */
+const RECORD_LINE = /\n[0-9a-f]{8} [stdc] \d{1,16} \d{1,16} \d{1,16} \d{1,16}\n/;
+
+function recordShaped(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(64 * 1024);
+    return RECORD_LINE.test(head.toString('latin1', 0, readSync(fd, head, 0, head.length, 0)));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function holdsRecords(f: JournalFile): boolean {
