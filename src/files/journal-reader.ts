@@ -148,7 +148,8 @@ function findChain(file: string, snapshot: LoadResult, files: JournalFile[]): Jo
     if (first === undefined) {
       // Journals a standalone snapshot holds are leftovers of the close that wrote it.
       const absorbed = snapshot.absorbed ?? 0;
-      const foreign = files.find((f) => f.gen > absorbed && (typeof f.header === 'string' || holdsRecords(f)));
+      // A damaged header without records after it is a journal whose creation a crash cut short.
+      const foreign = files.find((f) => f.gen > absorbed && (holdsRecords(f) || (typeof f.header === 'string' && recordShaped(f.path))));
       if (foreign !== undefined) {
         throw new SnapshotError(foreign.path, typeof foreign.header === 'string' ? foreign.header
           : `it does not belong to ${snapshot.format === 'none' ? 'an empty start (its snapshot is missing)' : `the snapshot "${file}" beside it`}`);
