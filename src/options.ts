@@ -25,7 +25,7 @@ export type DisposeReason = 'evict' | 'set' | 'delete' | 'expire' | 'fetch';
 /**
  * The subset of `node:fs/promises` the snapshot writer uses, plus optionally the synchronous and callback calls
  * the journal makes (`openSync`, `writeSync`, `fdatasync`, `fdatasyncSync`, `fsyncSync`, `ftruncateSync`,
- * `closeSync`, as in `node:fs`); a seam for fault-injection and crash-consistency tests.
+ * `closeSync`, `unlinkSync`, as in `node:fs`); a seam for fault-injection and crash-consistency tests.
  */
 export type FsPromises = Pick<typeof import('node:fs/promises'), 'open' | 'rename' | 'unlink'>;
 

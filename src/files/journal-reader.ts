@@ -97,12 +97,17 @@ export function replayJournals(file: string, snapshot: LoadResult, apply: (recor
   const inChain = new Set(chain);
   const result: ReplayResult = {
     files: chain.length, records: 0, bytes: 0, tornBytes: 0, torn: undefined, tail: undefined, stale: [],
-    maxGen: Math.max(0, snapshot.journal?.gen ?? 0, ...files.map((f) => f.gen)),
+    maxGen: Math.max(0, snapshot.journal?.gen ?? 0, snapshot.absorbed ?? 0, ...files.map((f) => f.gen)),
   };
   for (const f of files) {
     if (inChain.has(f)) continue;
-    if (chain.length > 0 && f.gen > (chain[0] as JournalFile).gen && holdsRecords(f)) {
-      throw new SnapshotError(f.path, 'it holds changes but continues no journal here (a journal from another copy of these files?)');
+    if (chain.length > 0 && f.gen > (chain[0] as JournalFile).gen) {
+      if (holdsRecords(f)) {
+        throw new SnapshotError(f.path, 'it holds changes but continues no journal here (a journal from another copy of these files?)');
+      }
+      // Records are written only after the header is synced: a damaged header with records after it is damage,
+      // not a journal created just before a crash, and its changes must not be dropped as a leftover's.
+      if (typeof f.header === 'string' && recordShaped(f.path)) throw new SnapshotError(f.path, `${f.header}, and records follow it`);
     }
     result.stale.push(f.path);
   }
@@ -141,7 +146,10 @@ function findChain(file: string, snapshot: LoadResult, files: JournalFile[]): Jo
     const after = `s:${snapshot.sha256}`;
     first = files.find((f) => typeof f.header === 'object' && f.header.after === after);
     if (first === undefined) {
-      const foreign = files.find((f) => typeof f.header === 'string' || holdsRecords(f));
+      // Journals a standalone snapshot holds are leftovers of the close that wrote it.
+      const absorbed = snapshot.absorbed ?? 0;
+      // A damaged header without records after it is a journal whose creation a crash cut short.
+      const foreign = files.find((f) => f.gen > absorbed && (holdsRecords(f) || (typeof f.header === 'string' && recordShaped(f.path))));
       if (foreign !== undefined) {
         throw new SnapshotError(foreign.path, typeof foreign.header === 'string' ? foreign.header
           : `it does not belong to ${snapshot.format === 'none' ? 'an empty start (its snapshot is missing)' : `the snapshot "${file}" beside it`}`);
@@ -158,6 +166,19 @@ function findChain(file: string, snapshot: LoadResult, files: JournalFile[]): Jo
     cur = next;
   }
   return chain;
+}
+
+/** A record line (journal-format.ts) anywhere in the first 64 KiB: random bytes never form one by chance. */
+const RECORD_LINE = /\n[0-9a-f]{8} [stdc] \d{1,16} \d{1,16} \d{1,16} \d{1,16}\n/;
+
+function recordShaped(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(64 * 1024);
+    return RECORD_LINE.test(head.toString('latin1', 0, readSync(fd, head, 0, head.length, 0)));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function holdsRecords(f: JournalFile): boolean {
@@ -211,12 +232,21 @@ function replayFile(f: JournalFile, header: JournalHeader, apply: (record: Journ
   }
 }
 
-/** Offset of the first record after the damaged one at 0 whose checksum checks out, if any. */
+/**
+ * Offset of the first record after the damaged one at 0 whose checksum checks out, if any. Every offset is tried,
+ * not only those after a newline: the damage may be the newline that ended the record before the next one.
+ * A record starts with 8 hex digits and a space; that test skips almost every offset of a garbage tail.
+ */
 function nextValidRecord(rest: Buffer, salt: number): number | undefined {
-  for (let q = rest.indexOf(0x0a) + 1; q > 0 && q < rest.length; q = rest.indexOf(0x0a, q) + 1) {
+  for (let q = 1; q + 9 < rest.length; q++) {
+    if (rest[q + 8] !== 0x20 || !isHex(rest[q] as number)) continue;
     if (parseJournalRecord(rest, q, salt, -1, true).kind === 'record') return q;
   }
   return undefined;
+}
+
+function isHex(byte: number): boolean {
+  return (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66);
 }
 
 /** Cuts a torn tail so new appends follow the last whole record (as Redis truncates its AOF). */

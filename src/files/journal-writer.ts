@@ -29,7 +29,7 @@ import { journalPath, type JournalTail } from './journal-reader.js';
 import { randomBytes } from 'node:crypto';
 
 /** The synchronous and callback fs calls the journal makes; a seam for crash-consistency tests. */
-export type JournalIo = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fdatasync' | 'fdatasyncSync' | 'fsyncSync' | 'ftruncateSync' | 'closeSync'>;
+export type JournalIo = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fdatasync' | 'fdatasyncSync' | 'fsyncSync' | 'ftruncateSync' | 'closeSync' | 'unlinkSync'>;
 
 export type JournalMode = 'everysec' | 'always';
 
@@ -306,7 +306,7 @@ export class JournalWriter {
       } catch (err) {
         closeQuietly(this.#io, next.fd);
         next.fd = -1;
-        removeQuietly(next.path);
+        removeQuietly(this.#io, next.path);
         throw err;
       }
     } catch (err) {
@@ -481,9 +481,9 @@ function closeQuietly(io: JournalIo, fd: number): void {
   }
 }
 
-function removeQuietly(path: string): void {
+export function removeQuietly(io: JournalIo, path: string): void {
   try {
-    nodeFs.unlinkSync(path);
+    io.unlinkSync(path);
   } catch {
     // Ignored at the next start: a journal without records that continues nothing is removed then.
   }
@@ -499,7 +499,7 @@ function createJournal(io: JournalIo, saveFile: string, gen: number, after: stri
     for (let done = 0; done < header.length;) done += io.writeSync(fd, header, done, header.length - done);
   } catch (err) {
     closeQuietly(io, fd);
-    removeQuietly(path);
+    removeQuietly(io, path);
     throw err;
   }
   return newFile(fd, gen, token, path, header.length, 1);

@@ -21,7 +21,7 @@ import type { EntryCopy } from '../store/lru-entries.js';
 import { FileLock } from './file-lock.js';
 import type { FsPromises } from '../options.js';
 import { listJournals } from './journal-reader.js';
-import { JournalWriter, type JournalError, type JournalIo, type JournalMode } from './journal-writer.js';
+import { JournalWriter, removeQuietly, type JournalError, type JournalIo, type JournalMode } from './journal-writer.js';
 import { recoverFiles, refuseSymlink, type RecoverySinks } from './recover.js';
 import { saveError, writeSnapshot } from './snapshot-writer.js';
 import type { JournalOp } from './journal-format.js';
@@ -79,6 +79,8 @@ export class Persistence {
   #pointerOnDisk = false;
   /** The save at close: no new journal, a snapshot that stands alone. */
   #final = false;
+  /** The highest journal generation found at start: a snapshot that stands alone holds it. */
+  #loadedGen = 0;
 
   constructor(options: PersistenceOptions, source: SnapshotSource, events: PersistenceEvents) {
     this.#file = options.file;
@@ -109,6 +111,7 @@ export class Persistence {
       this.#savedChanges = this.#source.changes() - (absorb ? 1 : 0);
       this.#lastSnapshotBytes = snapshot.bytes;
       this.#pointerOnDisk = snapshot.journal !== undefined;
+      this.#loadedGen = journal.maxGen;
       if (this.#options.journal !== false) {
         this.#journal = JournalWriter.open(this.#options.journal, this.#io, {
           grown: () => { this.#compact(); },
@@ -116,7 +119,7 @@ export class Persistence {
           clock: this.#source.clock,
         }, this.#file, journal.tail, { gen: journal.maxGen + 1, after: `s:${snapshot.sha256}` }, journal.bytes, this.#journalLimit());
       }
-      for (const stale of journal.stale) removeQuietly(stale);
+      for (const stale of journal.stale) removeQuietly(this.#io, stale);
       this.#load = {
         ...snapshot, durationMs: performance.now() - started, sessions: 0, movedAside: movedAside[0],
         journalFiles: journal.files, journalRecords: journal.records, tornBytes: journal.tornBytes,
@@ -289,7 +292,10 @@ export class Persistence {
       const next = journal?.rotate();
       sessions = copy.ids.length;
       await journal?.openNext(() => syncDirectory(this.#fs, dirname(this.#file)));
-      const bytes = await writeFileAtomic(this.#fs, this.#file, (write) => writeSnapshot(copy, writtenAt, next, write));
+      // Without a next journal, the snapshot names the last journal it holds: until their removal is on disk,
+      // those journals are still beside it, and a start must not take them for another copy's.
+      const absorbed = next === undefined ? Math.max(this.#loadedGen, this.#journal?.started === true ? this.#journal.stats.generation : 0) : 0;
+      const bytes = await writeFileAtomic(this.#fs, this.#file, (write) => writeSnapshot(copy, writtenAt, next, write, absorbed));
       this.#savedChanges = changes;
       this.#lastSnapshotBytes = bytes;
       this.#pointerOnDisk = next !== undefined;
@@ -312,15 +318,7 @@ export class Persistence {
 
   /** Journals a durable snapshot has absorbed. */
   #removeJournalsBefore(gen: number): void {
-    for (const f of listJournals(this.#file)) if (f.gen < gen) removeQuietly(f.path);
-  }
-}
-
-function removeQuietly(path: string): void {
-  try {
-    nodeFs.unlinkSync(path);
-  } catch {
-    // Removed at the next start, as a journal no snapshot needs.
+    for (const f of listJournals(this.#file)) if (f.gen < gen) removeQuietly(this.#io, f.path);
   }
 }
 

@@ -5,7 +5,9 @@
  * ```text
  * express-memfilestore-snapshot 2 2026-11-27T08:25:16.123Z journal 3 9f2c41d07a6b5e18\n
  *                                                                   header: format name, version, when written, and
- *                                                                   the first journal it does not contain (or `nojournal`)
+ *                                                                   the first journal it does not contain (or `nojournal`,
+ *                                                                   `nojournal <gen>`: it stands alone and holds every
+ *                                                                   journal up to <gen>, which are leftovers if still there)
  * r <expires> <idBytes> <valueBytes>\n<id>\n<value>\n               one record per session, least recently used first
  * ...
  * end <records> <sha256>\n                                          trailer: record count, SHA-256 (hex) of every byte before it
@@ -46,8 +48,12 @@ export interface JournalPointer {
   token: string;
 }
 
-export function encodeHeader(writtenAt: number, journal: JournalPointer | undefined): string {
-  const next = journal === undefined ? 'nojournal' : `journal ${journal.gen} ${journal.token}`;
+/**
+ * @param absorbed - for a snapshot without a next journal: the highest journal generation it holds, so a start
+ *   that still finds those journals (a crash before their removal reached the disk) knows they are leftovers.
+ */
+export function encodeHeader(writtenAt: number, journal: JournalPointer | undefined, absorbed = 0): string {
+  const next = journal !== undefined ? `journal ${journal.gen} ${journal.token}` : absorbed > 0 ? `nojournal ${absorbed}` : 'nojournal';
   return `${HEADER_PREFIX}${FORMAT_VERSION} ${new Date(writtenAt).toISOString()} ${next}\n`;
 }
 
@@ -80,7 +86,7 @@ export interface SnapshotRecord {
 }
 
 const TRAILER_LINE = /^end (0|[1-9]\d{0,15}) ([0-9a-f]{64})$/;
-const HEADER_LINE = /^(0|[1-9]\d{0,5}) (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z)(?: (nojournal|journal (0|[1-9]\d{0,15}) ([0-9a-f]{16})))?$/;
+const HEADER_LINE = /^(0|[1-9]\d{0,5}) (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z)(?: (nojournal(?: ([1-9]\d{0,15}))?|journal (0|[1-9]\d{0,15}) ([0-9a-f]{16})))?$/;
 
 /** Where {@link readNumber} stopped: the offset of its terminator. */
 let cursor = 0;
@@ -121,6 +127,7 @@ export class SnapshotParser {
   #writtenAt = '';
   #version = 0;
   #journal: JournalPointer | undefined;
+  #absorbed: number | undefined;
   #sha256 = '';
   /** Offset in the current chunk up to which the checksum has been fed. */
   #hashed = 0;
@@ -148,6 +155,11 @@ export class SnapshotParser {
   /** The journal the snapshot hands over to (version 2 with a journal), once the header is read. */
   get journal(): JournalPointer | undefined {
     return this.#journal;
+  }
+
+  /** A snapshot that stands alone: the highest journal generation it holds (`nojournal <gen>`). */
+  get absorbed(): number | undefined {
+    return this.#absorbed;
   }
 
   /** The checksum from the trailer: what identifies this snapshot to a journal started after it. */
@@ -217,7 +229,8 @@ export class SnapshotParser {
       this.#fail(`it has format version ${m[1]}, and this version of express-memfilestore reads versions 1 and ${FORMAT_VERSION}`);
     }
     this.#version = version;
-    if (m[4] !== undefined) this.#journal = { gen: Number(m[4]), token: m[5] as string };
+    if (m[4] !== undefined) this.#absorbed = Number(m[4]);
+    if (m[5] !== undefined) this.#journal = { gen: Number(m[5]), token: m[6] as string };
     this.#writtenAt = m[2] ?? '';
     this.#state = 'records';
     return eol + 1 - pos;

@@ -19,6 +19,8 @@ export interface LoadResult {
   sha256: string;
   /** The journal a version 2 snapshot hands over to. */
   journal: JournalPointer | undefined;
+  /** A snapshot that stands alone: journals up to this generation are in it, leftovers if still on disk. */
+  absorbed?: number | undefined;
 }
 
 export const NO_SNAPSHOT: LoadResult = { format: 'none', records: 0, bytes: 0, writtenAt: undefined, sha256: '-', journal: undefined };
@@ -50,6 +52,7 @@ export function loadSnapshotFile(file: string, onRecord: RecordSink, fromLegacy:
       writtenAt: parser.writtenAt,
       sha256: parser.sha256,
       journal: parser.journal,
+      absorbed: parser.absorbed,
     };
   } finally {
     closeSync(fd);

@@ -12,14 +12,15 @@ import { encodeHeader, encodeRecord, encodeTrailer, newChecksum, type JournalPoi
 const RECORDS_PER_CHUNK = 1000;
 
 /** Streams the snapshot in chunks, yielding to the event loop at each write. */
-export async function writeSnapshot(copy: EntryCopy, writtenAt: number, journal: JournalPointer | undefined, write: WriteChunk): Promise<void> {
+export async function writeSnapshot(copy: EntryCopy, writtenAt: number, journal: JournalPointer | undefined, write: WriteChunk,
+  absorbed = 0): Promise<void> {
   const checksum = newChecksum();
   const emit = async (text: string): Promise<void> => {
     const chunk = Buffer.from(text);
     checksum.update(chunk);
     await write(chunk);
   };
-  await emit(encodeHeader(writtenAt, journal));
+  await emit(encodeHeader(writtenAt, journal, absorbed));
   const { ids, values, expires } = copy;
   for (let start = 0; start < ids.length; start += RECORDS_PER_CHUNK) {
     const end = Math.min(ids.length, start + RECORDS_PER_CHUNK);
