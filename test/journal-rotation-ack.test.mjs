@@ -29,6 +29,24 @@ function journalText(dir) {
 }
 
 for (const mode of ['everysec', 'always']) {
+  test(`${mode}: a change acknowledged during a rotation is already in a journal file when its callback runs`, async (t) => {
+    const dir = tempDir(t);
+    const store = track(t, new MemFileStore({ saveFile: join(dir, 'sessions.db'), savePeriod: 0, journal: mode, fs: slowSyncFs() }));
+    await call(store, 'set', 'before', session({ n: 1 }));
+    const saving = store.flush(); // rotates now: later records wait for the old journal's sync
+    let inFile;
+    await new Promise((resolve, reject) => {
+      store.set('during', session({ marker: 'written-during-rotation' }), (err) => {
+        if (err) return reject(err);
+        // Synchronously, as a kill -9 could follow the callback at once: the record must be on the OS's side.
+        inFile = journalText(dir).includes('written-during-rotation');
+        resolve();
+      });
+    });
+    assert.equal(inFile, true, 'the acknowledged change is in a journal file');
+    await saving;
+  });
+
   test(`${mode}: close() during a rotation calls back every held change exactly once, and keeps it`, async (t) => {
     const dir = tempDir(t);
     const file = join(dir, 'sessions.db');

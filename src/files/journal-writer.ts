@@ -229,7 +229,13 @@ export class JournalWriter {
    */
   afterDurable(callback: AnyCallback | undefined): void {
     const cb = callback ?? noop;
-    if (this.#mode !== 'always') return later(cb, null);
+    if (this.#mode !== 'always') {
+      // 'everysec' promises the OS has the change before its callback: a kill -9 then loses nothing acknowledged.
+      // A change held back during a rotation waits for its write (a few syncs, once per snapshot).
+      if (this.#held && this.#outRecords > 0) this.#waiting.push(cb);
+      else later(cb, null);
+      return;
+    }
     if (this.#outRecords > 0) {
       this.#waiting.push(cb);
       return;
@@ -401,8 +407,10 @@ export class JournalWriter {
     this.#bytes += bytes;
     this.#records += records;
     file.unsynced = true;
-    for (const cb of waiting) file.waiters.push(cb);
-    if (this.#mode === 'always') this.#sync(file);
+    if (this.#mode === 'always') {
+      for (const cb of waiting) file.waiters.push(cb);
+      this.#sync(file);
+    } else for (const cb of waiting) later(cb, null);
     if (this.#bytes >= this.#limit) this.#hooks.grown();
   }
 
@@ -437,7 +445,8 @@ export class JournalWriter {
     this.#recoverGen = Infinity;
     // Nothing written to a journal is trusted after a failure: every change not yet acknowledged gets the error.
     const all = [...waiters, ...this.#waiting.splice(0), ...(this.#file?.waiters.splice(0) ?? []), ...(this.#retiring?.waiters.splice(0) ?? [])];
-    for (const cb of all) later(cb, error);
+    // 'everysec' changes never fail for the journal's sake: memory serves them and the 'error' event tells.
+    for (const cb of all) later(cb, this.#mode === 'always' ? error : null);
     this.#outBytes = 0;
     this.#outRecords = 0;
     if (this.#retiring !== undefined) {
