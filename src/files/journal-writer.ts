@@ -231,8 +231,9 @@ export class JournalWriter {
     const cb = callback ?? noop;
     if (this.#mode !== 'always') {
       // 'everysec' promises the OS has the change before its callback: a kill -9 then loses nothing acknowledged.
-      // A change held back during a rotation waits for its write (a few syncs, once per snapshot).
-      if (this.#held && this.#outRecords > 0) this.#waiting.push(cb);
+      // A change held back during a rotation waits for its write (a few syncs, once per snapshot); not while the
+      // journal has failed: memory serves it, and the recovery snapshot will hold it.
+      if (this.#held && this.#failure === undefined && this.#outRecords > 0) this.#waiting.push(cb);
       else later(cb, null);
       return;
     }
