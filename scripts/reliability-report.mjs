@@ -75,7 +75,7 @@ if (journalCrash) {
       `making new sessions, overwrites, touches and destroys (${n(sum('changesIssued'))} changes, ${n(sum('changesAcknowledged'))} ` +
       `acknowledged: their callback was called) while snapshots ran every ${n(c.savePeriodMs)} ms or, one child in ` +
       `${Math.round(1 / (c.sizeProfileShare ?? 0.25))}, when the journal passed ${n((c.sizeLimitBytes ?? 0) / 2 ** 20)} MiB ` +
-      `(${n(sum('compactions'))} such snapshots); **${n(sum('killsMidSnapshot'))} kills landed during a snapshot** (its ` +
+      `(${n(sum('snapshotsCompleted'))} snapshots completed before a kill, ${n(sum('compactions'))} of them started by size); **${n(sum('killsMidSnapshot'))} kills landed during a snapshot** (its ` +
       `journal rotation or its write). After each kill a fresh store loaded the files (${n(sum('journalRecordsReplayed'))} ` +
       `journal records replayed, ${n(sum('tornTails'))} torn tails cut)${c.filesIn ? `; files in ${c.filesIn}` : ''}.`,
     `${modes.map(lost).join('; ')}. Every reload was exactly the state after the first k changes for some k ` +
