@@ -225,7 +225,7 @@ try {
     }
 
     // A fresh store loads it (taking over the dead child's lock) and removes the temp files left behind.
-    const store = new MemFileStore({ saveFile: file, savePeriod: 0 });
+    const store = new MemFileStore({ saveFile: file, savePeriod: 0, journal: false });
     let loadedOk = true;
     await store.ready.catch((err) => {
       loadedOk = false;

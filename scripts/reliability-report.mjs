@@ -3,7 +3,8 @@
 //
 //   node scripts/reliability-report.mjs [--check]
 //
-// Reads scripts/results/crash-loop.json (scripts/crash-loop.mjs --json), scripts/results/soak.json
+// Reads scripts/results/crash-loop.json (scripts/crash-loop.mjs --json), scripts/results/journal-crash-loop.json
+// (scripts/journal-crash-loop.mjs --json), scripts/results/soak.json
 // (scripts/soak.mjs --json) and, when present, scripts/results/faults.json (fault-injection tests); any file
 // missing is left out. Every number in the section comes from those files. faults.json is read as
 // `{ faultsInjected?, sessionsLost?, kinds?: { [kind]: count } | string[], command?, date?, node?, ... }`;
@@ -30,9 +31,10 @@ const seconds = (ms) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 const machine = (r) => (r.machine ? `${r.machine.cpus} × ${r.machine.cpu}, ${r.machine.memGB} GB, ${r.machine.os}` : 'unknown machine');
 
 const crash = read('crash-loop.json');
+const journalCrash = read('journal-crash-loop.json');
 const soak = read('soak.json');
 const faults = read('faults.json');
-if (!crash && !soak && !faults) {
+if (!crash && !journalCrash && !soak && !faults) {
   console.error('no results in scripts/results/: run node scripts/crash-loop.mjs --json and node scripts/soak.mjs --json first');
   process.exit(1);
 }
@@ -58,6 +60,30 @@ if (crash) {
   ]);
   runs.push(`crash loop: ${day(crash.date)}, ${seconds(crash.durationMs)}, Node ${crash.node}, ${machine(crash)}`);
   commands.push(crash.command ?? 'node scripts/crash-loop.mjs');
+}
+
+if (journalCrash) {
+  const c = journalCrash.config ?? {};
+  const modes = Object.values(journalCrash.modes ?? {});
+  const sum = (key) => modes.reduce((total, m) => total + (m[key] ?? 0), 0);
+  const lost = (m) => `'${m.mode}': **${n(m.acknowledgedLost)} acknowledged changes lost** of ${n(m.changesAcknowledged)}` +
+    (m.acknowledgedLost > 0 ? ` (the oldest acknowledged ${n(m.worstLostAgeMs)} ms before the kill)` : '') +
+    `, ${n(m.unacknowledgedKept)} changes kept that were not yet acknowledged`;
+  rows.push([
+    '**Crash loop with acknowledgements** (`scripts/journal-crash-loop.mjs`)',
+    `${modes.map((m) => `${n(m.kills)} SIGKILLs with \`journal: '${m.mode}'\``).join(' and ')} at random instants of a process ` +
+      `making new sessions, overwrites, touches and destroys (${n(sum('changesIssued'))} changes, ${n(sum('changesAcknowledged'))} ` +
+      `acknowledged: their callback was called) while snapshots ran every ${n(c.savePeriodMs)} ms or, one child in ` +
+      `${Math.round(1 / (c.sizeProfileShare ?? 0.25))}, when the journal passed ${n((c.sizeLimitBytes ?? 0) / 2 ** 20)} MiB ` +
+      `(${n(sum('snapshotsCompleted'))} snapshots completed before a kill, ${n(sum('compactions'))} of them started by size); **${n(sum('killsMidSnapshot'))} kills landed during a snapshot** (its ` +
+      `journal rotation or its write). After each kill a fresh store loaded the files (${n(sum('journalRecordsReplayed'))} ` +
+      `journal records replayed, ${n(sum('tornTails'))} torn tails cut)${c.filesIn ? `; files in ${c.filesIn}` : ''}.`,
+    `${modes.map(lost).join('; ')}. Every reload was exactly the state after the first k changes for some k ` +
+      `(not a prefix: ${n(sum('notAPrefix'))}).`,
+  ]);
+  runs.push(`crash loop with acknowledgements: ${day(journalCrash.date)}, ${seconds(journalCrash.durationMs)}, Node ${journalCrash.node}, ` +
+    `${machine(journalCrash)}`);
+  commands.push(journalCrash.command ?? 'node scripts/journal-crash-loop.mjs --json');
 }
 
 if (soak) {
@@ -131,5 +157,5 @@ if (process.argv.includes('--check')) {
 } else {
   if (updated !== readme) writeFileSync(README, updated);
   console.log(`README.md reliability section ${updated === readme ? 'already up to date' : 'written'} from ` +
-    `${[crash && 'crash-loop', soak && 'soak', faults && 'faults'].filter(Boolean).join(', ')} results`);
+    `${[crash && 'crash-loop', journalCrash && 'journal-crash-loop', soak && 'soak', faults && 'faults'].filter(Boolean).join(', ')} results`);
 }

@@ -3,7 +3,7 @@
  * `<saveFile>.journal.<gen>`. A text file like the snapshot, one header line then records:
  *
  * ```text
- * express-memfilestore-journal 1 <gen> <token> <after> <iso time>\n       header
+ * express-memfilestore-journal 1 <gen> <token> <after> <iso time> <crc32>\n  header
  * <crc32> <op> <seq> <expires> <idBytes> <valueBytes>\n<id>\n<value>\n     one record per change
  * ```
  *
@@ -11,6 +11,8 @@
  *   before it, `s:<sha256>` the snapshot with that checksum, `s:-` no snapshot at all. A snapshot names the first
  *   journal it does not contain (`journal <gen> <token>` in its header). So every journal belongs to exactly one
  *   chain, and a journal beside a snapshot it does not continue (a backup restored next to a newer log) is refused.
+ * - The header's own `crc32` covers the line before it: a damaged token would otherwise make every record fail
+ *   its checksum and pass for a torn tail.
  * - `op`: `s` set, `t` touch (the new value and expiry), `d` delete (destroy, or an eviction by `max`/`maxSize`),
  *   `c` clear. `expires` is ms since the epoch, 0 for never; `d` and `c` carry 0 and empty fields.
  * - `seq` counts from 1 in each file; `crc32` (8 hex digits) covers every byte after it up to the record's last
@@ -21,7 +23,7 @@ import * as zlib from 'node:zlib';
 
 export const JOURNAL_NAME = 'express-memfilestore-journal';
 export const JOURNAL_VERSION = 1;
-const HEADER_LINE = /^express-memfilestore-journal (\d{1,6}) (0|[1-9]\d{0,15}) ([0-9a-f]{16}) (j:[0-9a-f]{16}|s:[0-9a-f]{64}|s:-) (\S+)$/;
+const HEADER_LINE = /^express-memfilestore-journal (\d{1,6}) (0|[1-9]\d{0,15}) ([0-9a-f]{16}) (j:[0-9a-f]{16}|s:[0-9a-f]{64}|s:-) (\S+) ([0-9a-f]{8})$/;
 const MAX_HEADER = 200;
 const NEWLINE = 0x0a;
 const SPACE = 0x20;
@@ -47,7 +49,12 @@ export interface JournalHeader {
 }
 
 export function encodeJournalHeader(gen: number, token: string, after: string, now: number): string {
-  return `${JOURNAL_NAME} ${JOURNAL_VERSION} ${gen} ${token} ${after} ${new Date(now).toISOString()}\n`;
+  const line = `${JOURNAL_NAME} ${JOURNAL_VERSION} ${gen} ${token} ${after} ${new Date(now).toISOString()}`;
+  return `${line} ${hex8(crc32(Buffer.from(line, 'latin1'), 0))}\n`;
+}
+
+function hex8(n: number): string {
+  return n.toString(16).padStart(8, '0');
 }
 
 /**
@@ -63,6 +70,7 @@ export function parseJournalHeader(head: Buffer): JournalHeader | string | undef
   }
   const m = HEADER_LINE.exec(head.toString('latin1', 0, eol));
   if (m === null) return 'it is not an express-memfilestore journal (unknown header)';
+  if (hex8(crc32(head.subarray(0, eol - 9), 0)) !== m[6]) return 'its header is damaged (checksum mismatch)';
   if (Number(m[1]) !== JOURNAL_VERSION) return `it has journal format version ${m[1]}, and this version reads ${JOURNAL_VERSION}`;
   return { gen: Number(m[2]), token: m[3] as string, after: m[4] as string, bytes: eol + 1 };
 }

@@ -62,6 +62,8 @@ interface JournalFile {
   waiters: AnyCallback[];
   /** Being replaced after a switch: synced until nothing is unsynced, then closed. */
   retiring: boolean;
+  /** Its header and directory entry are synced: records may go in. */
+  ready: boolean;
 }
 
 /** The `store.stats.persistence.journal` view. */
@@ -100,7 +102,8 @@ export class JournalWriter {
   #file: JournalFile | undefined;
   /** How a journal created at the first change starts its chain. */
   readonly #start: { gen: number; after: string };
-  #retiring: JournalFile | undefined;
+  /** Older journals still being synced after a switch, oldest first: the current one's records wait for them all. */
+  #retiring: JournalFile[] = [];
   #out = Buffer.allocUnsafe(64 * 1024);
   #outBytes = 0;
   #outRecords = 0;
@@ -182,7 +185,7 @@ export class JournalWriter {
       generation: this.#file?.gen ?? this.#start.gen,
       bytes: this.#bytes,
       records: this.#records,
-      pending: this.#outRecords + this.#inSync + (this.#file?.waiters.length ?? 0) + (this.#retiring?.waiters.length ?? 0),
+      pending: this.#outRecords + this.#inSync + (this.#file?.waiters.length ?? 0) + this.#retiring.reduce((n, f) => n + f.waiters.length, 0),
       lastSyncAt: this.#lastSyncAt,
       delayedSyncs: this.#delayedSyncs,
       failed: this.#failure !== undefined,
@@ -238,14 +241,21 @@ export class JournalWriter {
    */
   afterDurable(callback: AnyCallback | undefined): void {
     const cb = callback ?? noop;
-    if (this.#mode !== 'always') return later(cb, null);
+    if (this.#mode !== 'always') {
+      // 'everysec' promises the OS has the change before its callback: a kill -9 then loses nothing acknowledged.
+      // A change held back during a rotation waits for its write (a few syncs, once per snapshot); not while the
+      // journal has failed: memory serves it, and the recovery snapshot will hold it.
+      if (this.#held && this.#failure === undefined && this.#outRecords > 0) this.#waiting.push(cb);
+      else later(cb, null);
+      return;
+    }
     // The change was dropped by a failure in its own append (the journal could not even be created).
     if (this.#failure !== undefined) return later(cb, this.#failure);
     if (this.#outRecords > 0) {
       this.#waiting.push(cb);
       return;
     }
-    const file = this.#retiring ?? this.#file;
+    const file = this.#retiring.at(-1) ?? this.#file;
     if (file === undefined || (!file.unsynced && !file.syncing)) return later(cb, null);
     file.waiters.push(cb);
     this.#sync(file);
@@ -303,6 +313,7 @@ export class JournalWriter {
           this.#io.fdatasync(next.fd, (err) => { if (err) reject(err); else resolve(); });
         });
         await syncDirectory();
+        next.ready = true;
       } catch (err) {
         closeQuietly(this.#io, next.fd);
         next.fd = -1;
@@ -348,6 +359,8 @@ export class JournalWriter {
   async #close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
+    // Records held by a rotation go in once the older journals are synced: wait for that, or for a failure.
+    if (this.#held && this.#failure === undefined) await new Promise<void>((resolve) => { this.#onRelease.push(resolve); });
     const file = this.#file;
     if (file === undefined) return;
     if (this.#failure === undefined && !this.#held) {
@@ -370,23 +383,28 @@ export class JournalWriter {
       return;
     }
     old.retiring = true;
-    this.#retiring = old;
+    this.#retiring.push(old);
     if (old.syncing) return; // its completion sees `retiring`
     old.unsynced = true; // one sync after the switch, whatever ran before
     this.#sync(old);
   }
 
   #retired(old: JournalFile): void {
-    if (this.#retiring === old) this.#retiring = undefined;
+    this.#retiring = this.#retiring.filter((f) => f !== old);
     closeQuietly(this.#io, old.fd);
     if (this.#failure === undefined) this.#release();
   }
 
   #release(): void {
-    if (!this.#held) return;
+    // Not before the new journal is whole on disk, nor while an older one may still lose its tail to a power cut.
+    if (!this.#held || this.#retiring.length > 0 || this.#file?.ready !== true) return;
     this.#held = false;
     this.#write();
+    for (const resolve of this.#onRelease.splice(0)) resolve();
   }
+
+  /** close() waiting for held records to be released. */
+  #onRelease: (() => void)[] = [];
 
   /** Writes the turn's records with one write; loops on short writes. */
   #write(): void {
@@ -419,8 +437,10 @@ export class JournalWriter {
     this.#bytes += bytes;
     this.#records += records;
     file.unsynced = true;
-    for (const cb of waiting) file.waiters.push(cb);
-    if (this.#mode === 'always') this.#sync(file);
+    if (this.#mode === 'always') {
+      for (const cb of waiting) file.waiters.push(cb);
+      this.#sync(file);
+    } else for (const cb of waiting) later(cb, null);
     if (this.#bytes >= this.#limit) this.#hooks.grown();
   }
 
@@ -452,25 +472,26 @@ export class JournalWriter {
 
   #fail(path: string, cause: unknown, waiters: AnyCallback[]): void {
     const error = new JournalError(path, cause);
+    for (const resolve of this.#onRelease.splice(0)) resolve();
     const first = this.#failure === undefined;
     this.#failure = error;
     this.#recoverGen = Infinity;
     // Nothing written to a journal is trusted after a failure: every change not yet acknowledged gets the error.
-    const all = [...waiters, ...this.#waiting.splice(0), ...(this.#file?.waiters.splice(0) ?? []), ...(this.#retiring?.waiters.splice(0) ?? [])];
-    for (const cb of all) later(cb, error);
+    const all = [...waiters, ...this.#waiting.splice(0), ...(this.#file?.waiters.splice(0) ?? []), ...this.#retiring.flatMap((f) => f.waiters.splice(0))];
+    // 'everysec' changes never fail for the journal's sake: memory serves them and the 'error' event tells.
+    for (const cb of all) later(cb, this.#mode === 'always' ? error : null);
     this.#outBytes = 0;
     this.#outRecords = 0;
     this.#heldRecords = [];
-    if (this.#retiring !== undefined) {
-      closeQuietly(this.#io, this.#retiring.fd);
-      this.#retiring = undefined;
+    for (const f of this.#retiring.splice(0)) {
+      closeQuietly(this.#io, f.fd);
     }
     if (first) this.#hooks.failed(error);
   }
 }
 
 function newFile(fd: number, gen: number, token: string, path: string, size: number, seq: number): JournalFile {
-  return { fd, gen, token, salt: saltOf(token), path, size, seq, unsynced: false, syncing: false, waiters: [], retiring: false };
+  return { fd, gen, token, salt: saltOf(token), path, size, seq, unsynced: false, syncing: false, waiters: [], retiring: false, ready: fd >= 0 };
 }
 
 function closeQuietly(io: JournalIo, fd: number): void {

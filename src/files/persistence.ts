@@ -226,6 +226,9 @@ export class Persistence {
   close(): Promise<void> {
     this.stopTimer();
     this.#closing ??= (async () => {
+      // A rotation in flight owns the new journal's file until its snapshot is written: closing it under the
+      // rotation's sync failed that save (EBADF) and with it close().
+      await this.#current?.catch(noop);
       await this.#journal?.close();
       this.#final = true;
       await this.flush();

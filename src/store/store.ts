@@ -436,8 +436,7 @@ export class MemFileStore extends Store {
 
   /** Calls back once the change is as durable as the journal mode promises. */
   #done(callback: AnyCallback | undefined, err: Error | null): void {
-    if (err === null && this.#always) this.#persistence?.afterDurable(callback);
-    else later(callback, err);
+    if (err !== null || this.#persistence?.afterDurable(callback) !== true) later(callback, err);
   }
 
   #delete(id: string): void {
