@@ -237,7 +237,7 @@ export class MemFileStore extends Store {
     let text: unknown;
     let lifetime: Lifetime;
     try {
-      lifetime = lifetimeOf(this.options, session, id);
+      lifetime = lifetimeOf(this.options, session, id, this.#opts.clock);
       text = this.#json ? sessionJson(session) ?? JSON.stringify(session) : this.serializer.stringify(session);
     } catch (err) {
       return later(callback, toError(err));
@@ -257,7 +257,7 @@ export class MemFileStore extends Store {
     let text: unknown;
     let lifetime: Lifetime;
     try {
-      lifetime = lifetimeOf(this.options, session, id);
+      lifetime = lifetimeOf(this.options, session, id, this.#opts.clock);
       text = this.#withCookie(stored, session?.cookie);
     } catch (err) {
       return later(callback, toError(err));
