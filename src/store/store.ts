@@ -371,6 +371,8 @@ export class MemFileStore extends Store {
   }
 
   #check(sid: unknown, callback: AnyCallback | undefined): string | undefined {
+    // Every call starts here: an open store and a well-formed string id, the common case, in two tests.
+    if (this.#failed === undefined && !this.#closed && typeof sid === 'string' && sid.isWellFormed()) return sid;
     if (this.#refused(callback)) return undefined;
     const id = toId(sid);
     if (typeof id === 'string') return id;
