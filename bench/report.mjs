@@ -188,7 +188,7 @@ out.push(`Measured on ${machine}, Node ${node} (${dates.join(', ')}). Rerun with
   'Ratios are paired: ours divided by the other store in the same round, median over rounds. ' +
   'On a machine shared with other work, absolute numbers move from run to run; the ratios move much less.');
 out.push('');
-out.push('![Benchmark chart: HTTP requests per second per store, store API throughput ratios, persistence at 100k sessions](docs/benchmark.svg)');
+out.push('![Benchmark chart: HTTP paired ratios ours / store with raw requests per second, store API throughput ratios, persistence at 100k sessions](docs/benchmark.svg)');
 
 if (throughput) {
   const p = throughput.params;
