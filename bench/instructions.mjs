@@ -50,14 +50,26 @@ async function child([key, op, passesText]) {
   const passes = Number(passesText);
   const { ids, sessions } = makeSessions(SESSIONS, { seed: 1 });
   const texts = sessions.map((s) => JSON.stringify(s));
+  // Plain-object cookies, as after a JSON round trip (a wrapper store, a migration script).
+  const plain = sessions.map((s) => JSON.parse(JSON.stringify(s)));
   const store = key === 'baseline' ? null : await makeStore(key);
   if (store) for (let i = 0; i < SESSIONS; i++) await new Promise((resolve) => store.set(ids[i], sessions[i], resolve));
+  // set-new and destroy need ids the store does not hold / holds once: one per call of the longest run, made (and for
+  // destroy stored) in both runs alike, so their cost cancels out in the difference.
+  const extra = op === 'set-new' || op === 'set-new-plain' || op === 'destroy'
+    ? Array.from({ length: PASSES_HIGH * SESSIONS }, (_, n) => `${ids[n % SESSIONS]}-${n}`) : [];
+  if (store && op === 'destroy') for (let n = 0; n < extra.length; n++) await new Promise((resolve) => store.set(extra[n], sessions[n % SESSIONS], resolve));
   const noop = () => {};
   let sink = 0;
   const calls = {
     get: (i) => store.get(ids[i], noop),
     set: (i) => store.set(ids[i], sessions[i], noop),
     touch: (i) => store.touch(ids[i], sessions[i], noop),
+    'set-new': (i, p) => store.set(extra[p * SESSIONS + i], sessions[i], noop),
+    destroy: (i, p) => store.destroy(extra[p * SESSIONS + i], noop),
+    'set-plain': (i) => store.set(ids[i], plain[i], noop),
+    'set-new-plain': (i, p) => store.set(extra[p * SESSIONS + i], plain[i], noop),
+    'touch-plain': (i) => store.touch(ids[i], plain[i], noop),
     turn: () => {},
     parse: (i) => { sink += JSON.parse(texts[i]).views; },
     stringify: (i) => { sink += JSON.stringify(sessions[i]).length; },
@@ -65,7 +77,7 @@ async function child([key, op, passesText]) {
   const call = calls[op];
   for (let p = 0; p < passes; p++) {
     for (let i = 0; i < SESSIONS; i++) {
-      call(i);
+      call(i, p);
       await new Promise((resolve) => setImmediate(resolve));
     }
   }

@@ -1,9 +1,11 @@
 // One persistence measurement in a fresh process (so heap figures belong to one store only):
 //   node --expose-gc persistence-worker.mjs save <ours|1.x> <sessions> <file>
 //   node --expose-gc persistence-worker.mjs load <ours|1.x> <sessions> <file>
+//   node --expose-gc persistence-worker.mjs floor ours <sessions> <file>
 // Prints one JSON line with the figures.
 import { createRequire } from 'node:module';
-import { statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createRng, newSession, sessionData, sessionId } from './sessions.mjs';
 
@@ -122,5 +124,39 @@ function load() {
   });
 }
 
-const result = mode === 'save' ? await save() : await load();
+/** Decimal digits of `bytes` from `at` up to the byte `stop`: [value, index of stop]. */
+function number(bytes, at, stop) {
+  let n = 0;
+  while (bytes[at] !== stop) n = n * 10 + (bytes[at++] - 48);
+  return [n, at];
+}
+
+/**
+ * The floor of a load: the least work reading our snapshot takes. Read the whole file, check its SHA-256, decode each
+ * record's id and value into a Map. No validation beyond the checksum, no expiry, no LRU, no streaming.
+ */
+function floor() {
+  const started = performance.now();
+  const bytes = readFileSync(file);
+  const trailer = bytes.lastIndexOf('\nend ', bytes.length - 2) + 1;
+  const [records, hashAt] = number(bytes, trailer + 4, 0x20);
+  const digest = createHash('sha256').update(bytes.subarray(0, trailer)).digest('hex');
+  if (digest !== bytes.toString('latin1', hashAt + 1, hashAt + 65)) throw new Error('checksum mismatch');
+  const map = new Map();
+  let at = bytes.indexOf(0x0a) + 1;
+  for (let r = 0; r < records; r++) {
+    // r <expires> <idBytes> <valueBytes>\n<id>\n<value>\n
+    const [expires, e] = number(bytes, at + 2, 0x20);
+    const [idBytes, i] = number(bytes, e + 1, 0x20);
+    const [valueBytes, v] = number(bytes, i + 1, 0x0a);
+    const id = bytes.toString('utf8', v + 1, v + 1 + idBytes);
+    const valueAt = v + 2 + idBytes;
+    map.set(id, { value: bytes.toString('utf8', valueAt, valueAt + valueBytes), expires });
+    at = valueAt + valueBytes + 1;
+  }
+  const loadMs = performance.now() - started;
+  return { mode, kind, sessions: count, loadMs, loaded: map.size };
+}
+
+const result = mode === 'save' ? await save() : mode === 'floor' ? floor() : await load();
 process.stdout.write(`${JSON.stringify(result)}\n`);

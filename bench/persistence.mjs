@@ -3,6 +3,9 @@
 // For each store and size, in fresh processes: fill the store, save while serving get+touch calls
 // (longest event-loop stall, save duration, file size, heap per session), then load the file at startup: N times
 // (default 3), ours and 1.7.1 alternating, median; the load ratio is paired (back-to-back loads), median.
+// Each repeat also loads ours' file with the floor (read it, check its SHA-256, decode each record into a Map: the
+// least work a load does), so ours / floor is paired too; heap / serialized is the heap per session after a full GC
+// next to its serialized size.
 // --million adds 1,000,000 sessions. A worker that fails (out of memory, an exception, a string too long) or runs
 // past --timeout seconds (default 900 at 1M, 300 below) is recorded with its error and time, and the run goes on.
 import { execFileSync } from 'node:child_process';
@@ -47,6 +50,8 @@ const median = (list) => {
 const results = [];
 // Per size: the load time ratio ours / 1.7.1, paired (loads run back to back), median over the repeats.
 const loadRatios = {};
+// Per size: ours' load time / the floor's on the same file, paired, median over the repeats.
+const floorRatios = {};
 try {
   for (const count of sizes) {
     const rows = {};
@@ -58,6 +63,8 @@ try {
     // Each file is loaded LOAD_REPEATS times, ours and 1.7.1 alternating, each load in a fresh process: the
     // median is steadier than one load on a busy machine. A failed save leaves no file to load.
     const pairs = [];
+    const floorPairs = [];
+    const floorSamples = [];
     for (let r = 0; r < LOAD_REPEATS; r++) {
       const times = {};
       for (const kind of kinds) {
@@ -72,6 +79,17 @@ try {
         }
       }
       if (times.ours !== undefined && times['1.x'] !== undefined) pairs.push(times.ours / times['1.x']);
+      if (times.ours !== undefined) {
+        const floor = run('floor', 'ours', count);
+        if (!floor.error) {
+          floorSamples.push(floor.loadMs);
+          floorPairs.push(times.ours / floor.loadMs);
+        }
+      }
+    }
+    if (floorPairs.length) {
+      rows.ours.floorLoadMs = median(floorSamples);
+      floorRatios[count] = { median: median(floorPairs), samples: floorPairs };
     }
     for (const kind of kinds) {
       const row = rows[kind];
@@ -90,12 +108,14 @@ try {
 }
 
 const fmt = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const rows = [['sessions', 'store', 'longest stall ms', 'save ms', 'file MB', 'load ms', 'heap B/session', 'serialized B/session']];
+const rows = [['sessions', 'store', 'longest stall ms', 'save ms', 'file MB', 'load ms', 'load / floor', 'heap B/session', 'serialized B/session', 'heap / serialized']];
 // A figure a failed worker did not produce is shown as "-".
 const opt = (n, digits) => (typeof n === 'number' && Number.isFinite(n) ? fmt(n, digits) : '-');
 for (const r of results) {
   rows.push([fmt(r.sessions), r.kind === 'ours' ? 'express-memfilestore 2' : 'express-memfilestore 1.7.1',
-    opt(r.loopDelayMaxMs, 1), opt(r.durationMs), opt(r.fileBytes / 1e6, 1), opt(r.loadMs), opt(r.heapPerSession), opt(r.serializedPerSession)]);
+    opt(r.loopDelayMaxMs, 1), opt(r.durationMs), opt(r.fileBytes / 1e6, 1), opt(r.loadMs),
+    r.kind === 'ours' && floorRatios[r.sessions] ? `${fmt(floorRatios[r.sessions].median, 2)}x` : '-',
+    opt(r.heapPerSession), opt(r.serializedPerSession), `${opt(r.heapPerSession / r.serializedPerSession, 2)}x`]);
 }
 const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
 for (const row of rows) console.log(row.map((cell, c) => cell.padStart(widths[c])).join('  '));
@@ -114,6 +134,10 @@ for (const count of sizes) {
   console.log(`  ${fmt(count)}: stall ${vs(ours.loopDelayMaxMs, old.loopDelayMaxMs, 3)} (${fmt(ours.loopDelayMaxMs, 1)} ms, target <= 20 ms at 100k), ` +
     `load ${loadRatio} (paired, median of ${LOAD_REPEATS}; target <= 0.33x), memory ${fmt(ours.heapPerSession / ours.serializedPerSession, 2)}x serialized (target <= 1.5x), ` +
     `all ${fmt(ours.loaded)} sessions loaded back`);
+  if (floorRatios[count]) {
+    console.log(`  ${fmt(count)}: load ${fmt(floorRatios[count].median, 2)}x the floor (${fmt(ours.loadMs)} vs ${fmt(ours.floorLoadMs)} ms; ` +
+      `paired, median of ${floorRatios[count].samples.length}; target <= 1.5x at 100k), heap ${fmt(ours.heapPerSession / ours.serializedPerSession, 2)}x serialized (target <= 1.3x at 100k)`);
+  }
 }
 console.log(`\nTotal ${((performance.now() - started) / 1000).toFixed(0)} s.`);
 
@@ -127,6 +151,7 @@ if (args.includes('--json')) {
     sizes,
     loadRepeats: LOAD_REPEATS,
     loadRatios,
+    floorRatios,
     durationMs: Math.round(performance.now() - started),
     results,
   }, null, 2)}\n`);

@@ -61,6 +61,12 @@ test('cookieJson equals JSON.stringify of the cookie and declines what it cannot
   assert.equal(sessionJson({ n: 1, cookie }), undefined);
   assert.equal(cookieJson({ nested: { a: 1 } }), undefined);
   assert.equal(cookieJson(null), undefined);
+  // An own "__proto__" field (JSON.parse makes one) must stay a field.
+  const withProto = JSON.parse('{"cookie":null,"__proto__":{"x":1},"a":2}');
+  withProto.cookie = cookie;
+  const protoJson = sessionJson(withProto);
+  if (protoJson !== undefined) assert.equal(protoJson, JSON.stringify(withProto));
+  assert.ok(JSON.stringify(withProto).includes('"__proto__":{"x":1}'));
   const patched = new Date(0);
   patched.toJSON = () => 'patched';
   assert.equal(cookieJson({ expires: patched }), undefined);

@@ -109,7 +109,8 @@ describe('touch gives the same stored string as parse / replace cookie / stringi
   });
 
   test('a touch without a cookie object in the session removes the stored cookie, as memorystore does', async () => {
-    const store = new MemFileStore();
+    // The clock cookieOf's expiries count from: a cookie that has expired by the wall clock is not stored.
+    const store = new MemFileStore({ clock: () => 1_700_000_000_000 });
     await call(store, 'set', 'sid', { cookie: cookieOf(60_000), user: 1 });
     const before = store.store.get('sid');
     await call(store, 'touch', 'sid', { user: 1 });
@@ -117,7 +118,8 @@ describe('touch gives the same stored string as parse / replace cookie / stringi
   });
 
   test('a cookie that cannot be serialized: error to touch, stored session unchanged', async () => {
-    const store = new MemFileStore();
+    // The clock cookieOf's expiries count from: a cookie that has expired by the wall clock is not stored.
+    const store = new MemFileStore({ clock: () => 1_700_000_000_000 });
     await call(store, 'set', 'sid', { cookie: cookieOf(60_000), user: 1 });
     const before = store.store.get('sid');
     const { err } = await settle(store, 'touch', 'sid', { cookie: { maxAge: 1000, big: 1n } });

@@ -7,6 +7,7 @@ import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { readSync } from 'node:fs';
 import { expiryOf } from '../store/lru-entries.js';
+import { expiresAt } from '../store/ttl.js';
 import { parseErrorPosition } from '../json/session-json.js';
 import { SnapshotError, type SnapshotRecord } from './snapshot-format.js';
 import type { LoadResult } from './snapshot-loader.js';
@@ -25,8 +26,8 @@ export interface LegacyContext {
 /** Expiry from `cookie.expires`; a browser-session cookie gets the default lifetime; a past one is dropped. */
 export function legacyConverter({ now, defaultLifetime, stringify }: LegacyContext): LegacyConverter {
   return (id, session) => {
-    const expires = (session.cookie as { expires?: unknown }).expires;
-    const at = typeof expires === 'string' || typeof expires === 'number' ? new Date(expires).getTime() : NaN;
+    // The same reading of `expires` as a live store's (src/store/ttl.ts); a 1.x file has no `maxAge` to prefer.
+    const at = expiresAt((session.cookie as { expires?: unknown }).expires);
     // 1970 (a 0 expiry) is as expired as any past date: only a missing expiry means "browser session".
     if (at <= now) return undefined;
     if (!id.isWellFormed()) throw new Error('its id has a lone surrogate, which cannot be saved');

@@ -111,10 +111,32 @@ export function cookieJson(cookie: unknown): string | undefined {
   return flatJson(data as Record<string, unknown>);
 }
 
-/** `JSON.stringify(session)` for a session whose first own key is `cookie`; `undefined` otherwise. */
+/**
+ * The session's own enumerable fields but `cookie`, in their order. A copy made by hand: `{ cookie, ...rest }` on a
+ * `Session` (a class instance, not a literal) takes V8's generic copy and cost more than stringifying the result.
+ */
+function withoutCookie(session: Record<string, unknown>): Record<string, unknown> | undefined {
+  const rest: Record<string, unknown> = {};
+  for (const key in session) {
+    if (key === 'cookie' || !hasOwn(session, key)) continue;
+    // An assignment to "__proto__" would set the copy's prototype instead of a field: left to JSON.stringify.
+    if (key === '__proto__') return undefined;
+    rest[key] = session[key];
+  }
+  return rest;
+}
+
+/**
+ * `JSON.stringify(session)`: with the cookie written by hand when it is a `Cookie` (an object with `toJSON`) and
+ * the first own key; `undefined` when that hand-written path does not apply (the caller then stringifies).
+ */
 export function sessionJson(session: unknown): string | undefined {
   if (session === null || typeof session !== 'object' || Array.isArray(session) ||
       typeof (session as { toJSON?: unknown }).toJSON === 'function') return undefined;
+  const cookie = (session as { cookie?: unknown }).cookie;
+  // A plain-object cookie (a session that went through JSON) is what V8's own JSON.stringify is fastest at:
+  // writing it by hand made set 0.6x MemoryStore's speed with such cookies.
+  if (cookie === null || typeof cookie !== 'object' || typeof (cookie as { toJSON?: unknown }).toJSON !== 'function') return undefined;
   // JSON.stringify follows own-key order, in which integer-like keys come first; for-in lists own keys
   // in that order before inherited ones.
   let first: string | undefined;
@@ -125,9 +147,10 @@ export function sessionJson(session: unknown): string | undefined {
     }
   }
   if (first !== 'cookie') return undefined;
-  const { cookie, ...rest } = session as { cookie: unknown };
   const head = cookieJson(cookie);
   if (head === undefined) return undefined;
+  const rest = withoutCookie(session as Record<string, unknown>);
+  if (rest === undefined) return undefined;
   const tail = JSON.stringify(rest);
   return flatten(tail.length === 2 ? `{"cookie":${head}}` : `{"cookie":${head},${tail.slice(1)}`);
 }

@@ -25,10 +25,21 @@ export function isExpired(expires: number, now: number): boolean {
   return expires !== 0 && expires <= now;
 }
 
+/**
+ * The options of every `cache.set`, reused: a new object per call was garbage on every set and touch, and lru-cache
+ * writes `status` into it (declared here, so the object keeps one shape). lru-cache reads it synchronously.
+ */
+const setOptions: LRUCache.SetOptions<string, string, unknown> = { ttl: 0, start: 0, size: 0, status: undefined };
+
 /** Stores `value` under `id`, expiring at `expires` (ms since the epoch; 0: never), as of `now`. */
 export function putEntry(cache: LRUCache<string, string>, id: string, value: string, expires: number, now: number, size: number): void {
-  if (expires === 0) cache.set(id, value, { ttl: 0, size });
-  else cache.set(id, value, { ttl: expires - now, start: now - 1, size });
+  setOptions.ttl = expires === 0 ? 0 : expires - now;
+  // Ignored by lru-cache when ttl is 0.
+  setOptions.start = now - 1;
+  setOptions.size = size;
+  // Cleared each time: with a diagnostics subscriber, lru-cache puts a status object here that must not be reused.
+  setOptions.status = undefined;
+  cache.set(id, value, setOptions);
 }
 
 /**

@@ -265,7 +265,7 @@ export class MemFileStore extends Store {
     let text: unknown;
     let lifetime: Lifetime;
     try {
-      lifetime = lifetimeOf(this.options, session, id);
+      lifetime = lifetimeOf(this.options, session, id, this.#opts.clock);
       text = this.#json ? sessionJson(session) ?? JSON.stringify(session) : this.serializer.stringify(session);
     } catch (err) {
       return later(callback, toError(err));
@@ -285,7 +285,7 @@ export class MemFileStore extends Store {
     let text: unknown;
     let lifetime: Lifetime;
     try {
-      lifetime = lifetimeOf(this.options, session, id);
+      lifetime = lifetimeOf(this.options, session, id, this.#opts.clock);
       text = this.#withCookie(stored, session?.cookie);
     } catch (err) {
       return later(callback, toError(err));
@@ -403,6 +403,9 @@ export class MemFileStore extends Store {
   }
 
   #check(sid: unknown, callback: AnyCallback | undefined, change = false): string | undefined {
+    // Every call starts here: an open store and a well-formed string id, the common case, in a few tests.
+    if (this.#failed === undefined && !this.#closed && typeof sid === 'string' && sid.isWellFormed() &&
+        (!change || !this.#always || this.#persistence?.refusal === undefined)) return sid;
     if (this.#refused(callback, change)) return undefined;
     const id = toId(sid);
     if (typeof id === 'string') return id;

@@ -1,4 +1,5 @@
 import type { PublicOptions, StoredSession } from '../options.js';
+import { parseDate } from '../json/iso-date.js';
 
 const ONE_DAY_MS = 86_400_000;
 
@@ -16,11 +17,25 @@ export function defaultLifetime(options: PublicOptions): Lifetime {
 }
 
 /**
- * The time to live of a session in ms, computed as memorystore does: the `ttl` option, else the result of
- * the `ttl` function, else the cookie's remaining `maxAge`, else one day.
+ * A cookie's `expires` in ms since the epoch: a `Date` (express-session's `Cookie`), a date string (the same cookie
+ * after a JSON round trip) or a number of ms (what express-session's MemoryStore also compares); NaN for anything
+ * else, `null` included (a browser-session cookie).
+ */
+export function expiresAt(expires: unknown): number {
+  if (typeof expires === 'string') return parseDate(expires);
+  if (expires instanceof Date) return expires.getTime();
+  return typeof expires === 'number' && Number.isFinite(expires) ? expires : NaN;
+}
+
+/**
+ * The time to live of a session in ms, in this order: the `ttl` option when it is a number, else the result of
+ * the `ttl` function, else the cookie's `maxAge` when it is a number (a `Cookie`'s time remaining, as memorystore
+ * reads it), else the time until the cookie's `expires` (a cookie that went through JSON has no `maxAge`; without
+ * this it would live a day even after its `expires`), else one day.
+ * @param now - the store's clock, read only when the cookie's `expires` decides.
  * @throws TypeError when a `ttl` function returns something that is not a number.
  */
-export function lifetimeOf(options: PublicOptions, sess: StoredSession | null | undefined, sid: string): Lifetime {
+export function lifetimeOf(options: PublicOptions, sess: StoredSession | null | undefined, sid: string, now: () => number): Lifetime {
   const ttl = options.ttl;
   if (typeof ttl === 'number') return fromNumber(ttl);
   if (typeof ttl === 'function') {
@@ -31,7 +46,11 @@ export function lifetimeOf(options: PublicOptions, sess: StoredSession | null | 
     return fromNumber(ms);
   }
   const cookie = sess !== null && typeof sess === 'object' ? sess.cookie : undefined;
-  const maxAge: unknown = cookie !== null && typeof cookie === 'object' ? cookie.maxAge : undefined;
+  if (cookie === null || typeof cookie !== 'object') return ONE_DAY_MS;
+  const maxAge: unknown = cookie.maxAge;
   // Cookie.maxAge is the time remaining; 0 or less is a cookie that has already expired, never "forever".
-  return typeof maxAge === 'number' && !Number.isNaN(maxAge) ? Math.floor(maxAge) : ONE_DAY_MS;
+  if (typeof maxAge === 'number' && !Number.isNaN(maxAge)) return Math.floor(maxAge);
+  // Read as data, not as the typed Cookie option (whose setter express-session deprecates).
+  const at = expiresAt((cookie as { expires?: unknown }).expires);
+  return at === at ? at - now() : ONE_DAY_MS;
 }
