@@ -1,0 +1,78 @@
+// Mutation testing of the durability code with Stryker, and its score per file:
+//
+//   npm run mutate                      # every file in stryker.config.mjs's durabilityFiles
+//   npm run mutate -- src/files/file-lock.ts [more files]
+//
+// Builds nothing itself (Stryker builds the mutated copy in its sandbox). Merges the per-file figures into
+// scripts/results/mutation.json (a run on one file replaces that file's entry, keeps the others), lists the
+// surviving mutants, and exits 1 when a durability file has a survivor that is neither killed nor explained
+// (explained = a `// Stryker disable ...: reason` comment, which Stryker reports as "Ignored" with the reason).
+import { spawnSync } from 'node:child_process';
+import { cpus, totalmem, release } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { durabilityFiles } from '../stryker.config.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const REPORT = new URL('../.tmp/stryker/mutation.json', import.meta.url);
+const RESULTS = new URL('./results/mutation.json', import.meta.url);
+
+const files = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const targets = files.length > 0 ? files : durabilityFiles;
+const started = Date.now();
+const cli = join(root, 'node_modules/@stryker-mutator/core/bin/stryker.js');
+const run = spawnSync(process.execPath, [cli, 'run', 'stryker.config.mjs', '--mutate', targets.join(',')], { cwd: root, stdio: 'inherit' });
+if (run.status !== 0 || !existsSync(REPORT)) {
+  console.error(`stryker failed (exit ${run.status ?? run.signal})`);
+  process.exit(1);
+}
+
+const report = JSON.parse(readFileSync(REPORT, 'utf8'));
+const previous = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : { files: {} };
+const results = { ...previous, files: { ...previous.files } };
+let unexplained = 0;
+for (const [file, { mutants }] of Object.entries(report.files)) {
+  const count = (...statuses) => mutants.filter((m) => statuses.includes(m.status)).length;
+  const killed = count('Killed');
+  const timedOut = count('Timeout');
+  const survived = count('Survived');
+  const noCoverage = count('NoCoverage');
+  const detected = killed + timedOut;
+  const valid = detected + survived + noCoverage;
+  const explained = mutants.filter((m) => m.status === 'Ignored')
+    .map((m) => ({ line: m.location.start.line, mutator: m.mutatorName, reason: m.statusReason }));
+  const survivors = mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')
+    .map((m) => ({ line: m.location.start.line, mutator: m.mutatorName, replacement: m.replacement, status: m.status }));
+  results.files[file] = {
+    mutants: mutants.length,
+    killed,
+    timedOut,
+    survived,
+    noCoverage,
+    explained: explained.length,
+    compileErrors: count('CompileError') + count('RuntimeError'),
+    score: valid === 0 ? 100 : Math.round((detected / valid) * 1000) / 10,
+    survivors,
+    explainedMutants: explained,
+    date: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+  };
+  if (durabilityFiles.includes(file)) unexplained += survivors.length;
+  for (const s of survivors) console.log(`survived: ${file}:${s.line} ${s.mutator} -> ${s.replacement.replace(/\s+/g, ' ').slice(0, 80)}`);
+}
+Object.assign(results, {
+  command: 'npm run mutate',
+  durabilityFiles,
+  node: process.versions.node,
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model.trim(), memGB: Math.round(totalmem() / 2 ** 30), os: `Linux ${release()}` },
+});
+mkdirSync(new URL('.', RESULTS), { recursive: true });
+writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+for (const [file, r] of Object.entries(results.files)) {
+  console.log(`${file}: ${r.score}% (${r.killed + r.timedOut} of ${r.killed + r.timedOut + r.survived + r.noCoverage} detected, ${r.explained} explained)`);
+}
+if (unexplained > 0) {
+  console.error(`${unexplained} mutants survived in the durability code: kill them with a test or explain them`);
+  process.exit(1);
+}
