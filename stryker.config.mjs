@@ -29,7 +29,7 @@ export default {
   },
   mutate: durabilityFiles,
   // The tests run against dist/: build the mutated (instrumented) sources once in the sandbox.
-  buildCommand: 'node scripts/build.mjs',
+  buildCommand: 'node scripts/stryker-build.mjs',
   coverageAnalysis: 'perTest',
   // Two cores: one test file per core.
   concurrency: 2,
