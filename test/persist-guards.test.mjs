@@ -4,14 +4,18 @@
 // Time is moved with the `clock` option and node:test's mocked timers, never by sleeping.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import {
+  mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync,
+} from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
 import {
   call, countEvents, decodeSnapshot, DAY, encodeSnapshot, fileState, HOUR, manualClock, session, startChild, tempDir,
   track,
 } from './fixtures/persist/helpers.mjs';
+import { skipUnlessCi } from './fixtures/must-run.mjs';
 
 const TEN_YEARS = 3650 * DAY;
 const value = (user) => JSON.stringify(session({ user }));
@@ -129,4 +133,95 @@ test('max is bounded at 2^24 (lru-cache allocates its arrays up front): one more
     /\bmax\b/.test(err.message) && err.message.includes('16777216') && err.message.includes('16777217'));
   assert.throws(() => new MemFileStore({ max: 2 ** 32 }), TypeError);
   assert.equal(new MemFileStore({ max: 1000 }).options.max, 1000);
+});
+
+// The lock's edge cases below were found by mutation testing (npm run mutate -- src/files/file-lock.ts).
+
+test('the refusal says why and what to do: another store in this process, one store per file', async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const first = track(t, new MemFileStore({ saveFile: file, savePeriod: 0 }));
+  await first.ready;
+  const second = track(t, new MemFileStore({ saveFile: file, savePeriod: 0 }));
+  await assert.rejects(second.ready, (err) => {
+    assert.equal(err.code, 'ERR_SNAPSHOT_LOCKED');
+    assert.match(err.message, /in use by another store in this process/);
+    assert.match(err.message, /Each saveFile can belong to one store at a time \(use a different file per process, or a shared store/);
+    return true;
+  });
+});
+
+test('a lock file replaced by a directory: the save fails with EISDIR and does not claim the lock anew', async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const store = track(t, new MemFileStore({ saveFile: file, savePeriod: 0 }));
+  await store.ready;
+  await call(store, 'set', 'a', session({ user: 'a' }));
+  unlinkSync(`${file}.lock`);
+  mkdirSync(`${file}.lock`);
+  await assert.rejects(store.flush(), { code: 'EISDIR' });
+  assert.throws(() => readFileSync(file), { code: 'ENOENT' }, 'nothing written');
+  rmdirSync(`${file}.lock`);
+  await store.flush(); // the lock file is gone: it is put back, and the save goes through
+  assert.deepEqual(idsIn(file), ['a']);
+});
+
+test('a lock file whose pid is not a positive integer: refused while under 5 s old (being written), taken over after', async (t) => {
+  const dir = tempDir(t);
+  for (const content of ['', 'abc\n', '0\n', '-5\n', '1.5\n']) {
+    const file = join(dir, `s${Buffer.from(content).toString('hex')}.db`);
+    const lock = `${file}.lock`;
+    writeFileSync(lock, content);
+    const refused = track(t, new MemFileStore({ saveFile: file, savePeriod: 0 }));
+    await assert.rejects(refused.ready, (err) => err.code === 'ERR_SNAPSHOT_LOCKED' && /creating it right now/.test(err.message), JSON.stringify(content));
+    const past = new Date(Date.now() - 6_000);
+    utimesSync(lock, past, past);
+    const store = track(t, new MemFileStore({ saveFile: file, savePeriod: 0 }));
+    await store.ready;
+    assert.equal(readFileSync(lock, 'utf8').split('\n')[0], String(process.pid), JSON.stringify(content));
+    await store.close();
+  }
+});
+
+test('lock ages at their exact limits: an empty lock 5 s old and a foreign lock 30 s old are stale', async (t) => {
+  const dir = tempDir(t);
+  const at = Math.floor(Date.now() / 1000) * 1000; // whole seconds: the mtime is exact
+  const cases = [['empty', '', 5_000], ['foreign', '4242\nother-host.example\n0\n', 30_000]];
+  for (const [name, content, limit] of cases) {
+    const file = join(dir, `${name}.db`);
+    writeFileSync(`${file}.lock`, content);
+    utimesSync(`${file}.lock`, at / 1000, at / 1000);
+    t.mock.timers.enable({ apis: ['Date'], now: at + limit - 1 });
+    const fresh = track(t, new MemFileStore({ saveFile: file, savePeriod: 0 }));
+    await assert.rejects(fresh.ready, { code: 'ERR_SNAPSHOT_LOCKED' }, `${name}: ${limit - 1} ms old is live`);
+    t.mock.timers.reset();
+    t.mock.timers.enable({ apis: ['Date'], now: at + limit });
+    const store = track(t, new MemFileStore({ saveFile: file, savePeriod: 0 }));
+    await store.ready;
+    t.mock.timers.reset();
+    await store.close();
+  }
+  writeFileSync(join(dir, 'named.db.lock'), '4242\nother-host.example\n0\n');
+  const named = track(t, new MemFileStore({ saveFile: join(dir, 'named.db'), savePeriod: 0 }));
+  await assert.rejects(named.ready, (err) => /process 4242 on host other-host\.example \(a lock not refreshed for 30 s is taken over\)/.test(err.message));
+});
+
+test('a lock that cannot be created (no inode left) fails with that error, not as "locked"', async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'memfilestore-full-'));
+  const mnt = join(base, 'mnt');
+  mkdirSync(mnt);
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,nr_inodes=8', 'tmpfs', mnt], { encoding: 'utf8' });
+  t.after(() => {
+    spawnSync('umount', [mnt]);
+    rmSync(base, { recursive: true, force: true });
+  });
+  if (mounted.status !== 0) return skipUnlessCi(t, `mount -t tmpfs is not permitted here (${(mounted.stderr || mounted.error?.message || '').trim()})`);
+  for (let i = 0; ; i++) {
+    try {
+      writeFileSync(join(mnt, `filler-${i}`), '');
+    } catch (err) {
+      assert.equal(err.code, 'ENOSPC');
+      break;
+    }
+  }
+  const store = track(t, new MemFileStore({ saveFile: join(mnt, 'sessions.db'), savePeriod: 0 }));
+  await assert.rejects(store.ready, { code: 'ENOSPC' });
 });
