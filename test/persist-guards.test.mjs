@@ -6,8 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
-  mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync,
+  mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync,
 } from 'node:fs';
+import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
@@ -224,4 +225,34 @@ test('a lock that cannot be created (no inode left) fails with that error, not a
   }
   const store = track(t, new MemFileStore({ saveFile: join(mnt, 'sessions.db'), savePeriod: 0 }));
   await assert.rejects(store.ready, { code: 'ENOSPC' });
+});
+
+// Found by mutation testing of the loader (npm run mutate -- src/files/snapshot-loader.ts).
+
+test('a saveFile that exists but cannot be opened (a socket) is refused with its error, not taken for a missing file', async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const server = createServer();
+  await new Promise((resolve) => server.listen(file, resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  const store = track(t, new MemFileStore({ saveFile: file, savePeriod: 0 }));
+  await assert.rejects(store.ready, { code: 'ENXIO' });
+  assert.ok(statSync(file).isSocket(), 'left as it was');
+});
+
+test('loading a file leaves no file descriptor open, whether it loads or is refused', { skip: process.platform !== 'linux' && 'reads /proc/self/fd' }, async (t) => {
+  const dir = tempDir(t);
+  const clock = manualClock();
+  const good = join(dir, 'good.db');
+  const damaged = join(dir, 'damaged.db');
+  const bytes = encodeSnapshot([{ id: 'a', expires: clock.now + HOUR, value: value('a') }]);
+  writeFileSync(good, bytes);
+  writeFileSync(damaged, bytes.subarray(0, bytes.length - 2));
+  const openFds = () => readdirSync('/proc/self/fd').length;
+  const before = openFds();
+  for (const file of [good, damaged]) {
+    const store = new MemFileStore({ saveFile: file, savePeriod: 0, clock: clock.fn });
+    await store.ready.catch(() => undefined);
+    await store.close().catch(() => undefined);
+  }
+  assert.equal(openFds(), before);
 });
