@@ -16,7 +16,7 @@ import { cpus, totalmem, release } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { durabilityFiles } from '../stryker.config.mjs';
+import { durabilityFiles, slowTestFiles } from '../stryker.config.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const REPORT = new URL('../.tmp/stryker/mutation.json', import.meta.url);
@@ -37,6 +37,11 @@ if (fromReport === undefined) {
 }
 
 const report = JSON.parse(readFileSync(fromReport ?? REPORT, 'utf8'));
+if (fromReport === undefined) {
+  // Kept per run (the next run overwrites Stryker's report), for --from-report after editing the explanations.
+  const name = targets.map((f) => f.replace(/^src\//, '').replaceAll('/', '-')).join('+');
+  writeFileSync(new URL(`../.tmp/stryker/report-${name}.json`, import.meta.url), JSON.stringify(report));
+}
 const explanations = JSON.parse(readFileSync(new URL('./mutation-explained.json', import.meta.url), 'utf8'));
 
 /** The explanation of a surviving mutant, matched on its file, the code of its line (and the next) and its mutator. */
@@ -84,6 +89,7 @@ for (const [file, { mutants, source }] of Object.entries(report.files)) {
 Object.assign(results, {
   command: 'npm run mutate',
   durabilityFiles,
+  testFilesLeftOut: slowTestFiles,
   node: process.versions.node,
   machine: { cpus: cpus().length, cpu: cpus()[0]?.model.trim(), memGB: Math.round(totalmem() / 2 ** 30), os: `Linux ${release()}` },
 });

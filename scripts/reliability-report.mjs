@@ -112,7 +112,8 @@ if (mutation) {
   rows.push([
     '**Mutation testing** (Stryker, `npm run mutate`)',
     `${n(sum('mutants'))} mutants of the durability code, each built into a copy of the package and run against ` +
-      `the test files that reach it: ${n(detected)} of ${n(valid)} detected (${valid === 0 ? 100 : (Math.round((detected / valid) * 1000) / 10)}%).` +
+      `the test files that reach it${mutation.testFilesLeftOut?.length ? ` (all but the slowest: ${mutation.testFilesLeftOut.map((f) => `\`${f.replace(/^test\//, '')}\``).join(', ')})` : ''}: ` +
+      `${n(detected)} of ${n(valid)} detected (${valid === 0 ? 100 : (Math.round((detected / valid) * 1000) / 10)}%).` +
       ` Per file: ${perFile.join('; ')}.`,
     `${unexplained === 0 ? '**Every undetected mutant is explained**' : `**${n(unexplained)} undetected mutants not yet explained**`} in ` +
       '`scripts/mutation-explained.json` (equivalent mutants, races no test can time, branches reached only as a non-root ' +
