@@ -102,6 +102,7 @@ if (faults) {
 
 if (mutation) {
   const entries = Object.entries(mutation.files ?? {}).filter(([file]) => (mutation.durabilityFiles ?? [file]).includes(file));
+  const missing = (mutation.durabilityFiles ?? []).filter((file) => !mutation.files?.[file]);
   const sum = (key) => entries.reduce((total, [, r]) => total + (r[key] ?? 0), 0);
   const detected = sum('killed') + sum('timedOut');
   const valid = detected + sum('survived') + sum('noCoverage');
@@ -114,7 +115,8 @@ if (mutation) {
     `${n(sum('mutants'))} mutants of the durability code, each built into a copy of the package and run against ` +
       `the test files that reach it${mutation.testFilesLeftOut?.length ? ` (all but the slowest: ${mutation.testFilesLeftOut.map((f) => `\`${f.replace(/^test\//, '')}\``).join(', ')})` : ''}: ` +
       `${n(detected)} of ${n(valid)} detected (${valid === 0 ? 100 : (Math.round((detected / valid) * 1000) / 10)}%).` +
-      ` Per file: ${perFile.join('; ')}.`,
+      ` Per file: ${perFile.join('; ')}.` +
+      `${missing.length ? ` Not measured yet: ${missing.map((f) => `\`${f.replace(/^src\/files\//, '')}\``).join(', ')}.` : ''}`,
     `${unexplained === 0 ? '**Every undetected mutant is explained**' : `**${n(unexplained)} undetected mutants not yet explained**`} in ` +
       '`scripts/mutation-explained.json` (equivalent mutants, races no test can time, branches reached only as a non-root ' +
       'user or only in child processes, whose coverage Stryker does not see).',
