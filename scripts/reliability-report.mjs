@@ -4,9 +4,10 @@
 //   node scripts/reliability-report.mjs [--check]
 //
 // Reads scripts/results/crash-loop.json (scripts/crash-loop.mjs --json), scripts/results/journal-crash-loop.json
-// (scripts/journal-crash-loop.mjs --json), scripts/results/soak.json
-// (scripts/soak.mjs --json) and, when present, scripts/results/faults.json (fault-injection tests); any file
-// missing is left out. Every number in the section comes from those files. faults.json is read as
+// (scripts/journal-crash-loop.mjs --json), scripts/results/soak.json (scripts/soak.mjs --json) and, when
+// present, scripts/results/faults.json (fault-injection tests) and scripts/results/mutation.json
+// (scripts/mutate.mjs, `npm run mutate`); any file missing is left out. Every number in the section comes
+// from those files. faults.json is read as
 // `{ faultsInjected?, sessionsLost?, kinds?: { [kind]: count } | string[], command?, date?, node?, ... }`;
 // other scalar fields are listed as they are. `--check` writes nothing and exits 1 if the README is stale.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -34,7 +35,8 @@ const crash = read('crash-loop.json');
 const journalCrash = read('journal-crash-loop.json');
 const soak = read('soak.json');
 const faults = read('faults.json');
-if (!crash && !journalCrash && !soak && !faults) {
+const mutation = read('mutation.json');
+if (!crash && !journalCrash && !soak && !faults && !mutation) {
   console.error('no results in scripts/results/: run node scripts/crash-loop.mjs --json and node scripts/soak.mjs --json first');
   process.exit(1);
 }
@@ -125,6 +127,32 @@ if (faults) {
   if (faults.command) commands.push(faults.command);
 }
 
+if (mutation) {
+  const entries = Object.entries(mutation.files ?? {}).filter(([file]) => (mutation.durabilityFiles ?? [file]).includes(file));
+  const missing = (mutation.durabilityFiles ?? []).filter((file) => !mutation.files?.[file]);
+  const sum = (key) => entries.reduce((total, [, r]) => total + (r[key] ?? 0), 0);
+  const detected = sum('killed') + sum('timedOut');
+  const valid = detected + sum('survived') + sum('noCoverage');
+  const unexplained = entries.reduce((total, [, r]) => total + (r.survivors?.length ?? 0), 0);
+  const perFile = entries.map(([file, r]) => `\`${file.replace(/^src\/files\//, '')}\` ${r.score}% ` +
+    `(${n(r.killed + r.timedOut)} of ${n(r.killed + r.timedOut + r.survived + r.noCoverage)}; ${n(r.explained)} explained` +
+    `${r.survivors?.length ? `, **${n(r.survivors.length)} unexplained**` : ''})`);
+  rows.push([
+    '**Mutation testing** (Stryker, `npm run mutate`)',
+    `${n(sum('mutants'))} mutants of the durability code, each built into a copy of the package and run against ` +
+      `the test files that reach it${mutation.testFilesLeftOut?.length ? ` (all but the slowest: ${mutation.testFilesLeftOut.map((f) => `\`${f.replace(/^test\//, '')}\``).join(', ')})` : ''}: ` +
+      `${n(detected)} of ${n(valid)} detected (${valid === 0 ? 100 : (Math.round((detected / valid) * 1000) / 10)}%).` +
+      ` Per file: ${perFile.join('; ')}.` +
+      `${missing.length ? ` Not measured yet: ${missing.map((f) => `\`${f.replace(/^src\/files\//, '')}\``).join(', ')}.` : ''}`,
+    `${unexplained === 0 ? '**Every undetected mutant is explained**' : `**${n(unexplained)} undetected mutants not yet explained**`} in ` +
+      '`scripts/mutation-explained.json` (equivalent mutants, races no test can time, branches reached only as a non-root ' +
+      'user or only in child processes, whose coverage Stryker does not see).',
+  ]);
+  const dates = entries.map(([, r]) => r.date).filter(Boolean).sort();
+  runs.push(`mutation: ${day(dates[0])}${dates.at(-1) && day(dates.at(-1)) !== day(dates[0]) ? ` to ${day(dates.at(-1))}` : ''}, Node ${mutation.node}, ${machine(mutation)}`);
+  commands.push('npm run mutate   # or one file: npm run mutate -- src/files/file-lock.ts');
+}
+
 const section = [
   START,
   ...rows.map(([title, what, result]) => `- ${title}: ${what} ${result}`),
@@ -157,5 +185,5 @@ if (process.argv.includes('--check')) {
 } else {
   if (updated !== readme) writeFileSync(README, updated);
   console.log(`README.md reliability section ${updated === readme ? 'already up to date' : 'written'} from ` +
-    `${[crash && 'crash-loop', journalCrash && 'journal-crash-loop', soak && 'soak', faults && 'faults'].filter(Boolean).join(', ')} results`);
+    `${[crash && 'crash-loop', journalCrash && 'journal-crash-loop', soak && 'soak', faults && 'faults', mutation && 'mutation'].filter(Boolean).join(', ')} results`);
 }

@@ -226,7 +226,13 @@ const seeds = process.env.DIFF_SEED
 
 for (const seed of seeds) {
   test(`same results as express-session's MemoryStore, seed ${seed}`, async (t) => {
-    await runSequence(seed, t);
+    try {
+      await runSequence(seed, t);
+    } catch (err) {
+      // Whatever failed (a check, or an exception from either store), say how to run this sequence alone.
+      err.message = `${err.message}\nReplay: DIFF_SEED=${seed} node --test test/differential.test.mjs`;
+      throw err;
+    }
   });
 }
 

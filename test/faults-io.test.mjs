@@ -22,6 +22,7 @@ import {
   call, decodeSnapshot, faultyFs, fileState, fsError, nextEvent, session, startChild, tempDir, tempFiles, track,
 } from './fixtures/persist/helpers.mjs';
 import { contents } from './fixtures/faults/lib.mjs';
+import { skipUnlessCi } from './fixtures/must-run.mjs';
 
 const idsInFile = (file) => decodeSnapshot(readFileSync(file)).records.map((r) => r.id);
 /** Temp files next to `file`; none when its directory is gone or is not a directory (ENOTDIR case). */
@@ -102,8 +103,8 @@ async function openStore(t, fs = faultyFs(), dir = tempDir(t), options = {}) {
 }
 
 /**
- * Mounts a tmpfs of the given options in a fresh directory. Returns undefined (and the test is skipped)
- * where mounting is not permitted. The store must be closed by `cleanup` before the unmount.
+ * Mounts a tmpfs of the given options in a fresh directory. Returns undefined (and the test is skipped, or
+ * fails under CI=true) where mounting is not permitted. The store must be closed by `cleanup` before the unmount.
  */
 function mountTmpfs(t, options) {
   const base = mkdtempSync(join(tmpdir(), 'memfilestore-tmpfs-'));
@@ -112,7 +113,7 @@ function mountTmpfs(t, options) {
   const result = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', mnt], { encoding: 'utf8' });
   if (result.status !== 0) {
     rmSync(base, { recursive: true, force: true });
-    t.skip(`mount -t tmpfs is not permitted here (${(result.stderr || result.error?.message || '').trim()}); ENOSPC is covered by the injected faults`);
+    skipUnlessCi(t, `mount -t tmpfs is not permitted here (${(result.stderr || result.error?.message || '').trim()}); ENOSPC is covered by the injected faults`);
     return undefined;
   }
   const stores = [];

@@ -216,19 +216,29 @@ for (const [label, express] of [['express 4', express4], ['express 5', express5]
 
     test('resave: false: touches keep an idle-timeout session alive past its first maxAge', async (t) => {
       // maxAge 800 ms, a touch every 400 ms, three times: 1.2 s after it was set the session must still be
-      // there, because each touch moved the store's own expiry (not only the stored cookie).
-      const { store, client } = await startApp(t, express, { sessionOptions: { cookie: { maxAge: 800 } } });
+      // there, because each touch moved the store's own expiry (not only the stored cookie). Time is moved by
+      // hand (mocked Date, which express-session's cookie and the store's clock both read), so a slow
+      // request on a busy machine cannot age the session. Then 800 ms without a request: it is gone.
+      t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
+      const { store, client } = await startApp(t, express, {
+        sessionOptions: { cookie: { maxAge: 800 } },
+        storeOptions: { clock: () => Date.now() },
+      });
       const sets = countCalls(store, 'set');
       const browser = client();
       const { json: { id: sid } } = await browser.request('/count');
       for (let i = 0; i < 3; i++) {
-        await sleep(400);
+        t.mock.timers.tick(400);
         const { json } = await browser.request('/peek');
         assert.equal(json.id, sid, `still the same session after ${(i + 1) * 400} ms`);
         assert.equal(json.n, 1);
       }
       assert.deepEqual(sets, [sid], 'only touched after the first save');
       assert.equal((await stored(store, sid)).n, 1);
+      t.mock.timers.tick(799);
+      assert.equal((await stored(store, sid)).n, 1, '799 ms after the last touch');
+      t.mock.timers.tick(1);
+      assert.equal(await stored(store, sid), undefined, '800 ms after the last touch: expired');
     });
 
     test('rolling: true refreshes the cookie on every response, and the store agrees with it', async (t) => {

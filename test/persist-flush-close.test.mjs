@@ -78,20 +78,21 @@ test('flush() with nothing changed does not stop the periodic saves', async (t) 
 test('concurrent flush() calls during a save coalesce, and each resolves once its data is on disk', async (t) => {
   const file = join(tempDir(t), 'sessions.db');
   const fs = faultyFs();
-  fs.faults.writeDelayMs = 25; // a save takes a while: the later calls arrive while it runs
   const store = track(t, new MemFileStore({ saveFile: file, savePeriod: 0, fs }));
   await store.ready;
   const saves = countEvents(store, 'save');
   const onDisk = (p) => p.then(() => idsInFile(file));
 
   store.set('a', session({ user: 'a' }));
+  const held = fs.hold(); // the first save stays in progress until released: the later calls arrive while it runs
   const first = onDisk(store.flush());
-  await sleep(5);
+  await held.reached;
   assert.equal(store.stats.persistence.saving, true);
   store.set('b', session({ user: 'b' }));
   const second = onDisk(store.flush());
   store.set('c', session({ user: 'c' }));
   const rest = [onDisk(store.flush()), onDisk(store.flush()), onDisk(store.flush())];
+  held.release();
 
   assert.deepEqual(await first, ['a']);
   for (const ids of await Promise.all([second, ...rest])) assert.deepEqual(ids, ['a', 'b', 'c']);
@@ -125,14 +126,16 @@ test('close() loses nothing: changes made right before it are in the file', asyn
 test('close() during a running save waits for it and saves the later changes too', async (t) => {
   const file = join(tempDir(t), 'sessions.db');
   const fs = faultyFs();
-  fs.faults.writeDelayMs = 20;
   const store = track(t, new MemFileStore({ saveFile: file, savePeriod: 0, fs }));
   await store.ready;
   store.set('a', session({ user: 'a' }));
+  const held = fs.hold();
   const flushed = store.flush();
-  await sleep(5);
+  await held.reached;
   store.set('b', session({ user: 'b' }));
-  await Promise.all([flushed, store.close(), store.close()]);
+  const closed = [store.close(), store.close()];
+  held.release();
+  await Promise.all([flushed, ...closed]);
   assert.deepEqual(idsInFile(file), ['a', 'b']);
   assert.deepEqual(tempFiles(file), []);
 });
@@ -188,15 +191,16 @@ test('periodic saves happen only when something changed', async (t) => {
 test('a save is a point-in-time snapshot: changes made while it is being written wait for the next save', async (t) => {
   const file = join(tempDir(t), 'sessions.db');
   const fs = faultyFs();
-  fs.faults.writeDelayMs = 15;
   const store = track(t, new MemFileStore({ saveFile: file, savePeriod: 0, fs }));
   await store.ready;
   for (let i = 0; i < 2500; i++) store.set(`s${i}`, session({ user: `u${i}`, version: 1 }));
+  const held = fs.hold();
   const first = store.flush();
-  await sleep(20); // the first chunks are being written
+  await held.reached; // the save has begun: its first chunk waits to be written
   for (let i = 0; i < 2500; i += 2) store.set(`s${i}`, session({ user: `u${i}`, version: 2 }));
   store.destroy(['s1', 's3', 's2499']);
   await call(store, 'get', 's5'); // recency changes during the save do not leak into it either
+  held.release();
   await first;
   const written = decodeSnapshot(readFileSync(file)).records;
   assert.equal(written.length, 2500);

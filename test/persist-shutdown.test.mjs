@@ -42,7 +42,7 @@ test('SIGTERM with two stores using closeOnSignals: both save before the process
   assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp-')), [], 'no temp file left');
 });
 
-test('SIGTERM when the app has its own handler: the store closes and the app decides when to exit', async (t) => {
+test('SIGTERM when the app has its own handler: the store closes and the app decides when to exit', { timeout: 20_000 }, async (t) => {
   const file = join(tempDir(t), 'a.db');
   const { child, ready, exited } = runChild(['app', file]);
   await ready;

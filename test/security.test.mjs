@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
 import { call, callError, decodeSnapshot, faultyFs, session, tempDir, track } from './fixtures/persist/helpers.mjs';
 import { FAULTS_CHILD, PERSIST_CHILD, prototypeSnapshot, REPO_ROOT, runNode } from './fixtures/faults/lib.mjs';
+import { skipUnlessCi } from './fixtures/must-run.mjs';
 
 const NOBODY = 65534;
 
@@ -143,15 +144,19 @@ test('a lock path planted as a symlink to another file: that file is never writt
 /** Why a child cannot run as uid 65534 here, or undefined when it can (and can load the package). */
 function cannotRunAsNobody() {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'not running as root: cannot start a process as another user';
-  const probe = spawnSync(process.execPath, ['-e', 'require("express-memfilestore")'], { cwd: REPO_ROOT, uid: NOBODY, gid: NOBODY, encoding: 'utf8' });
-  if (probe.error) return `cannot spawn as uid ${NOBODY}: ${probe.error.message}`;
-  if (probe.status !== 0) return `uid ${NOBODY} cannot load the package from ${REPO_ROOT}: ${probe.stderr.trim().split('\n')[0]}`;
+  // The children are started by absolute path: each directory above them must be searchable by that user
+  // (a checkout under a 0700 directory is not), and the package must load from there.
+  for (const script of [PERSIST_CHILD, FAULTS_CHILD]) {
+    const probe = spawnSync(process.execPath, [script], { cwd: REPO_ROOT, uid: NOBODY, gid: NOBODY, encoding: 'utf8' });
+    if (probe.error) return `cannot spawn as uid ${NOBODY}: ${probe.error.message}`;
+    if (probe.status !== 0) return `uid ${NOBODY} cannot run ${script}: ${probe.stderr.trim().split('\n').find((l) => /Error/.test(l)) ?? probe.stderr.trim()}`;
+  }
   return undefined;
 }
 
 test('a lock held by a live process of another user (uid 65534) is refused with ERR_SNAPSHOT_LOCKED', async (t) => {
   const reason = cannotRunAsNobody();
-  if (reason) return t.skip(reason);
+  if (reason) return skipUnlessCi(t, reason);
   const dir = tempDir(t);
   chownSync(dir, NOBODY, NOBODY);
   const file = join(dir, 'sessions.db');
@@ -168,7 +173,7 @@ test('a lock held by a live process of another user (uid 65534) is refused with 
 
 test('a process of another user (uid 65534) is refused with ERR_SNAPSHOT_LOCKED while this process holds the lock', async (t) => {
   const reason = cannotRunAsNobody();
-  if (reason) return t.skip(reason);
+  if (reason) return skipUnlessCi(t, reason);
   const dir = tempDir(t);
   chmodSync(dir, 0o777); // a shared directory: the other user may create files in it
   const file = join(dir, 'sessions.db');

@@ -2,10 +2,12 @@
 // stringify it again — whether the store takes its fast path (splicing the cookie into the stored JSON
 // text) or the slow path (custom serializer, or a session whose JSON does not start with its cookie).
 // Checked on the stored string itself (`store.store`, the public cache) with tricky hand-picked values
-// and with fast-check generated sessions (fast-check prints the seed and the shrunk case on failure).
+// and with fast-check generated sessions: a random seed per run, in the test's name; a failure prints the
+// shrunk case and the command that replays it (TOUCH_SEED=<seed> TOUCH_PATH=<path>).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import { randomInt } from 'node:crypto';
 import fc from 'fast-check';
 import { MemFileStore } from 'express-memfilestore';
 import { call, settle } from './fixtures/store-calls.mjs';
@@ -128,7 +130,18 @@ describe('touch gives the same stored string as parse / replace cookie / stringi
   });
 });
 
-describe('generated sessions (fast-check)', () => {
+// A random seed per run (more cases over time), printed with the command that replays a failure.
+const SEED = process.env.TOUCH_SEED === undefined ? randomInt(1, 2 ** 31) : Number(process.env.TOUCH_SEED);
+
+/** fc.assert with the run's seed; a failure names the seed, the path and the command to replay it. */
+async function check(property, numRuns) {
+  const details = await fc.check(property, { numRuns, seed: SEED, path: process.env.TOUCH_PATH });
+  if (!details.failed) return;
+  const replay = `TOUCH_SEED=${details.seed} TOUCH_PATH=${details.counterexamplePath} node --test test/store-touch.test.mjs`;
+  throw new Error(`${fc.defaultReportMessage(details)}\nReplay: ${replay}`, { cause: details.errorInstance });
+}
+
+describe(`generated sessions (fast-check, seed ${SEED})`, () => {
   const str = fc.oneof(fc.constantFrom(...TRICKY), fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ maxLength: 8 }));
   const json = fc.jsonValue({ maxDepth: 3, stringUnit: 'binary' });
   const cookie = fc.record({
@@ -142,21 +155,21 @@ describe('generated sessions (fast-check)', () => {
   const data = fc.dictionary(str.filter((k) => k !== 'cookie'), json, { maxKeys: 6 });
 
   test('JSON serializer: touch == parse / replace cookie / stringify, and get returns it', async () => {
-    await fc.assert(fc.asyncProperty(cookie, data, cookie, async (oldCookie, userData, newCookie) => {
+    await check(fc.asyncProperty(cookie, data, cookie, async (oldCookie, userData, newCookie) => {
       const session = { cookie: oldCookie };
       for (const [k, v] of Object.entries(userData)) Object.defineProperty(session, k, { value: v, enumerable: true, writable: true, configurable: true });
       const { store, before, after } = await setThenTouch(session, newCookie);
       assert.equal(after, reference(JSON, before, newCookie));
       assert.deepEqual(await call(store, 'get', 'sid'), JSON.parse(after));
-    }), { numRuns: 300 });
+    }), 300);
   });
 
   test('custom serializer: same equivalence on the slow path', async () => {
     const serializer = { stringify: (v) => `~${JSON.stringify(v)}`, parse: (s) => JSON.parse(s.slice(1)) };
-    await fc.assert(fc.asyncProperty(cookie, data, cookie, async (oldCookie, userData, newCookie) => {
+    await check(fc.asyncProperty(cookie, data, cookie, async (oldCookie, userData, newCookie) => {
       const session = { cookie: oldCookie, ...userData };
       const { before, after } = await setThenTouch(session, newCookie, { serializer });
       assert.equal(after, reference(serializer, before, newCookie));
-    }), { numRuns: 100 });
+    }), 100);
   });
 });

@@ -1,0 +1,104 @@
+// Mutation testing of the durability code with Stryker, and its score per file:
+//
+//   npm run mutate                      # every file in stryker.config.mjs's durabilityFiles
+//   npm run mutate -- src/files/file-lock.ts [more files]
+//
+// Builds nothing itself (Stryker builds the mutated copy in its sandbox). Merges the per-file figures into
+// scripts/results/mutation.json (a run on one file replaces that file's entry, keeps the others), lists the
+// surviving mutants, and exits 1 when a durability file has a survivor that is neither killed nor explained.
+// Explained: an entry of scripts/mutation-explained.json (file, a piece of the mutated line's code, the
+// mutators it covers, and why no test can or should kill it), or a `// Stryker disable ...: reason` comment,
+// which Stryker reports as "Ignored" with its reason. Survivors include "NoCoverage" mutants: code the test
+// processes never ran (Stryker measures coverage in the test file's own process, not in the child processes
+// some tests start).
+import { spawnSync } from 'node:child_process';
+import { cpus, totalmem, release } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { durabilityFiles, slowTestFiles } from '../stryker.config.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const REPORT = new URL('../.tmp/stryker/mutation.json', import.meta.url);
+const RESULTS = new URL('./results/mutation.json', import.meta.url);
+
+const files = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const targets = files.length > 0 ? files : durabilityFiles;
+// --from-report=<stryker json>: recount an earlier run (after editing the explanations) without mutating again.
+const fromReport = process.argv.find((a) => a.startsWith('--from-report='))?.slice('--from-report='.length);
+const started = Date.now();
+if (fromReport === undefined) {
+  const cli = join(root, 'node_modules/@stryker-mutator/core/bin/stryker.js');
+  const run = spawnSync(process.execPath, [cli, 'run', 'stryker.config.mjs', '--mutate', targets.join(',')], { cwd: root, stdio: 'inherit' });
+  if (run.status !== 0 || !existsSync(REPORT)) {
+    console.error(`stryker failed (exit ${run.status ?? run.signal})`);
+    process.exit(1);
+  }
+}
+
+const report = JSON.parse(readFileSync(fromReport ?? REPORT, 'utf8'));
+if (fromReport === undefined) {
+  // Kept per run (the next run overwrites Stryker's report), for --from-report after editing the explanations.
+  const name = targets.map((f) => f.replace(/^src\//, '').replaceAll('/', '-')).join('+');
+  writeFileSync(new URL(`../.tmp/stryker/report-${name}.json`, import.meta.url), JSON.stringify(report));
+}
+const explanations = JSON.parse(readFileSync(new URL('./mutation-explained.json', import.meta.url), 'utf8'));
+
+/** The explanation of a surviving mutant, matched on its file, the code of its line (and the next) and its mutator. */
+function explain(file, source, mutant) {
+  // The mutated line and the next one: enough to tell apart lines that read the same (a `catch` and its first line).
+  const lines = source.split('\n');
+  const at = `${lines[mutant.location.start.line - 1] ?? ''}\n${lines[mutant.location.start.line] ?? ''}`;
+  return (explanations[file] ?? []).find((e) => at.includes(e.code) && (e.mutators === undefined || e.mutators.includes(mutant.mutatorName)))?.why;
+}
+const previous = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : { files: {} };
+const results = { ...previous, files: { ...previous.files } };
+let unexplained = 0;
+for (const [file, { mutants, source }] of Object.entries(report.files)) {
+  const count = (...statuses) => mutants.filter((m) => statuses.includes(m.status)).length;
+  const killed = count('Killed');
+  const timedOut = count('Timeout');
+  const survived = count('Survived');
+  const noCoverage = count('NoCoverage');
+  const detected = killed + timedOut;
+  const valid = detected + survived + noCoverage;
+  const describe = (m) => ({ line: m.location.start.line, mutator: m.mutatorName, replacement: m.replacement, status: m.status });
+  const undetected = mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage');
+  const explained = [
+    ...mutants.filter((m) => m.status === 'Ignored').map((m) => ({ ...describe(m), why: m.statusReason })),
+    ...undetected.map((m) => ({ ...describe(m), why: explain(file, source, m) })).filter((m) => m.why !== undefined),
+  ];
+  const survivors = undetected.filter((m) => explain(file, source, m) === undefined).map(describe);
+  results.files[file] = {
+    mutants: mutants.length,
+    killed,
+    timedOut,
+    survived,
+    noCoverage,
+    explained: explained.length,
+    compileErrors: count('CompileError') + count('RuntimeError'),
+    score: valid === 0 ? 100 : Math.round((detected / valid) * 1000) / 10,
+    survivors,
+    explainedMutants: explained,
+    date: fromReport === undefined ? new Date(started).toISOString() : previous.files[file]?.date,
+    durationMs: fromReport === undefined ? Date.now() - started : previous.files[file]?.durationMs,
+  };
+  if (durabilityFiles.includes(file)) unexplained += survivors.length;
+  for (const s of survivors) console.log(`survived: ${file}:${s.line} ${s.mutator} -> ${s.replacement.replace(/\s+/g, ' ').slice(0, 80)}`);
+}
+Object.assign(results, {
+  command: 'npm run mutate',
+  durabilityFiles,
+  testFilesLeftOut: slowTestFiles,
+  node: process.versions.node,
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model.trim(), memGB: Math.round(totalmem() / 2 ** 30), os: `Linux ${release()}` },
+});
+mkdirSync(new URL('.', RESULTS), { recursive: true });
+writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+for (const [file, r] of Object.entries(results.files)) {
+  console.log(`${file}: ${r.score}% (${r.killed + r.timedOut} of ${r.killed + r.timedOut + r.survived + r.noCoverage} detected, ${r.explained} explained)`);
+}
+if (unexplained > 0) {
+  console.error(`${unexplained} mutants survived in the durability code: kill them with a test or explain them`);
+  process.exit(1);
+}

@@ -1,0 +1,57 @@
+// Mutation testing (Stryker): `npm run mutate` mutates the durability code, `npm run mutate -- <file>...` the
+// files named. The tap runner runs each test file as its own `node` process (node's test runner with the TAP
+// reporter), and with per-test coverage only the test files that reach a mutant run against it.
+// Not in CI: a full run takes about an hour on two cores. scripts/mutate.mjs turns the report into per-file scores
+// (scripts/results/mutation.json), which scripts/reliability-report.mjs writes into the README.
+
+import { readdirSync } from 'node:fs';
+
+/**
+ * The durability code: what keeps sessions safe on disk. Every mutant that survives here is killed by a test
+ * or explained in scripts/mutation-explained.json. Add the journal's files here.
+ */
+export const durabilityFiles = [
+  'src/files/snapshot-format.ts',
+  'src/files/snapshot-loader.ts',
+  'src/files/atomic-writer.ts',
+  'src/files/file-lock.ts',
+  'src/files/persistence.ts',
+  'src/files/legacy-file.ts',
+];
+
+/**
+ * Test files too slow to run against each of hundreds of mutants on two cores, each about 20 s a run:
+ * package.test.mjs packs and type-checks the package (no behaviour of these files), persist-crash.test.mjs
+ * SIGKILLs at random instants (what it kills would be chance), faults-damaged.test.mjs damages files byte
+ * by byte. The scores are therefore what the rest of the suite detects; those three only add to it.
+ */
+export const slowTestFiles = ['test/package.test.mjs', 'test/persist-crash.test.mjs', 'test/faults-damaged.test.mjs'];
+const MUTATION_TEST_FILES = readdirSync(new URL('./test/', import.meta.url))
+  .filter((name) => name.endsWith('.test.mjs')).map((name) => `test/${name}`).filter((file) => !slowTestFiles.includes(file));
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'tap',
+  plugins: ['@stryker-mutator/tap-runner'],
+  tap: {
+    testFiles: MUTATION_TEST_FILES,
+    nodeArgs: ['--test-reporter=tap', '-r', '{{hookFile}}', '{{testFile}}'],
+    forceBail: true,
+  },
+  mutate: durabilityFiles,
+  // The tests run against dist/: build the mutated (instrumented) sources once in the sandbox.
+  buildCommand: 'node scripts/stryker-build.mjs',
+  coverageAnalysis: 'perTest',
+  // Two cores: one test file per core.
+  concurrency: 2,
+  timeoutMS: 20_000,
+  timeoutFactor: 2,
+  reporters: ['json', 'progress', 'clear-text'],
+  jsonReporter: { fileName: '.tmp/stryker/mutation.json' },
+  tempDirName: '.tmp/stryker/sandbox',
+  cleanTempDir: true,
+  // Mutants whose code and covering tests did not change keep their result from the last run.
+  incremental: true,
+  incrementalFile: '.tmp/stryker/incremental.json',
+  ignorePatterns: ['bench', '.tmp', 'scripts/results', 'coverage'],
+};
