@@ -20,51 +20,20 @@
  * retried and trusted). Memory keeps serving; a snapshot that rotates to a fresh journal is the recovery.
  */
 import { Buffer } from 'node:buffer';
-import * as nodeFs from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { later, type AnyCallback } from '../store/callback.js';
 import { FILE_MODE } from './atomic-writer.js';
-import { encodeJournalHeader, encodeJournalRecord, recordBound, saltOf, type JournalOp } from './journal-format.js';
+import { encodeJournalRecord, recordBound, type JournalOp } from './journal-format.js';
+import {
+  closeQuietly, createJournal, JournalError, newFile, removeQuietly, syncDirectorySync, type JournalFile, type JournalIo,
+} from './journal-file.js';
 import { journalPath, type JournalTail } from './journal-reader.js';
-import { randomBytes } from 'node:crypto';
 
-/** The synchronous and callback fs calls the journal makes; a seam for crash-consistency tests. */
-export type JournalIo = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fdatasync' | 'fdatasyncSync' | 'fsyncSync' | 'ftruncateSync' | 'closeSync' | 'unlinkSync'>;
 
 export type JournalMode = 'everysec' | 'always';
 
 const SYNC_EVERY_MS = 1000;
-
-/** The error given to changes the journal could not make durable, and in 'always' mode to later ones until recovery. */
-export class JournalError extends Error {
-  readonly code = 'ERR_JOURNAL_FAILED';
-  constructor(path: string, cause: unknown) {
-    super(`express-memfilestore: could not write the journal "${path}" (${cause instanceof Error ? cause.message : String(cause)}); ` +
-      'sessions stay in memory and a snapshot with a fresh journal is retried every second', { cause });
-    this.name = 'JournalError';
-  }
-}
-
-/** A journal file open for appending. */
-interface JournalFile {
-  fd: number;
-  gen: number;
-  token: string;
-  salt: number;
-  path: string;
-  /** Bytes of the file known good: header and whole records. */
-  size: number;
-  seq: number;
-  /** Written since the last sync began. */
-  unsynced: boolean;
-  syncing: boolean;
-  /** Callbacks of written records, for the next sync to begin ('always'). */
-  waiters: AnyCallback[];
-  /** Being replaced after a switch: synced until nothing is unsynced, then closed. */
-  retiring: boolean;
-  /** Its header and directory entry are synced: records may go in. */
-  ready: boolean;
-}
 
 /** The `store.stats.persistence.journal` view. */
 export interface JournalStats {
@@ -487,53 +456,6 @@ export class JournalWriter {
       closeQuietly(this.#io, f.fd);
     }
     if (first) this.#hooks.failed(error);
-  }
-}
-
-function newFile(fd: number, gen: number, token: string, path: string, size: number, seq: number): JournalFile {
-  return { fd, gen, token, salt: saltOf(token), path, size, seq, unsynced: false, syncing: false, waiters: [], retiring: false, ready: fd >= 0 };
-}
-
-function closeQuietly(io: JournalIo, fd: number): void {
-  try {
-    io.closeSync(fd);
-  } catch {
-    // Closed already.
-  }
-}
-
-export function removeQuietly(io: JournalIo, path: string): void {
-  try {
-    io.unlinkSync(path);
-  } catch {
-    // Ignored at the next start: a journal without records that continues nothing is removed then.
-  }
-}
-
-/** A new journal with its header written (not yet synced). */
-function createJournal(io: JournalIo, saveFile: string, gen: number, after: string, now: number,
-  token = randomBytes(8).toString('hex')): JournalFile {
-  const path = journalPath(saveFile, gen);
-  const header = Buffer.from(encodeJournalHeader(gen, token, after, now), 'latin1');
-  const fd = io.openSync(path, 'wx', FILE_MODE);
-  try {
-    for (let done = 0; done < header.length;) done += io.writeSync(fd, header, done, header.length - done);
-  } catch (err) {
-    closeQuietly(io, fd);
-    removeQuietly(io, path);
-    throw err;
-  }
-  return newFile(fd, gen, token, path, header.length, 1);
-}
-
-/** Makes a new file's name durable. Windows cannot open a directory to sync it, and needs no such step. */
-function syncDirectorySync(io: JournalIo, dir: string): void {
-  if (process.platform === 'win32') return;
-  const fd = io.openSync(dir, 'r');
-  try {
-    io.fsyncSync(fd);
-  } finally {
-    io.closeSync(fd);
   }
 }
 

@@ -6,6 +6,7 @@
  * MemoryStore), so entries are stored with `start` one ms early and their expiry is `start + ttl + 1`.
  */
 
+import { Buffer } from 'node:buffer';
 import { LRUCache } from 'lru-cache';
 
 /** The largest time a Date can hold: a later expiry is "never" (and still a whole number the file can hold). */
@@ -97,4 +98,9 @@ export function copyEntries(cache: LRUCache<string, string>, now: number): Entry
   values.length = live;
   expires.length = live;
   return { ids, values, expires };
+}
+
+/** Size of an entry for `maxSize`: the UTF-8 bytes of its id and stored text, as written to the file. */
+export function entrySize(id: string, text: string): number {
+  return Math.max(1, Buffer.byteLength(id) + Buffer.byteLength(text));
 }

@@ -1,11 +1,10 @@
-import { Buffer } from 'node:buffer';
 import { Store } from 'express-session';
 import { LRUCache } from 'lru-cache';
 import { later, toError, type AnyCallback } from './callback.js';
 import { spliceCookie } from '../json/cookie-splice.js';
 import { cookieJson, parseErrorPosition, sessionJson } from '../json/session-json.js';
 import { log } from '../debug.js';
-import { copyEntries, expiryOf, isExpired, putEntry, readReorders, type EntryCopy, type LruInternals } from './lru-entries.js';
+import { copyEntries, entrySize, expiryOf, putEntry, readReorders, type EntryCopy, type LruInternals } from './lru-entries.js';
 import { toId } from './ids.js';
 import {
   resolveOptions,
@@ -16,36 +15,15 @@ import {
   type Serializer,
   type StoredSession,
 } from '../options.js';
-import { Persistence } from '../files/persistence.js';
-import type { PersistenceStats } from '../files/persistence-stats.js';
-import type { SnapshotRecord } from '../files/snapshot-format.js';
+import type { Persistence } from '../files/persistence.js';
 import { describeFileError } from '../files/file-errors.js';
-import { legacyConverter } from '../files/legacy-file.js';
 import { closeOnSignal } from './signals.js';
-import { JournalReplay } from '../files/journal-replay.js';
 import type { JournalOp } from '../files/journal-format.js';
-import { defaultLifetime, lifetimeOf, type Lifetime } from './ttl.js';
+import { lifetimeOf, type Lifetime } from './ttl.js';
+import { openFiles } from './open-files.js';
+import { StoreClosedError, type StoreStats } from './store-types.js';
 
-/** The `store.stats` view. */
-export interface StoreStats {
-  /** Entries in memory (expired ones not yet pruned included, as `length`). */
-  sessions: number;
-  /** Bytes of ids and stored sessions in memory (what `maxSize` bounds). */
-  bytes: number;
-  /** Changes since the store was created. */
-  changes: number;
-  /** The snapshot file's side; `undefined` for a memory-only store. */
-  persistence: PersistenceStats | undefined;
-}
-
-/** Error given to calls made after `close()`. */
-export class StoreClosedError extends Error {
-  readonly code = 'ERR_STORE_CLOSED';
-  constructor() {
-    super('express-memfilestore: the store is closed');
-    this.name = 'StoreClosedError';
-  }
-}
+export { StoreClosedError, type StoreStats } from './store-types.js';
 
 /**
  * An express-session store that keeps sessions in memory, in an LRU cache with expiry
@@ -122,10 +100,12 @@ export class MemFileStore extends Store {
   }
 
   #openFile(file: string): Promise<void> {
-    const persistence = new Persistence(
-      { file, periodMs: this.#opts.savePeriodMs, fs: this.#opts.fs, onDamagedFile: this.#opts.onDamagedFile, journal: this.#opts.journal },
-      { changes: () => this.#changes, copy: () => this.#live(), clock: this.#opts.clock },
-      {
+    this.#loading = true;
+    try {
+      this.#persistence = openFiles({
+        file, opts: this.#opts, cache: this.store, lru: this.#lru,
+        stringify: (v) => this.serializer.stringify(v),
+        changes: () => this.#changes, copy: () => this.#live(),
         // A listener that throws must not turn a good save into a failed flush(), nor crash a tick.
         emit: (event, info) => {
           try {
@@ -135,24 +115,6 @@ export class MemFileStore extends Store {
           }
         },
         report: (err) => { this.#report(err); },
-      },
-    );
-    this.#loading = true;
-    try {
-      const fromLegacy = legacyConverter({
-        now: this.#opts.clock(), defaultLifetime: defaultLifetime(this.options), stringify: (v) => this.serializer.stringify(v),
-      });
-      const replay = new JournalReplay({
-        delete: (id) => { this.store.delete(id); },
-        clear: () => { this.store.clear(); },
-        put: (record) => { this.#replace(record); },
-      });
-      persistence.open({
-        insert: (record) => this.#insert(record),
-        fromLegacy,
-        replay: (record) => { replay.apply(record); },
-        replayed: () => { replay.finish(); },
-        reset: () => { this.store.clear(); },
       });
     } catch (err) {
       this.#failed = describeFileError(file, err);
@@ -161,35 +123,8 @@ export class MemFileStore extends Store {
     } finally {
       this.#loading = false;
     }
-    this.#persistence = persistence;
-    persistence.loaded(this.store.size);
+    this.#persistence.loaded(this.store.size);
     return Promise.resolve();
-  }
-
-  /**
-   * Puts a loaded record in the cache with its absolute expiry; expired ones are dropped. Returns false for an
-   * id already loaded (a snapshot never repeats one). A repeat of a record dropped as expired, too large or
-   * evicted by `max`/`maxSize` goes unnoticed, and is harmless: the later record is what the store keeps.
-   */
-  #insert(record: SnapshotRecord): boolean {
-    if (this.#lru.keyMap.has(record.id)) return false;
-    const now = this.#opts.clock();
-    if (isExpired(record.expires, now)) return true;
-    const size = record.bytes === undefined ? entrySize(record.id, record.value) : Math.max(1, record.bytes);
-    if (size > this.#opts.maxBytes) return true;
-    putEntry(this.store, record.id, record.value, record.expires, now, size);
-    return true;
-  }
-
-  /** Puts a journal record in the cache, replacing any earlier version; expired ones are dropped. */
-  #replace(record: SnapshotRecord): void {
-    const now = this.#opts.clock();
-    const size = entrySize(record.id, record.value);
-    if (isExpired(record.expires, now) || size > this.#opts.maxBytes) {
-      this.store.delete(record.id);
-      return;
-    }
-    putEntry(this.store, record.id, record.value, record.expires, now, size);
   }
 
   /**
@@ -501,9 +436,4 @@ export class MemFileStore extends Store {
     }
     process.emitWarning(err);
   }
-}
-
-/** Size of an entry for `maxSize`: the UTF-8 bytes of its id and stored text, as written to the file. */
-function entrySize(id: string, text: string): number {
-  return Math.max(1, Buffer.byteLength(id) + Buffer.byteLength(text));
 }
