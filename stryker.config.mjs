@@ -17,6 +17,11 @@ export const durabilityFiles = [
   'src/files/file-lock.ts',
   'src/files/persistence.ts',
   'src/files/legacy-file.ts',
+  'src/files/journal-format.ts',
+  'src/files/journal-reader.ts',
+  'src/files/journal-writer.ts',
+  'src/files/journal-file.ts',
+  'src/files/recover.ts',
 ];
 
 /**
