@@ -15,7 +15,7 @@
 //    (journal-load-worker.mjs) and loaded in fresh processes, alternating, median of the paired ratios.
 // --json writes results/journal.json for the report script.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, arch, cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,6 +39,7 @@ const { values: args } = parseArgs({
     'load-changes': { type: 'string', default: '100000' },
     'load-repeats': { type: 'string' },
     skip: { type: 'string', default: '' },
+    merge: { type: 'boolean', default: false },
   },
 });
 const QUICK = args.quick;
@@ -71,9 +72,9 @@ function paired(a, b) {
   return { median: median(perRound), min: Math.min(...perRound), max: Math.max(...perRound) };
 }
 
-function target(name, ratio, goal, detail) {
+function target(section, name, ratio, goal, detail) {
   const ok = ratio >= goal;
-  out.targets.push({ name, ok, ratio, goal, detail });
+  out.targets.push({ section, name, ok, ratio, goal, detail });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -114,7 +115,9 @@ if (!SKIP.has('http')) {
   }
   const by = Object.fromEntries(servers.map((s) => [s.key, s]));
   const rps = (key, sc) => by[key].samples[sc].map((s) => s.rps);
-  out.http = { params: { rounds: ROUNDS, durationS: DURATION, connections: CONNECTIONS, prefill: PREFILL }, stores: {}, ratios: {} };
+  // Requests per CPU second of the server: steadier than req/s when other processes compete for the CPUs.
+  const perCpu = (key, sc) => by[key].samples[sc].map((s) => 1 / s.cpuUsPerRequest);
+  out.http = { date: new Date().toISOString(), params: { rounds: ROUNDS, durationS: DURATION, connections: CONNECTIONS, prefill: PREFILL }, stores: {}, ratios: {} };
   for (const s of servers) {
     out.http.stores[s.key] = { label: s.label, scenarios: {} };
     for (const sc of SCENARIOS) {
@@ -136,12 +139,12 @@ if (!SKIP.has('http')) {
   for (const sc of SCENARIOS) {
     out.http.ratios[sc.key] = {};
     for (const [a, b, goal] of pairs) {
-      const r = paired(rps(a, sc.key), rps(b, sc.key));
+      const r = { ...paired(rps(a, sc.key), rps(b, sc.key)), cpu: paired(perCpu(a, sc.key), perCpu(b, sc.key)).median };
       out.http.ratios[sc.key][`${a}/${b}`] = r;
       // The targets of item 7: everysec against false on both kinds of request; 'always' against the stores
       // durable per write on the requests that modify the session.
       if (isTarget(a, b, sc.key)) {
-        target(`HTTP ${sc.key}: ${by[a].label} >= ${goal}x ${by[b].label}`, r.median, goal, `${r.median.toFixed(2)}x (rounds ${r.min.toFixed(2)}-${r.max.toFixed(2)})`);
+        target('http', `HTTP ${sc.key}: ${by[a].label} >= ${goal}x ${by[b].label}`, r.median, goal, `${r.median.toFixed(2)}x (rounds ${r.min.toFixed(2)}-${r.max.toFixed(2)}; per server CPU time ${r.cpu.toFixed(2)}x)`);
       }
     }
   }
@@ -153,7 +156,9 @@ if (!SKIP.has('http')) {
       console.log(s.label.padEnd(58) + String(r.rps).padStart(9) + r.p99Ms.toFixed(2).padStart(9) + r.cpuUsPerRequest.toFixed(0).padStart(12) +
         (r.errors ? `  WARNING ${r.errors} errors/non-2xx` : ''));
     }
-    for (const [pair, r] of Object.entries(out.http.ratios[sc.key])) console.log(`  ${pair}: ${r.median.toFixed(2)}x (rounds ${r.min.toFixed(2)}-${r.max.toFixed(2)})`);
+    for (const [pair, r] of Object.entries(out.http.ratios[sc.key])) {
+      console.log(`  ${pair}: ${r.median.toFixed(2)}x (rounds ${r.min.toFixed(2)}-${r.max.toFixed(2)}); requests per server CPU second ${r.cpu.toFixed(2)}x`);
+    }
   }
 }
 
@@ -161,7 +166,7 @@ if (!SKIP.has('http')) {
 // 2. Journal growth and compactions under a sustained HTTP load
 
 if (!SKIP.has('growth')) {
-  out.growth = { params: { seconds: GROWTH_S, path: '/count', connections: CONNECTIONS, prefill: PREFILL }, stores: {} };
+  out.growth = { date: new Date().toISOString(), params: { seconds: GROWTH_S, path: '/count', connections: CONNECTIONS, prefill: PREFILL }, stores: {} };
   console.log(`\nJournal under ${GROWTH_S} s of GET /count (${CONNECTIONS} connections), sampled every second`);
   console.log('store'.padEnd(58) + ['req/s', 'journal KB/s', 'B/record', 'size snaps', 'saves', 'max stall ms', 'delayed syncs'].map((h) => h.padStart(13)).join(''));
   for (const key of ['ours-everysec', 'ours-always', 'ours-nojournal']) {
@@ -284,10 +289,10 @@ if (!SKIP.has('set')) {
   dbFull.close();
   const r = paired(stores[0].samples, stores[1].samples);
   const rFull = paired(stores[0].samples, stores[2].samples);
-  out.set = { params: { ops: SET_OPS, rounds: SET_ROUNDS, sessions: SESSIONS },
+  out.set = { date: new Date().toISOString(), params: { ops: SET_OPS, rounds: SET_ROUNDS, sessions: SESSIONS },
     stores: Object.fromEntries(stores.map((s) => [s.key, { label: s.label, opsPerS: Math.round(median(s.samples)), samples: s.samples.map(Math.round) }])),
     ratio: r, ratioFull: rFull };
-  target(`store API awaited set: ${stores[0].label} >= 1x ${stores[1].label}`, r.median, 1, `${r.median.toFixed(2)}x (rounds ${r.min.toFixed(2)}-${r.max.toFixed(2)})`);
+  target('set', `store API awaited set: ${stores[0].label} >= 1x ${stores[1].label}`, r.median, 1, `${r.median.toFixed(2)}x (rounds ${r.min.toFixed(2)}-${r.max.toFixed(2)})`);
   console.log(`\nStore API, awaited set (${SET_OPS} calls per round, median of ${SET_ROUNDS} rounds)`);
   for (const s of stores) console.log(s.label.padEnd(58) + `${Math.round(median(s.samples))} ops/s`.padStart(14));
   console.log(`  ours-always/sqlite-wal: ${r.median.toFixed(2)}x (rounds ${r.min.toFixed(2)}-${r.max.toFixed(2)})`);
@@ -320,13 +325,13 @@ if (!SKIP.has('load')) {
   }
   const ms = (kind) => loads[kind].map((l) => l.ms);
   const r = paired(ms('journal'), ms('snapshot'));
-  out.load = { params: { sessions: LOAD_SESSIONS, changes: LOAD_CHANGES, repeats: LOAD_REPEATS },
+  out.load = { date: new Date().toISOString(), params: { sessions: LOAD_SESSIONS, changes: LOAD_CHANGES, repeats: LOAD_REPEATS },
     files: { snapshot: fileBytes('snapshot'), journal: fileBytes('journal') },
     snapshotMs: round2(median(ms('snapshot'))), journalMs: round2(median(ms('journal'))), ratio: r,
     replayed: loads.journal[0].journalRecords, sessions: loads.journal[0].sessions };
   if (loads.journal.some((l) => l.journalRecords !== LOAD_CHANGES)) throw new Error(`load: expected ${LOAD_CHANGES} journal records replayed, got ${loads.journal.map((l) => l.journalRecords)}`);
   // Lower is better: the target is journal / snapshot <= 2, recorded as snapshot-time budget used.
-  out.targets.push({ name: `load of ${LOAD_SESSIONS} sessions + a journal of ${LOAD_CHANGES} changes <= 2x the snapshot alone`,
+  out.targets.push({ section: 'load', name: `load of ${LOAD_SESSIONS} sessions + a journal of ${LOAD_CHANGES} changes <= 2x the snapshot alone`,
     ok: r.median <= 2, ratio: r.median, goal: 2, lowerIsBetter: true, detail: `${r.median.toFixed(2)}x (repeats ${r.min.toFixed(2)}-${r.max.toFixed(2)})` });
   console.log(`\nLoad in a fresh process, median of ${LOAD_REPEATS} (alternating)`);
   console.log(`  snapshot alone (${LOAD_SESSIONS} sessions):`.padEnd(60) + `${out.load.snapshotMs} ms`);
@@ -355,6 +360,15 @@ if (args.json) {
   const dir = new URL('./results/', import.meta.url);
   mkdirSync(dir, { recursive: true });
   const file = new URL('journal.json', dir);
+  if (args.merge && existsSync(file)) {
+    // --merge with --skip: the sections run now replace theirs in the earlier results, which keep the others
+    // (each section says when it ran) and their targets.
+    const earlier = JSON.parse(readFileSync(file, 'utf8'));
+    const sections = ['http', 'growth', 'set', 'load'].filter((k) => out[k] === undefined && earlier[k] !== undefined);
+    for (const k of sections) out[k] = earlier[k];
+    const mine = new Set(out.targets.map((t) => t.section));
+    out.targets = [...earlier.targets.filter((t) => !mine.has(t.section)), ...out.targets];
+  }
   writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
   console.log(`Wrote ${file.pathname}`);
 }

@@ -4,7 +4,9 @@ const int = (n) => Math.round(n).toLocaleString('en-US');
 const dec = (n, d) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 const num = (n, d = 0) => (typeof n === 'number' && Number.isFinite(n) ? (d ? dec(n, d) : int(n)) : '–');
 const ratio = (r) => `${r.toFixed(r >= 10 ? 1 : 2)}x`;
-const range = (r) => `${ratio(r.median)} (rounds ${r.min.toFixed(2)}-${r.max.toFixed(2)})`;
+// An infinite ratio (a round in which the other store served nothing) is null in JSON.
+const bound = (x) => (typeof x === 'number' ? x.toFixed(2) : 'inf');
+const range = (r, each = 'rounds') => `${ratio(r.median)} (${each} ${bound(r.min)}-${bound(r.max)})`;
 const table = (head, rows, align) => [
   `| ${head.join(' | ')} |`,
   `|${align.map((a) => (a === 'r' ? '---:' : '---')).join('|')}|`,
@@ -33,7 +35,8 @@ export function journalMarkdown(j) {
       ...['modify', 'read'].flatMap((k) => [int(s.scenarios[k].rps), dec(s.scenarios[k].p99Ms, 1), int(s.scenarios[k].cpuUsPerRequest)])]);
     push(table(['store', 'modify req/s', 'modify p99 ms', 'modify CPU µs/req', 'read req/s', 'read p99 ms', 'read CPU µs/req'], rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r']), '');
     for (const [sc, pairs] of Object.entries(j.http.ratios)) {
-      push(`- ${sc}: ${Object.entries(pairs).map(([pair, r]) => `${pair.replace('/', ' / ')} ${range(r)}`).join('; ')}`);
+      push(`- ${sc}: ${Object.entries(pairs).map(([pair, r]) => `${pair.replace('/', ' / ')} ${range(r)}` +
+        (r.cpu === undefined ? '' : ` (per server CPU second ${ratio(r.cpu)})`)).join('; ')}`);
     }
     push('', WAL_NOTE);
   }
@@ -55,9 +58,9 @@ export function journalMarkdown(j) {
   if (j.load) {
     const l = j.load;
     const mb = (files) => dec(files.reduce((a, f) => a + f.bytes, 0) / 1e6, 1);
-    push('', `Load at startup in a fresh process (\`new MemFileStore\`), median of ${l.params.repeats}, alternating: ` +
+    push('', `Load at startup in a fresh process (\`new MemFileStore\`${l.date && l.date.slice(0, 16) !== j.date.slice(0, 16) ? `, run ${l.date.slice(0, 16).replace('T', ' ')} UTC` : ''}), median of ${l.params.repeats}, alternating: ` +
       `${int(l.params.sessions)} sessions from the snapshot alone (${mb(l.files.snapshot)} MB) ${num(l.snapshotMs)} ms; ` +
-      `the same snapshot and a journal of ${int(l.replayed)} changes left by a kill (${mb(l.files.journal)} MB in all) ${num(l.journalMs)} ms: ${range(l.ratio)}.`);
+      `the same snapshot and a journal of ${int(l.replayed)} changes left by a kill (${mb(l.files.journal)} MB in all) ${num(l.journalMs)} ms: ${range(l.ratio, 'repeats')}.`);
   }
   const targets = j.targets.map((t) => ({ name: t.name, status: t.ok ? 'MET' : 'MISSED', detail: t.detail }));
   push('', '**Targets** (issue 9, item 7), checked on these numbers:', '');
