@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { COOKIE_OPTIONS, createRng, makeSessions, sessionData } from './sessions.mjs';
 
 const require = createRequire(import.meta.url);
@@ -45,6 +46,14 @@ async function makeStore() {
         ? { store: new MemFileStore(), label: `express-memfilestore ${pkg('express-memfilestore')} (memory only)` }
         : { store: new MemFileStore({ saveFile: join(dir, 'ours.snapshot') }), label: `express-memfilestore ${pkg('express-memfilestore')}` };
     }
+    case 'ours-everysec':
+    case 'ours-nojournal':
+    case 'ours-always': {
+      // The journal benchmark (journal.mjs): the same store with each `journal` mode, persistence on.
+      const { MemFileStore } = await import('express-memfilestore');
+      const journal = { 'ours-everysec': 'everysec', 'ours-nojournal': false, 'ours-always': 'always' }[key];
+      return { store: new MemFileStore({ saveFile: join(dir, 'ours.snapshot'), journal }), label: `express-memfilestore ${pkg('express-memfilestore')} (journal: ${journal === false ? 'false' : `'${journal}'`})` };
+    }
     case 'memory':
       return { store: new session.MemoryStore(), label: `express-session MemoryStore ${pkg('express-session')}` };
     case 'memorystore': {
@@ -61,6 +70,16 @@ async function makeStore() {
     case 'file': {
       const FileStore = require('session-file-store')(session);
       return { store: new FileStore({ path: join(dir, 'session-file-store'), logFn() {} }), label: `session-file-store ${pkg('session-file-store')}` };
+    }
+    case 'sqlite-wal-full': {
+      // WAL with a sync per commit: better-sqlite3 is built with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1 (NORMAL, no sync
+      // at commit), so its WAL mode is durable per write only after this pragma.
+      const Database = require('better-sqlite3');
+      const SqliteStore = require('better-sqlite3-session-store')(session);
+      const db = new Database(join(dir, 'sessions-wal-full.db'));
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      return { store: new SqliteStore({ client: db }), label: `better-sqlite3-session-store ${pkg('better-sqlite3-session-store')} (WAL, synchronous FULL)` };
     }
     case 'sqlite':
     case 'sqlite-wal': {
@@ -141,6 +160,7 @@ const server = app.listen(0, '127.0.0.1', () => {
 });
 server.keepAliveTimeout = 60_000;
 
+let loopDelay;
 // The parent says when to stop: close the server and, for ours, the store (final snapshot), then exit.
 process.on('message', async (msg) => {
   // The CPU time this process has used (user + system, µs): read before and after each run by the parent.
@@ -149,11 +169,20 @@ process.on('message', async (msg) => {
     process.send({ cpu: msg.cpu, us: user + system });
     return;
   }
+  // Ours' persistence stats and the longest event-loop stall since the last ask (journal.mjs); the histogram
+  // starts at the first ask, so the other benchmarks do not pay for its timer.
+  if (msg?.stats) {
+    loopDelay ??= monitorEventLoopDelay({ resolution: 1 });
+    loopDelay.enable();
+    process.send({ stats: msg.stats, persistence: store.stats?.persistence, maxStallMs: loopDelay.max / 1e6, at: Date.now() });
+    loopDelay.reset();
+    return;
+  }
   if (msg?.stop) {
     server.close();
     server.closeAllConnections?.();
     try {
-      if (typeof store.close === 'function' && key === 'ours') await store.close();
+      if (typeof store.close === 'function' && key.startsWith('ours')) await store.close();
     } finally {
       process.exit(0);
     }

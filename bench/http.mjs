@@ -13,16 +13,15 @@
 // ratios are paired (ours / peer in the same round, then the median). Every request must answer 200: a request
 // that lost its session answers 401 and is reported.
 // --json writes results/http.json for the report script.
-import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, arch, cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import { startRedis } from './redis-server.mjs';
+import { cpuPressureMicros, load as loadServer, login, median, startServer as startHttpServer, stopServer } from './http-load.mjs';
 
 const require = createRequire(import.meta.url);
-const autocannon = require('autocannon');
 
 const { values: args } = parseArgs({
   options: {
@@ -72,118 +71,14 @@ if (keys.includes('redis')) {
 
 /** Starts the app with one store in a child process; resolves when it listens. */
 function startServer(key) {
-  const argv = [key, join(TMP, key), '--prefill', String(PREFILL)];
-  if (redis) argv.push('--redis-port', String(redis.port));
-  if (args['memory-only']) argv.push('--memory-only');
-  const child = fork(new URL('./http-server.mjs', import.meta.url), argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${key}: the server did not start within 120 s`)), 120_000);
-    child.once('message', (msg) => {
-      clearTimeout(timer);
-      resolve({ key, child, port: msg.port, label: msg.label });
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${key}: the server exited (${code}) before it listened`));
-    });
-  });
+  const extraArgs = [];
+  if (redis) extraArgs.push('--redis-port', String(redis.port));
+  if (args['memory-only']) extraArgs.push('--memory-only');
+  return startHttpServer(key, { dir: TMP, prefill: PREFILL, extraArgs });
 }
 
-function stopServer(server) {
-  return new Promise((resolve) => {
-    if (server.child.exitCode !== null) return resolve();
-    const timer = setTimeout(() => server.child.kill('SIGKILL'), 10_000);
-    server.child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    server.child.send({ stop: true });
-  });
-}
-
-/** Logs in `count` times; returns the cookie header of each session. */
-async function login(server, count) {
-  const cookies = [];
-  for (let i = 0; i < count; i++) {
-    const res = await fetch(`http://127.0.0.1:${server.port}/login`, { method: 'POST' });
-    const setCookie = res.headers.get('set-cookie');
-    await res.arrayBuffer();
-    if (res.status !== 200 || !setCookie) throw new Error(`${server.key}: login answered ${res.status} without a cookie`);
-    cookies.push(setCookie.split(';')[0]);
-  }
-  return cookies;
-}
-
-/** The CPU time (µs) the server's process has used so far. */
-let cpuAsk = 0;
-function serverCpu(server) {
-  const id = ++cpuAsk;
-  return new Promise((resolve) => {
-    const onMessage = (msg) => {
-      if (msg?.cpu !== id) return;
-      server.child.off('message', onMessage);
-      resolve(msg.us);
-    };
-    server.child.on('message', onMessage);
-    server.child.send({ cpu: id });
-  });
-}
-
-/**
- * One autocannon run; every connection sends its own session's cookie. Latencies are kept to the microsecond.
- * Also the server's CPU time per request: steadier than req/s when other processes compete for the CPUs.
- */
-async function load(server, path, seconds) {
-  const cpu0 = await serverCpu(server);
-  const result = await cannon(server, path, seconds);
-  const cpu1 = await serverCpu(server);
-  result.cpuUsPerRequest = (cpu1 - cpu0) / result.requests;
-  return result;
-}
-
-function cannon(server, path, seconds) {
-  let next = 0;
-  const latencies = [];
-  return new Promise((resolve, reject) => {
-    const instance = autocannon({
-      url: `http://127.0.0.1:${server.port}${path}`,
-      connections: CONNECTIONS,
-      pipelining: 1,
-      duration: seconds,
-      setupClient(client) {
-        client.setHeaders({ cookie: server.cookies[next++ % server.cookies.length] });
-      },
-    }, (err, result) => {
-      if (err) return reject(err);
-      latencies.sort((a, b) => a - b);
-      const at = (q) => latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] : NaN;
-      resolve({
-        rps: result.requests.total / result.duration,
-        requests: result.requests.total,
-        p50: at(0.5),
-        p99: at(0.99),
-        errors: result.errors + result.timeouts,
-        non2xx: result.non2xx,
-      });
-    });
-    instance.on('response', (client, statusCode, bytes, responseTime) => latencies.push(responseTime));
-  });
-}
-
-function median(list) {
-  const s = [...list].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function cpuPressureMicros() {
-  try {
-    const line = readFileSync('/proc/pressure/cpu', 'utf8').split('\n').find((l) => l.startsWith('some'));
-    const total = /total=(\d+)/.exec(line ?? '');
-    return total ? Number(total[1]) : undefined;
-  } catch {
-    return undefined;
-  }
+function load(server, path, seconds) {
+  return loadServer(server, path, seconds, CONNECTIONS);
 }
 
 const t0 = performance.now();

@@ -4,6 +4,7 @@
 //
 //   node report.mjs [--stdout]     --stdout: print the markdown section instead of writing README.md and the SVG
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { journalChart, journalMarkdown } from './report-journal.mjs';
 
 const ROOT = new URL('../', import.meta.url);
 const RESULTS = new URL('./results/', import.meta.url);
@@ -22,6 +23,7 @@ const throughput = readResults('throughput');
 const http = readResults('http');
 const persistence = readResults('persistence');
 const instructions = readResults('instructions');
+const journal = readResults('journal');
 if (!throughput && !http && !persistence) {
   console.error('No results in bench/results/: run throughput.mjs, http.mjs and persistence.mjs with --json first (npm run all).');
   process.exit(1);
@@ -307,6 +309,8 @@ out.push('');
 out.push('**Targets** (issues 4 and 11), checked on these numbers:');
 out.push('');
 for (const t of targets) out.push(`- ${t.status}: ${t.name}: ${t.detail}.`);
+const journalPart = journal ? journalMarkdown(journal) : { lines: [], targets: [] };
+out.push(...journalPart.lines);
 const markdown = out.join('\n');
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -463,6 +467,15 @@ if (persistence) {
   }
 }
 
+/** The next round number at or above `v`, for a chart's scale. */
+function niceCeil(v) {
+  const p = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}
+
+if (journal) journalChart(journal, { heading, legend, bars, niceCeil, colors: COLORS });
+
 y += 6;
 parts.push(`<text x="20" y="${y}" class="c">${esc(`${machine}, Node ${node}; ${dates.join(', ')}.`)}</text>`);
 y += 16;
@@ -507,4 +520,4 @@ if (toStdout) {
   console.log(`Wrote the benchmark section of ${README.pathname} and ${SVG_FILE.pathname}`);
 }
 console.log('\nTargets:');
-for (const t of targets) console.log(`  ${t.status.padEnd(7)} ${t.name}: ${t.detail}`);
+for (const t of [...targets, ...journalPart.targets]) console.log(`  ${t.status.padEnd(7)} ${t.name}: ${t.detail}`);

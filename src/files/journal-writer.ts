@@ -90,7 +90,7 @@ export class JournalWriter {
   #recoverGen = Infinity;
   #bytes = 0;
   #records = 0;
-  readonly #limit: number;
+  #limit: number;
   #lastSyncAt: number | undefined;
   #delayedSyncs = 0;
   readonly #timer: NodeJS.Timeout | undefined;
@@ -145,6 +145,11 @@ export class JournalWriter {
       this.#fail(this.#file?.path ?? journalPath(this.#saveFile, this.#start.gen), err, []);
       return undefined;
     }
+  }
+
+  /** Journal bytes that call for a snapshot; follows the size of the last snapshot written. */
+  set limit(bytes: number) {
+    this.#limit = bytes;
   }
 
   get stats(): JournalStats {

@@ -302,6 +302,7 @@ export class Persistence {
       const bytes = await writeFileAtomic(this.#fs, this.#file, (write) => writeSnapshot(copy, writtenAt, next, write, absorbed));
       this.#savedChanges = changes;
       this.#lastSnapshotBytes = bytes;
+      if (journal !== undefined) journal.limit = this.#journalLimit();
       this.#pointerOnDisk = next !== undefined;
       if (next !== undefined) journal?.snapshotDone(next.gen);
       this.#removeJournalsBefore(next?.gen ?? Infinity);

@@ -91,11 +91,16 @@ const HEADER_LINE = /^(0|[1-9]\d{0,5}) (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,
 /** Where {@link readNumber} stopped: the offset of its terminator. */
 let cursor = 0;
 
+/** The offset of the terminator the last {@link readNumber} stopped at. */
+export function readNumberEnd(): number {
+  return cursor;
+}
+
 /**
  * Reads a decimal number (no sign, no leading zero, at most 16 digits) starting at `at` and ending at the
  * byte `terminator`; leaves the terminator's offset in `cursor`. Returns -1 if the bytes are anything else.
  */
-function readNumber(buf: Buffer, at: number, terminator: number): number {
+export function readNumber(buf: Buffer, at: number, terminator: number): number {
   let value = 0;
   let i = at;
   for (; i < buf.length; i++) {
