@@ -14,8 +14,9 @@ test('toISOString of any date in years 0-9999 and beyond, in any order (the day 
   fc.assert(fc.property(fc.array(fc.date({ noInvalidDate: true }), { minLength: 1, maxLength: 20 }), (dates) => {
     for (const d of dates) {
       same(d.toISOString());
-      // The same day again, another time of day: the cached path.
-      same(new Date(d.getTime() - (d.getTime() % 86_400_000) + 43_210_987).toISOString());
+      // The same day again, another time of day: the cached path (none past the last day a Date can hold).
+      const other = new Date(d.getTime() - (d.getTime() % 86_400_000) + 43_210_987);
+      if (!Number.isNaN(other.getTime())) same(other.toISOString());
     }
   }), { numRuns: 500 });
 });

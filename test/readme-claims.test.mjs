@@ -60,7 +60,9 @@ test('"Failures": when only the directory fsync fails, the new file is in place 
       },
     });
   };
-  const store = track(t, new MemFileStore({ saveFile: file, savePeriod: 0, fs }));
+  // Snapshots only: with the journal on, the directory is first synced for the next journal, before the snapshot
+  // is written (test/journal-faults.test.mjs covers that failure).
+  const store = track(t, new MemFileStore({ saveFile: file, savePeriod: 0, fs, journal: false }));
   await store.ready;
   await call(store, 'set', 'a', session({ user: 'a' }));
   await store.flush();
