@@ -61,7 +61,7 @@ export function readStoreFile(file: string, now: number, mustExist = true): Stor
       sessions.delete(record.id);
       sessions.set(record.id, { expires: record.expires, value: record.value });
     },
-  });
+  }, false);
   /** Sessions the snapshot itself gave, counted before the journal changes them. */
   let fromSnapshot = -1;
   try {

@@ -39,7 +39,7 @@ export function openFiles(side: StoreSide): Persistence {
     delete: (id) => { cache.delete(id); },
     clear: () => { cache.clear(); },
     put: (record) => { replace(side, record); },
-  });
+  }, opts.maxEntries !== 0 || opts.maxBytes !== Number.MAX_SAFE_INTEGER);
   persistence.open({
     insert: (record) => insert(side, record),
     fromLegacy: legacyConverter({ now: opts.clock(), defaultLifetime: defaultLifetime(opts.public), stringify: side.stringify }),
