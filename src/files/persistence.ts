@@ -86,7 +86,7 @@ export class Persistence {
   constructor(options: PersistenceOptions, source: SnapshotSource, events: PersistenceEvents) {
     this.#file = options.file;
     this.#fs = options.fs ?? fsPromises;
-    this.#io = { ...nodeFs, ...(options.fs as Partial<JournalIo> | undefined) };
+    this.#io = journalIo(options.fs as Partial<JournalIo> | undefined);
     this.#periodMs = options.periodMs;
     this.#options = options;
     this.#source = source;
@@ -325,6 +325,23 @@ export class Persistence {
   #removeJournalsBefore(gen: number): void {
     for (const f of listJournals(this.#file)) if (f.gen < gen) removeQuietly(this.#io, f.path);
   }
+}
+
+/**
+ * The journal's fs calls: node:fs's, or the seam's where it has them. Only these are read: spreading the whole
+ * module touches its deprecated constants (fs.F_OK and others warn DEP0176 on Node 24).
+ */
+function journalIo(seam: Partial<JournalIo> | undefined): JournalIo {
+  return {
+    openSync: seam?.openSync ?? nodeFs.openSync,
+    writeSync: seam?.writeSync ?? nodeFs.writeSync,
+    fdatasync: seam?.fdatasync ?? nodeFs.fdatasync,
+    fdatasyncSync: seam?.fdatasyncSync ?? nodeFs.fdatasyncSync,
+    fsyncSync: seam?.fsyncSync ?? nodeFs.fsyncSync,
+    ftruncateSync: seam?.ftruncateSync ?? nodeFs.ftruncateSync,
+    closeSync: seam?.closeSync ?? nodeFs.closeSync,
+    unlinkSync: seam?.unlinkSync ?? nodeFs.unlinkSync,
+  };
 }
 
 function noop(): void {
