@@ -305,3 +305,40 @@ test('a running store cannot start on a file while import writes it, and import 
   assert.deepEqual(readdirSync(dir).sort(), ['copy.snap', 's.snap', 't.snap']);
   assert.equal(Object.keys(await readStore(target)).length, 200);
 });
+
+test('verify and import read the journals a crashed store left; import --merge absorbs them into a snapshot that stands alone', async (t) => {
+  const dir = tempDir(t);
+  const crashed = join(dir, 'crashed');
+  const target = join(dir, 't.snap');
+  // A store that is never closed: its last change lives only in its journal, as after a kill -9. Its files are
+  // copied under another name (the running store keeps its own lock).
+  const { mkdirSync, readdirSync } = await import('node:fs');
+  mkdirSync(crashed);
+  const running = new MemFileStore({ saveFile: join(crashed, 't.snap'), savePeriod: 0 });
+  await call(running, 'set', 'saved', sessionFor('saved'));
+  await running.flush();
+  await call(running, 'set', 'journaled', sessionFor('journaled'));
+  for (const name of readdirSync(crashed).filter((n) => !n.endsWith('.lock'))) {
+    copyFileSync(join(crashed, name), join(dir, name));
+  }
+  const journals = () => readdirSync(dir).filter((n) => n.startsWith('t.snap.journal.'));
+  assert.ok(journals().length > 0, 'the copy has a journal');
+
+  const verified = await cli(['inspect', target, '--json']);
+  assert.equal(verified.code, 0, verified.stderr);
+  assert.equal(JSON.parse(verified.stdout).sessions, 2, 'the journaled session counts');
+
+  const source = join(dir, 's.snap');
+  await writeStore(source, { imported: sessionFor('imported') });
+  const jsonl = join(dir, 's.jsonl');
+  assert.equal((await cli(['export', source, '--out', jsonl])).code, 0);
+  const merged = await cli(['import', jsonl, '--into', target, '--merge']);
+  assert.equal(merged.code, 0, merged.stderr);
+  assert.deepEqual(journals(), [], 'the journals were absorbed and removed');
+  assert.match(readFileSync(target, 'latin1').split('\n')[0], / nojournal/);
+  const store = new MemFileStore({ saveFile: target });
+  await store.ready;
+  assert.deepEqual((await call(store, 'ids')).sort(), ['imported', 'journaled', 'saved']);
+  await store.close();
+  await running.close();
+});
