@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cpuPressureMicros } from './http-load.mjs';
 import { startRedis } from './redis-server.mjs';
 import { ONE_DAY_MS, loadedSession, makeSessions, permutation, randomOrder } from './sessions.mjs';
 
@@ -584,16 +585,6 @@ async function deferralBaseline() {
   return result;
 }
 
-/** Linux only: total microseconds some runnable task waited for a CPU (other processes competing with us). */
-function cpuPressureMicros() {
-  try {
-    const line = readFileSync('/proc/pressure/cpu', 'utf8').split('\n').find((l) => l.startsWith('some'));
-    const total = /total=(\d+)/.exec(line ?? '');
-    return total ? Number(total[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function median(list) {
   const s = [...list].sort((a, b) => a - b);

@@ -3,6 +3,8 @@ import { FileLock } from '../../files/file-lock.js';
 import type { Command } from '../command.js';
 import { readStoreFile } from '../read-store-file.js';
 
+const FORMATS = { 'none': 'no snapshot', 'v1': 'snapshot format 1', 'v2': 'snapshot format 2', '1.x': 'express-memfilestore 1.x file' } as const;
+
 /** Reads the file as a start would, without the lock and without changing anything: exit 0 whole, 1 damaged. */
 export const verify: Command = {
   name: 'verify',
@@ -18,11 +20,14 @@ export const verify: Command = {
     for (const session of read.sessions.values()) if (isExpired(session.expires, now)) expired++;
     const live = read.sessions.size + read.droppedExpired - expired;
     const heldBy = FileLock.holder(file);
-    out.result(`ok: "${file}" is whole (${read.load.format === '1.x' ? 'express-memfilestore 1.x file' : 'snapshot format 1'}, ` +
-      `${read.load.records} records, ${read.size} bytes; ${live} live, ${expired} expired)` +
+    const { journal } = read;
+    const journals = journal.files === 0 ? '' : `; ${journal.files} journal${journal.files === 1 ? '' : 's'}, ${journal.records} records` +
+      (journal.tornBytes === 0 ? '' : `, a torn last record of ${journal.tornBytes} bytes (${journal.torn ?? ''}), dropped at the next start`);
+    out.result(`ok: "${file}" is whole (${FORMATS[read.load.format]}, ` +
+      `${read.load.records} records, ${read.size} bytes${journals}; ${live} live, ${expired} expired)` +
       (heldBy === undefined ? '' : `; in use by ${heldBy}`),
     { file, format: read.load.format, records: read.load.records, sessions: live, expired, bytes: read.size,
-      journalRecords: read.journalRecords, heldBy: heldBy ?? null });
+      journalFiles: journal.files, journalRecords: read.journalRecords, tornBytes: journal.tornBytes, heldBy: heldBy ?? null });
     return Promise.resolve(0);
   },
 };
