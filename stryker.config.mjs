@@ -21,6 +21,12 @@ export const durabilityFiles = [
   'src/files/journal-reader.ts',
   'src/files/journal-writer.ts',
   'src/files/journal-file.ts',
+  'src/files/journal-sync.ts',
+  'src/files/journal-batch.ts',
+  'src/files/journal-rotation.ts',
+  'src/files/journal-failure.ts',
+  'src/files/persistence-load.ts',
+  'src/files/persistence-triggers.ts',
   'src/files/recover.ts',
 ];
 
