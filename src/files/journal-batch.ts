@@ -82,12 +82,14 @@ export class RecordBatch {
 
   /**
    * Drops the encoded records for a switch to `next`; with `carry`, the records kept whole are re-encoded for it
-   * first. The callbacks waiting stay.
+   * and stay kept. The callbacks waiting stay.
    */
   restartFor(next: JournalFile, carry: boolean): void {
     const held = carry ? this.#held : [];
     this.#clear();
     for (const r of held) this.#encode(next, r.op, r.id, r.expires, r.value);
+    // Still held back in the next journal: a snapshot failing again before the release carries them again.
+    this.#held = held;
   }
 
   #clear(): void {
