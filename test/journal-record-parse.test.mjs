@@ -29,7 +29,8 @@ test('records of every kind read back as written, unicode included', () => {
     const bytes = encode(op, seq, id, expires, value);
     const parsed = parseJournalRecord(bytes, 0, salt, seq, true);
     assert.equal(parsed.kind, 'record');
-    assert.deepEqual(parsed.record, { op, id, expires, value });
+    // bytes: what maxSize counts, measured as the UTF-8 the file holds (é 2, ✓ 3, 𝄞 4 bytes).
+    assert.deepEqual(parsed.record, { op, id, expires, value, bytes: Buffer.byteLength(id) + Buffer.byteLength(value) });
     assert.equal(parsed.end, bytes.length);
   }
 });

@@ -37,6 +37,8 @@ export interface JournalRecord {
   id: string;
   expires: number;
   value: string;
+  /** UTF-8 bytes of id and value, as read: the store's `maxSize` accounting needs them, without measuring again. */
+  bytes: number;
 }
 
 /** What a journal's first line says. */
@@ -183,7 +185,7 @@ function parseRecordBody(buf: Buffer, pos: number, eol: number, salt: number, se
   return {
     kind: 'record',
     end,
-    record: { op, id: buf.toString('utf8', idStart, idStart + idBytes), expires, value: buf.toString('utf8', valueStart, valueStart + valueBytes) },
+    record: { op, id: buf.toString('utf8', idStart, idStart + idBytes), expires, value: buf.toString('utf8', valueStart, valueStart + valueBytes), bytes: idBytes + valueBytes },
   };
 }
 

@@ -68,7 +68,7 @@ function insert({ lru, opts, cache }: StoreSide, record: SnapshotRecord): boolea
 /** Puts a journal record in the cache, replacing any earlier version; expired ones are dropped. */
 function replace({ opts, cache }: StoreSide, record: SnapshotRecord): void {
   const now = opts.clock();
-  const size = entrySize(record.id, record.value);
+  const size = record.bytes === undefined ? entrySize(record.id, record.value) : Math.max(1, record.bytes);
   if (isExpired(record.expires, now) || size > opts.maxBytes) {
     cache.delete(record.id);
     return;
