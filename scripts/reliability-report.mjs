@@ -69,7 +69,8 @@ if (journalCrash) {
   const modes = Object.values(journalCrash.modes ?? {});
   const sum = (key) => modes.reduce((total, m) => total + (m[key] ?? 0), 0);
   const lost = (m) => `'${m.mode}': **${n(m.acknowledgedLost)} acknowledged changes lost** of ${n(m.changesAcknowledged)}` +
-    (m.acknowledgedLost > 0 ? ` (the oldest acknowledged ${n(m.worstLostAgeMs)} ms before the kill)` : '') +
+    (m.acknowledgedLost > 0 ? ` (the oldest acknowledged ${n(m.worstLostAgeMs)} ms before the kill)`
+      : m.mode === 'everysec' ? ' (none lost, so no worst age to report)' : '') +
     `, ${n(m.unacknowledgedKept)} changes kept that were not yet acknowledged`;
   rows.push([
     '**Crash loop with acknowledgements** (`scripts/journal-crash-loop.mjs`)',
@@ -78,7 +79,11 @@ if (journalCrash) {
       `acknowledged: their callback was called) while snapshots ran every ${n(c.savePeriodMs)} ms or, one child in ` +
       `${Math.round(1 / (c.sizeProfileShare ?? 0.25))}, when the journal passed ${n((c.sizeLimitBytes ?? 0) / 2 ** 20)} MiB ` +
       `(${n(sum('snapshotsCompleted'))} snapshots completed before a kill, ${n(sum('compactions'))} of them started by size); **${n(sum('killsMidSnapshot'))} kills landed during a snapshot** (its ` +
-      `journal rotation or its write). After each kill a fresh store loaded the files (${n(sum('journalRecordsReplayed'))} ` +
+      `journal rotation or its write)` + (modes.some((m) => m.killsMidCompaction !== undefined)
+      ? `, ${n(sum('killsMidCompaction'))} of them during one the journal's size started (the ${n(sum('sizeProfileKills'))} children of that profile ` +
+        `are killed 0-${n(c.sizeKillMs)} ms after their first such snapshot starts; ${n(sum('sizeProfileNoCompaction'))} never started one)`
+      : '') + '. ' +
+      `After each kill a fresh store loaded the files (${n(sum('journalRecordsReplayed'))} ` +
       `journal records replayed, ${n(sum('tornTails'))} torn tails cut)${c.filesIn ? `; files in ${c.filesIn}` : ''}.`,
     `${modes.map(lost).join('; ')}. Every reload was exactly the state after the first k changes for some k ` +
       `(not a prefix: ${n(sum('notAPrefix'))}).`,
