@@ -181,3 +181,59 @@ test("'always' barrier (Redis 'AOF fsync always barrier issue'): no callback bef
     assert.equal(fs.calls.filter((c) => c.call === 'fdatasync' && c.path === journal).length - syncsBefore, 1);
   }
 });
+
+test('the journal is read before the snapshot it continues: overwrites, destroys, touches and a clear load as they were live, in LRU order', async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const store = await open(t, file);
+  for (const id of ['a', 'b', 'c', 'd']) await call(store, 'set', id, session({ id }));
+  await store.flush();
+  assert.match(readFileSync(file, 'latin1').split('\n')[0], / journal \d+ [0-9a-f]{16}$/, 'the snapshot names its journal');
+  await call(store, 'set', 'b', session({ id: 'b', v: 2 }));
+  await call(store, 'destroy', 'c');
+  await call(store, 'set', 'e', session({ id: 'e' }));
+  await call(store, 'touch', 'a', session({ id: 'a' }, 2 * 3_600_000));
+  const live = await call(store, 'all');
+  const again = await open(t, crashCopy(t, file));
+  assert.deepEqual(await call(again, 'all'), live, 'same sessions, values and expiries as live');
+  // Least recently written first: d (only in the snapshot), then the journal's order of last change.
+  const bounded = await open(t, crashCopy(t, file), { max: 4 });
+  await call(bounded, 'set', 'f', session({ id: 'f' }));
+  assert.deepEqual((await call(bounded, 'ids')).sort(), ['a', 'b', 'e', 'f'], 'd was the least recently used');
+
+  await call(store, 'clear');
+  await call(store, 'set', 'g', session({ id: 'g' }));
+  const cleared = await open(t, crashCopy(t, file));
+  assert.deepEqual(await call(cleared, 'ids'), ['g'], 'nothing of the snapshot survives a journaled clear');
+});
+
+test('a damaged snapshot is named before a damaged journal that continues it, and nothing is cut', async (t) => {
+  const base = join(tempDir(t), 'both.db');
+  const store = await open(t, base);
+  await call(store, 'set', 'x', session({ n: 1 }));
+  await store.flush();
+  for (const id of ['y', 'z', 'w']) await call(store, 'set', id, session({ id }));
+  const refused = (copy) => assert.rejects(open(t, copy),
+    (err) => err.code === 'ERR_SNAPSHOT_DAMAGED' && err.message.includes(`"${copy}"`), 'the snapshot is named');
+  const damageSnapshot = (copy) => {
+    const snap = readFileSync(copy);
+    snap[snap.indexOf('\n') + 5] ^= 0x01; // inside the first record
+    writeFileSync(copy, snap);
+  };
+  // A torn journal tail, which a good start would cut.
+  const torn = crashCopy(t, base);
+  const [tornJournal] = journals(torn);
+  const cutAt = statSync(tornJournal).size - 3;
+  truncateSync(tornJournal, cutAt);
+  damageSnapshot(torn);
+  await refused(torn);
+  assert.equal(statSync(tornJournal).size, cutAt, 'the torn journal tail was not cut while the snapshot is refused');
+  // A damaged journal record with whole records after it, which alone is refused naming the journal.
+  const flipped = crashCopy(t, base);
+  const [flippedJournal] = journals(flipped);
+  const j = readFileSync(flippedJournal);
+  j[j.indexOf('\n') + 3] ^= 0x01; // the first record's checksum
+  writeFileSync(flippedJournal, j);
+  await assert.rejects(open(t, flipped), (err) => err.message.includes(`"${flippedJournal}"`), 'alone, the journal is named');
+  damageSnapshot(flipped);
+  await refused(flipped);
+});

@@ -50,6 +50,8 @@ export interface ReplayResult {
   tornBytes: number;
   /** Where the torn tail began: `record <n> at byte <offset> of <file>`. */
   torn: string | undefined;
+  /** The file and offset to cut a torn tail at (cutTornTail). */
+  tornAt?: { path: string; offset: number } | undefined;
   tail: JournalTail | undefined;
   /** Journals that belong to no chain and hold no changes: removed once the store is running. */
   stale: string[];
@@ -120,7 +122,8 @@ export function replayJournals(file: string, snapshot: LoadResult, apply: (recor
     if (replayed.tornAt !== undefined) {
       result.tornBytes = f.size - replayed.tornAt;
       result.torn = `record ${replayed.records + 1} at byte ${replayed.tornAt} of "${f.path}"`;
-      if (repair) cutTail(f.path, replayed.tornAt);
+      result.tornAt = { path: f.path, offset: replayed.tornAt };
+      if (repair) cutTornTail(result);
     }
     result.tail = { gen: f.gen, token: header.token, path: f.path, size: replayed.size, seq: replayed.records + 1 };
   }
@@ -249,11 +252,12 @@ function isHex(byte: number): boolean {
   return (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66);
 }
 
-/** Cuts a torn tail so new appends follow the last whole record (as Redis truncates its AOF). */
-function cutTail(path: string, at: number): void {
-  const fd = openSync(path, 'r+');
+/** Cuts a torn tail, if the replay found one, so new appends follow the last whole record (as Redis truncates its AOF). */
+export function cutTornTail({ tornAt }: ReplayResult): void {
+  if (tornAt === undefined) return;
+  const fd = openSync(tornAt.path, 'r+');
   try {
-    ftruncateSync(fd, at);
+    ftruncateSync(fd, tornAt.offset);
     fdatasyncSync(fd);
   } finally {
     closeSync(fd);

@@ -5,10 +5,10 @@
  */
 import { existsSync, lstatSync, renameSync } from 'node:fs';
 import type { JournalRecord } from './journal-format.js';
-import { listJournals, replayJournals, type ReplayResult } from './journal-reader.js';
+import { cutTornTail, listJournals, replayJournals, type ReplayResult } from './journal-reader.js';
 import type { LegacyConverter } from './legacy-file.js';
-import { SnapshotError, type RecordSink } from './snapshot-format.js';
-import { loadSnapshotFile, NO_SNAPSHOT, type LoadResult } from './snapshot-loader.js';
+import { SnapshotError, type JournalPointer, type RecordSink } from './snapshot-format.js';
+import { loadSnapshotFile, NO_SNAPSHOT, peekJournalPointer, type LoadResult } from './snapshot-loader.js';
 
 /** Where the records read go. */
 export interface RecoverySinks {
@@ -21,6 +21,11 @@ export interface RecoverySinks {
   replayed(): void;
   /** Forget everything loaded (before moving damaged files aside). */
   reset(): void;
+  /**
+   * Optional: the journal may be replayed before the snapshot. Called before the first `replay`; returns whether
+   * the journal replaces the session with this id, whose snapshot record is then skipped.
+   */
+  journalFirst?(): (id: string) => boolean;
 }
 
 export interface Recovered {
@@ -39,6 +44,8 @@ const NO_JOURNAL: ReplayResult = { files: 0, records: 0, bytes: 0, tornBytes: 0,
  */
 export function recoverFiles(file: string, sinks: RecoverySinks, options: { repair: boolean; onDamaged: 'error' | 'move-aside'; now: number }): Recovered {
   try {
+    const pointer = sinks.journalFirst !== undefined ? peekJournalPointer(file) : undefined;
+    if (pointer !== undefined && sinks.journalFirst !== undefined) return journalFirst(file, pointer, sinks.journalFirst(), sinks, options.repair);
     const snapshot = loadSnapshotFile(file, sinks.insert, sinks.fromLegacy);
     const journal = replayJournals(file, snapshot, (record) => { sinks.replay(record); }, options.repair);
     sinks.replayed();
@@ -51,6 +58,29 @@ export function recoverFiles(file: string, sinks: RecoverySinks, options: { repa
       `to "${movedAside.join('", "')}" and started empty`, 'MemFileStoreWarning');
     return { snapshot: { ...NO_SNAPSHOT }, journal: NO_JOURNAL, movedAside };
   }
+}
+
+/**
+ * The journals a version 2 snapshot names are read first, so the sessions they replace are skipped in the
+ * snapshot rather than loaded twice. Nothing is repaired until both files have read whole, and a damaged
+ * snapshot is named before its journal, as when the snapshot is read first.
+ */
+function journalFirst(file: string, pointer: JournalPointer, superseded: (id: string) => boolean, sinks: RecoverySinks, repair: boolean): Recovered {
+  let journal: ReplayResult;
+  try {
+    journal = replayJournals(file, { ...NO_SNAPSHOT, format: 'v2', journal: pointer }, (record) => { sinks.replay(record); }, false);
+  } catch (err) {
+    loadSnapshotFile(file, () => true, sinks.fromLegacy);
+    throw err;
+  }
+  const snapshot = loadSnapshotFile(file, (record) => superseded(record.id) || sinks.insert(record), sinks.fromLegacy);
+  // The trailer's checksum covers the header: a pointer that differs means the file changed between the reads.
+  if (snapshot.journal?.gen !== pointer.gen || snapshot.journal.token !== pointer.token) {
+    throw new SnapshotError(file, 'it changed while it was read (is another process writing it?)');
+  }
+  if (repair) cutTornTail(journal);
+  sinks.replayed();
+  return { snapshot, journal, movedAside: [] };
 }
 
 /** Renames the snapshot and every journal beside it to `<name>.corrupt-<timestamp>`: they only make sense together. */

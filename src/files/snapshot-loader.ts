@@ -26,6 +26,34 @@ export interface LoadResult {
 export const NO_SNAPSHOT: LoadResult = { format: 'none', records: 0, bytes: 0, writtenAt: undefined, sha256: '-', journal: undefined };
 
 /**
+ * The journal a version 2 snapshot's header names, read without loading the rest. `undefined` for any other
+ * file, or a header that does not parse: the full load then says what is wrong.
+ */
+export function peekJournalPointer(file: string): JournalPointer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const head = Buffer.alloc(256);
+    const n = readSync(fd, head, 0, head.length, 0);
+    const eol = head.subarray(0, n).indexOf(0x0a);
+    if (eol < 0) return undefined;
+    const parser = new SnapshotParser(file, Number.MAX_SAFE_INTEGER, () => true);
+    try {
+      parser.consume(head.subarray(0, eol + 1));
+    } catch {
+      return undefined;
+    }
+    return parser.journal;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Calls `onRecord` for every record, in the file's order (least recently used first).
  * @throws SnapshotError when the file is damaged; an fs error when it cannot be read.
  */

@@ -46,6 +46,7 @@ export function openFiles(side: StoreSide): Persistence {
     replay: (record) => { replay.apply(record); },
     replayed: () => { replay.finish(); },
     reset: () => { cache.clear(); },
+    journalFirst: () => replay.collectFirst(),
   });
   return persistence;
 }
