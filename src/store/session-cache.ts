@@ -38,7 +38,8 @@ export class SessionCache {
       maxSize: opts.maxBytes,
       sizeCalculation: (value, key) => entrySize(key, value),
       allowStale: opts.public.stale === true,
-      noDisposeOnSet: opts.public.noDisposeOnSet === true,
+      // A replaced value matters only to the user's dispose hook: without one, lru-cache need not call back at all.
+      noDisposeOnSet: opts.public.noDisposeOnSet === true || typeof opts.public.dispose !== 'function',
       dispose: (value, key, reason) => { this.#disposed(value, key, reason); },
       // Expiry is wall-clock time (as the cookie's), so it can be written to and read from a file.
       perf: { now: opts.clock },
@@ -78,11 +79,11 @@ export class SessionCache {
   }
 
   /**
-   * Stores `text` under `id` for `lifetime` ms and journals it as `op`. A lifetime <= 0 deletes the session instead:
+   * Stores `text` under `id` for `lifetime` ms from `now` and journals it as `op`. A lifetime <= 0 deletes the session instead:
    * saving a session whose cookie already expired must not keep it (or an older version) alive.
    * @returns the error to call back with (a session larger than `maxSize`), else null.
    */
-  put(id: string, text: string, lifetime: Lifetime, op: JournalOp): Error | null {
+  put(id: string, text: string, lifetime: Lifetime, now: number, op: JournalOp): Error | null {
     if (lifetime <= 0) {
       this.delete(id);
       return null;
@@ -91,7 +92,6 @@ export class SessionCache {
     if (size > this.#maxBytes) {
       return new RangeError(`express-memfilestore: the session is ${size} bytes, more than maxSize (${this.#maxBytes})`);
     }
-    const now = this.#clock();
     const expires = expiryOf(now, lifetime);
     putEntry(this.cache, id, text, expires, now, size);
     this.#changes++;

@@ -163,15 +163,17 @@ export class MemFileStore extends Store {
   override set(sid: string, session: StoredSession, callback?: (err?: unknown) => void): void {
     const id = this.#guard.check(sid, callback, true);
     if (id === undefined) return;
+    // One clock reading per call, for both the lifetime and the expiry stored.
+    const now = this.#opts.clock();
     let text: unknown;
     let lifetime: Lifetime;
     try {
-      lifetime = lifetimeOf(this.options, session, id, this.#opts.clock);
+      lifetime = lifetimeOf(this.options, session, id, now);
       text = this.#codec.stringify(session);
     } catch (err) {
       return later(callback, toError(err));
     }
-    this.#change(callback, id, text, lifetime, 's');
+    this.#change(callback, id, text, lifetime, now, 's');
   }
 
   /**
@@ -183,15 +185,16 @@ export class MemFileStore extends Store {
     if (id === undefined) return;
     const stored = this.#sessions.readLive(id);
     if (stored === undefined) return later(callback, null);
+    const now = this.#opts.clock();
     let text: unknown;
     let lifetime: Lifetime;
     try {
-      lifetime = lifetimeOf(this.options, session, id, this.#opts.clock);
+      lifetime = lifetimeOf(this.options, session, id, now);
       text = this.#codec.withCookie(stored, session?.cookie);
     } catch (err) {
       return later(callback, toError(err));
     }
-    this.#change(callback, id, text, lifetime, 't');
+    this.#change(callback, id, text, lifetime, now, 't');
   }
 
   /** Deletes one session, or several when `sid` is an array. Missing ids are fine. */
@@ -275,9 +278,9 @@ export class MemFileStore extends Store {
   }
 
   /** Stores the text a set or touch made, or calls back with why it cannot be. */
-  #change(callback: AnyCallback | undefined, id: string, text: unknown, lifetime: Lifetime, op: 's' | 't'): void {
+  #change(callback: AnyCallback | undefined, id: string, text: unknown, lifetime: Lifetime, now: number, op: 's' | 't'): void {
     const storable = this.#codec.storable(text);
-    this.#done(callback, typeof storable === 'string' ? this.#sessions.put(id, storable, lifetime, op) : storable);
+    this.#done(callback, typeof storable === 'string' ? this.#sessions.put(id, storable, lifetime, now, op) : storable);
   }
 
   /** Calls back once the change is as durable as the journal mode promises. */
