@@ -32,10 +32,10 @@ export function expiresAt(expires: unknown): number {
  * the `ttl` function, else the cookie's `maxAge` when it is a number (a `Cookie`'s time remaining, as memorystore
  * reads it), else the time until the cookie's `expires` (a cookie that went through JSON has no `maxAge`; without
  * this it would live a day even after its `expires`), else one day.
- * @param now - the store's clock, read only when the cookie's `expires` decides.
+ * @param now - the store's clock now (ms since the epoch), for a cookie whose `expires` decides.
  * @throws TypeError when a `ttl` function returns something that is not a number.
  */
-export function lifetimeOf(options: PublicOptions, sess: StoredSession | null | undefined, sid: string, now: () => number): Lifetime {
+export function lifetimeOf(options: PublicOptions, sess: StoredSession | null | undefined, sid: string, now: number): Lifetime {
   const ttl = options.ttl;
   if (typeof ttl === 'number') return fromNumber(ttl);
   if (typeof ttl === 'function') {
@@ -52,5 +52,5 @@ export function lifetimeOf(options: PublicOptions, sess: StoredSession | null | 
   if (typeof maxAge === 'number' && !Number.isNaN(maxAge)) return Math.floor(maxAge);
   // Read as data, not as the typed Cookie option (whose setter express-session deprecates).
   const at = expiresAt((cookie as { expires?: unknown }).expires);
-  return at === at ? at - now() : ONE_DAY_MS;
+  return at === at ? at - now : ONE_DAY_MS;
 }

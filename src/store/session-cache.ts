@@ -1,0 +1,134 @@
+/**
+ * The sessions in memory: lru-cache 11 holding `sid -> stored text` with an absolute expiry, and the glue of the
+ * change paths: every change is counted (the periodic snapshot saves only when the count moved) and, for a store with
+ * a `saveFile`, journaled.
+ */
+import { LRUCache } from 'lru-cache';
+import type { JournalOp } from '../files/journal-format.js';
+import type { Persistence } from '../files/persistence.js';
+import type { DisposeReason, PublicOptions, ResolvedOptions } from '../options.js';
+import { toError } from './callback.js';
+import { copyEntries, entrySize, expiryOf, putEntry, readReorders, type EntryCopy, type LruInternals } from './lru-entries.js';
+import type { Lifetime } from './ttl.js';
+
+export class SessionCache {
+  /** The cache, exposed as the store's `store` property (memorystore's). */
+  readonly cache: LRUCache<string, string>;
+  /** lru-cache's arrays, for reads that must not walk it through its generators. */
+  readonly lru: LruInternals;
+  /** The snapshot file and its journal, once opened; `undefined` for a memory-only store. */
+  persistence: Persistence | undefined;
+  readonly #options: PublicOptions;
+  readonly #clock: () => number;
+  readonly #maxBytes: number;
+  readonly #report: (err: Error) => void;
+  #changes = 0;
+  /** While the file loads, entries that come and go are not the user's events: no dispose, no change. */
+  #loading = false;
+
+  /** @param report - where a throwing `dispose` hook is reported. */
+  constructor(opts: ResolvedOptions, report: (err: Error) => void) {
+    this.#options = opts.public;
+    this.#clock = opts.clock;
+    this.#maxBytes = opts.maxBytes;
+    this.#report = report;
+    this.cache = new LRUCache<string, string>({
+      max: opts.maxEntries,
+      // Always tracking sizes gives byte stats and keeps lru-cache from warning about an unbounded cache.
+      maxSize: opts.maxBytes,
+      sizeCalculation: (value, key) => entrySize(key, value),
+      allowStale: opts.public.stale === true,
+      // A replaced value matters only to the user's dispose hook: without one, lru-cache need not call back at all.
+      noDisposeOnSet: opts.public.noDisposeOnSet === true || typeof opts.public.dispose !== 'function',
+      dispose: (value, key, reason) => { this.#disposed(value, key, reason); },
+      // Expiry is wall-clock time (as the cookie's), so it can be written to and read from a file.
+      perf: { now: opts.clock },
+      ttlResolution: 0,
+    });
+    this.lru = LRUCache.unsafeExposeInternals(this.cache);
+  }
+
+  /** Changes to the sessions since the cache was created (loading the file excluded). */
+  get changes(): number {
+    return this.#changes;
+  }
+
+  /** Runs `load` (which fills the cache from the file) without counting, journaling or disposing what it does. */
+  loading<T>(load: () => T): T {
+    this.#loading = true;
+    try {
+      return load();
+    } finally {
+      this.#loading = false;
+    }
+  }
+
+  /** The stored text of `id`, marking it most recently used; `undefined` when missing or expired (unless `stale`). */
+  read(id: string): string | undefined {
+    // A read that moves the session in the LRU order changes what the snapshot keeps (the order decides
+    // evictions after a restart); reading the most recent session again changes nothing.
+    const reorders = readReorders(this.cache, this.lru, id);
+    const text = this.cache.get(id);
+    if (text !== undefined && reorders) this.#changes++;
+    return text;
+  }
+
+  /** The stored text of a live `id` (never a stale one), marking it most recently used. */
+  readLive(id: string): string | undefined {
+    return this.cache.get(id, { allowStale: false });
+  }
+
+  /**
+   * Stores `text` under `id` for `lifetime` ms from `now` and journals it as `op`. A lifetime <= 0 deletes the session instead:
+   * saving a session whose cookie already expired must not keep it (or an older version) alive.
+   * @returns the error to call back with (a session larger than `maxSize`), else null.
+   */
+  put(id: string, text: string, lifetime: Lifetime, now: number, op: JournalOp): Error | null {
+    if (lifetime <= 0) {
+      this.delete(id);
+      return null;
+    }
+    const size = entrySize(id, text);
+    if (size > this.#maxBytes) {
+      return new RangeError(`express-memfilestore: the session is ${size} bytes, more than maxSize (${this.#maxBytes})`);
+    }
+    const expires = expiryOf(now, lifetime);
+    putEntry(this.cache, id, text, expires, now, size);
+    this.#changes++;
+    this.persistence?.record(op, id, expires, text);
+    return null;
+  }
+
+  /** Deletes `id` if present, and journals it. */
+  delete(id: string): void {
+    if (this.cache.delete(id)) this.persistence?.record('d', id, 0, '');
+  }
+
+  /** Deletes every session (`dispose` fires for each), and journals it. */
+  clear(): void {
+    this.cache.clear();
+    this.persistence?.record('c', '', 0, '');
+  }
+
+  /**
+   * Live sessions, least recently used first: references only, no serialization. Expired ones are left out even with
+   * `stale` (lru-cache's own iteration would include them then).
+   */
+  live(): EntryCopy {
+    return copyEntries(this.cache, this.#clock());
+  }
+
+  #disposed(value: string, key: string, reason: DisposeReason): void {
+    if (this.#loading) return;
+    if (reason !== 'set') this.#changes++;
+    // An eviction by max/maxSize must be replayed as such: a restart cannot see the reads that chose it.
+    if (reason === 'evict') this.persistence?.record('d', key, 0, '');
+    const dispose = this.#options.dispose;
+    if (typeof dispose !== 'function') return;
+    try {
+      dispose(key, value, reason);
+    } catch (err) {
+      this.#report(toError(err));
+    }
+  }
+}
