@@ -3,7 +3,7 @@ import { stringFlag, type Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
 import { readStoreFile } from '../read-store-file.js';
 import { prefixPattern, RedisConnection } from '../redis/client.js';
-import { cookieExpiry, parseSession } from '../session-value.js';
+import { sessionExpiry } from '../session-value.js';
 import { lockFile } from '../write-store-file.js';
 import { batchFlag, prefixFlag, targetFlag, ttlFlag } from './flags.js';
 
@@ -30,7 +30,7 @@ export const migrate: Command = {
     '  --ttl <seconds>       expiry of a session whose cookie has none, as RedisStore\'s "ttl" (default 86400)',
     '  --replace             overwrite keys that already exist under the prefix (a rerun after a failure)',
     '  --skip-existing       keep keys that already exist under the prefix, write the others',
-    '  --batch <n>           sessions per pipelined batch (default 1000)',
+    '  --batch <n>           sessions per batch, one server call each (default 1000)',
   ].join('\n'),
   options: {
     to: { type: 'string' }, 'password-file': { type: 'string' }, prefix: { type: 'string' }, ttl: { type: 'string' },
@@ -98,13 +98,13 @@ function outgoing(file: string, now: number, prefix: string, ttl: number): { lis
       expired++;
       continue;
     }
-    const session = parseSession(value);
+    const session = sessionExpiry(value);
     if (session === undefined) {
       notSessions++;
       continue;
     }
     // connect-redis's getTTL: the cookie's expiry, else its ttl option.
-    const at = cookieExpiry(session) ?? now + ttl * 1000;
+    const at = session.expiry ?? now + ttl * 1000;
     if (at <= now) {
       expired++;
       continue;
@@ -128,7 +128,7 @@ async function anyKey(server: RedisConnection, prefix: string): Promise<boolean>
   return false;
 }
 
-/** Sends the sessions in awaited pipelined batches; on a failure, says how far it got and how to finish. */
+/** Sends the sessions in awaited batches (one script call or one pipeline each); on a failure, says how far it got and how to finish. */
 async function write(ctx: Parameters<Command['run']>[0], server: RedisConnection, list: Outgoing[], batch: number,
   skipExisting: boolean, file: string): Promise<{ sent: Outgoing[]; existing: number }> {
   const progress = ctx.out.progress('migrate', list.length);
@@ -136,21 +136,20 @@ async function write(ctx: Parameters<Command['run']>[0], server: RedisConnection
   let existing = 0;
   for (let i = 0; i < list.length; i += batch) {
     const slice = list.slice(i, i + batch);
-    const now = Date.now();
-    let replies: unknown[];
+    let kept: number[];
     try {
-      replies = await server.pipeline(slice.map(({ key, value, at }) => {
-        const expiry = server.hasAbsoluteExpiry ? ['PXAT', String(at)] : ['PX', String(Math.max(1, at - now))];
-        return skipExisting ? ['SET', key, value, ...expiry, 'NX'] : ['SET', key, value, ...expiry];
-      }));
+      kept = await server.write(slice, skipExisting);
     } catch (err) {
       progress.done();
       throw new CliError(`writing failed after ${sent.length + existing} of ${list.length} sessions: ${server.describe(err)}. ` +
         `"${file}" is unchanged. Fix the cause, then run the same command with --replace to finish (a rerun is safe)`);
     }
-    for (const [j, reply] of replies.entries()) {
-      if (reply === null) existing++;
-      else sent.push(slice[j] as Outgoing);
+    if (kept.length === 0) {
+      for (const item of slice) sent.push(item);
+    } else {
+      const left = new Set(kept);
+      for (const [j, item] of slice.entries()) if (!left.has(j)) sent.push(item);
+      existing += kept.length;
     }
     progress.tick(slice.length);
   }

@@ -6,7 +6,7 @@
 import { CliError } from '../errors.js';
 import type { Output } from '../output.js';
 import { prefixPattern, RedisConnection, type Target } from '../redis/client.js';
-import { cookieExpiry, parseSession } from '../session-value.js';
+import { sessionExpiry } from '../session-value.js';
 import type { Imported } from './source.js';
 
 export interface RedisSourceOptions {
@@ -41,13 +41,13 @@ export async function readRedis(target: Target, now: number, opts: RedisSourceOp
           expired++;
           continue;
         }
-        const session = value === null ? undefined : parseSession(value);
+        const session = value === null ? undefined : sessionExpiry(value);
         if (value === null || session === undefined) {
           damaged++;
           continue;
         }
         let expires: number;
-        if (at === -1) expires = cookieExpiry(session) ?? now + opts.ttl * 1000;
+        if (at === -1) expires = session.expiry ?? now + opts.ttl * 1000;
         else expires = at;
         if (expires <= now) {
           expired++;
