@@ -2,6 +2,7 @@ import { isExpired } from '../../store/lru-entries.js';
 import { stringFlag, type Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
 import { readStoreFile } from '../read-store-file.js';
+import { BatchError, inBatches } from '../redis/batches.js';
 import { prefixPattern, RedisConnection } from '../redis/client.js';
 import { sessionExpiry } from '../session-value.js';
 import { lockFile } from '../write-store-file.js';
@@ -134,26 +135,24 @@ async function write(ctx: Parameters<Command['run']>[0], server: RedisConnection
   const progress = ctx.out.progress('migrate', list.length);
   const sent: Outgoing[] = [];
   let existing = 0;
-  for (let i = 0; i < list.length; i += batch) {
-    const slice = list.slice(i, i + batch);
-    let kept: number[];
-    try {
-      kept = await server.write(slice, skipExisting);
-    } catch (err) {
-      progress.done();
-      throw new CliError(`writing failed after ${sent.length + existing} of ${list.length} sessions: ${server.describe(err)}. ` +
-        `"${file}" is unchanged. Fix the cause, then run the same command with --replace to finish (a rerun is safe)`);
-    }
-    if (kept.length === 0) {
-      for (const item of slice) sent.push(item);
-    } else {
-      const left = new Set(kept);
-      for (const [j, item] of slice.entries()) if (!left.has(j)) sent.push(item);
-      existing += kept.length;
-    }
-    progress.tick(slice.length);
+  try {
+    await inBatches(list, batch, (slice) => server.write(slice, skipExisting), (kept, slice) => {
+      if (kept.length === 0) {
+        for (const item of slice) sent.push(item);
+      } else {
+        const left = new Set(kept);
+        for (const [j, item] of slice.entries()) if (!left.has(j)) sent.push(item);
+        existing += kept.length;
+      }
+      progress.tick(slice.length);
+    });
+  } catch (err) {
+    const done = err instanceof BatchError ? err.done : sent.length + existing;
+    throw new CliError(`writing failed after ${done} of ${list.length} sessions: ${server.describe(err)}. ` +
+      `"${file}" is unchanged. Fix the cause, then run the same command with --replace to finish (a rerun is safe)`);
+  } finally {
+    progress.done();
   }
-  progress.done();
   return { sent, existing };
 }
 
@@ -161,22 +160,20 @@ async function write(ctx: Parameters<Command['run']>[0], server: RedisConnection
 async function check(ctx: Parameters<Command['run']>[0], server: RedisConnection, sent: Outgoing[], batch: number): Promise<number> {
   const progress = ctx.out.progress('verify', sent.length);
   let mismatched = 0;
-  for (let i = 0; i < sent.length; i += batch) {
-    const slice = sent.slice(i, i + batch);
-    let read: Awaited<ReturnType<RedisConnection['readBack']>>;
-    try {
-      read = await server.readBack(slice.map((s) => s.key));
-    } catch (err) {
-      throw new CliError(`verification could not read back: ${server.describe(err)}`);
-    }
-    for (const [j, item] of slice.entries()) {
-      const at = read.expiries[j] ?? NaN;
-      // PEXPIRETIME gives back the PXAT sent; PTTL (Redis before 7.0) only to the clock's precision.
-      const expiryOk = server.hasAbsoluteExpiry ? at === item.at : Math.abs(at - item.at) <= 2000;
-      if (read.values[j] !== item.value || !expiryOk) mismatched++;
-    }
-    progress.tick(slice.length);
+  try {
+    await inBatches(sent, batch, (slice) => server.readBack(slice.map((s) => s.key)), (read, slice) => {
+      for (const [j, item] of slice.entries()) {
+        const at = read.expiries[j] ?? NaN;
+        // PEXPIRETIME gives back the PXAT sent; PTTL (Redis before 7.0) only to the clock's precision.
+        const expiryOk = server.hasAbsoluteExpiry ? at === item.at : Math.abs(at - item.at) <= 2000;
+        if (read.values[j] !== item.value || !expiryOk) mismatched++;
+      }
+      progress.tick(slice.length);
+    });
+  } catch (err) {
+    throw new CliError(`verification could not read back: ${server.describe(err)}`);
+  } finally {
+    progress.done();
   }
-  progress.done();
   return mismatched;
 }

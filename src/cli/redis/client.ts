@@ -78,6 +78,8 @@ export class RedisConnection {
   readonly serverName: string;
   /** False once the server refused a script: plain pipelined commands from then on. */
   #scripts = true;
+  /** Scripts sent once by their text on this connection. */
+  readonly #loaded = new Set<string>();
 
   private constructor(client: NodeRedisClient, target: Target, info: string) {
     this.#client = client;
@@ -213,12 +215,18 @@ export class RedisConnection {
   }
 
   /**
-   * Runs `script` by its SHA, sending its text once when the server does not have it cached (NOSCRIPT).
+   * Runs `script`: its text the first time (EVAL caches it), by its SHA after that; its text again if the server
+   * lost it meanwhile (NOSCRIPT: SCRIPT FLUSH, a restart). One connection runs commands in order, so a call sent
+   * after the first EVAL finds the script cached even while that EVAL is still in flight.
    * @returns undefined when the server refuses scripts (remembered: the caller uses plain commands).
    */
   async #evaluate(script: Script, keys: string[], args: string[]): Promise<unknown> {
     const tail = [String(keys.length), ...keys, ...args];
     try {
+      if (!this.#loaded.has(script.sha)) {
+        this.#loaded.add(script.sha);
+        return await this.send(['EVAL', script.source, ...tail]);
+      }
       try {
         return await this.send(['EVALSHA', script.sha, ...tail]);
       } catch (err) {
