@@ -12,6 +12,7 @@ const QUOTE = 34;
 const BACKSLASH = 92;
 const OPEN = 123;
 const CLOSE = 125;
+const COMMA = 44;
 
 /** The session in `value`, or `undefined` when it is not JSON of an object with a cookie (a custom serializer, say). */
 export function parseSession(value: string): SessionObject | undefined {
@@ -40,13 +41,16 @@ export function cookieExpiry(session: SessionObject): number | undefined {
  *
  * Why not `JSON.parse`: building the whole object graph of 100k sessions to read one date was a fifth of
  * migrate's CPU. A value in express-session's shape (`{"cookie":{…}` first, `}` last; what the store and
- * connect-redis write with JSON.stringify) has only its cookie parsed. Anything else (a custom serializer's
+ * connect-redis write with JSON.stringify) has only its cookie parsed; what follows the cookie is taken on trust
+ * (the store's file is checksummed, and connect-redis's values come from JSON.stringify). Anything else (a custom serializer's
  * text, a value reordered by hand) is parsed whole, as before.
  */
 export function sessionExpiry(value: string): { expiry: number | undefined } | undefined {
   if (value.startsWith(HEAD) && value.charCodeAt(value.length - 1) === CLOSE) {
     const end = cookieEnd(value);
-    if (end > 0) {
+    const next = value.charCodeAt(end + 1);
+    // The cookie is followed by more fields, or closes the session: anything else is left to the whole parse.
+    if (end > 0 && (next === COMMA || (next === CLOSE && end + 2 === value.length))) {
       let cookie: unknown;
       try {
         cookie = JSON.parse(value.slice(HEAD.length - 1, end + 1));
