@@ -189,21 +189,14 @@ export class RedisConnection {
    */
   async readBack(keys: string[]): Promise<{ values: (string | null)[]; expiries: number[] }> {
     const mget = this.send(['MGET', ...keys]) as Promise<(string | null)[]>;
+    // Awaited last: a rejection before then must not count as unhandled (which would end the process).
+    mget.catch(() => undefined);
     let expiries: number[] | undefined;
-    if (this.hasAbsoluteExpiry && this.#scripts) {
-      expiries = await this.#evaluate(EXPIRIES, keys, []).catch(async (err: unknown) => {
-        await mget.catch(() => undefined);
-        throw err;
-      }) as number[] | undefined;
-    }
+    if (this.hasAbsoluteExpiry && this.#scripts) expiries = await this.#evaluate(EXPIRIES, keys, []) as number[] | undefined;
     if (expiries === undefined) {
       const sentAt = Date.now();
       const absolute = this.hasAbsoluteExpiry;
-      const ttls = await this.pipeline(keys.map((key) => [absolute ? 'PEXPIRETIME' : 'PTTL', key]))
-        .catch(async (err: unknown) => {
-          await mget.catch(() => undefined);
-          throw err;
-        });
+      const ttls = await this.pipeline(keys.map((key) => [absolute ? 'PEXPIRETIME' : 'PTTL', key]));
       expiries = ttls.map((t) => {
         const ms = Number(t);
         return absolute || ms < 0 ? ms : sentAt + ms;
