@@ -1,6 +1,6 @@
 // Command-line benchmark: `migrate` and `import redis://` of 100k sessions against a private redis-server, next to
 // a naive loop (one awaited SET per session out, one awaited GET per session back) measured in the same run.
-//   node cli.mjs [--sessions 100000] [--rounds 3] [--json]
+//   node cli.mjs [--sessions 100000] [--rounds 3] [--json] [--bin <path of another build's dist/cli/bin.js, to compare>]
 // Ours runs as the real bin in a child process, so its time includes starting node, loading and checking the file,
 // connecting, SCAN, verification and writing the snapshot: everything a user waits for. The naive loops get their
 // data ready in memory and are timed on the writes/reads alone. Median of --rounds for ours; the naive loops once.
@@ -17,7 +17,7 @@ const args = process.argv.slice(2);
 const flag = (name, fallback) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
 const SESSIONS = flag('--sessions', 100_000);
 const ROUNDS = flag('--rounds', 3);
-const BIN = fileURLToPath(new URL('../dist/cli/bin.js', import.meta.url));
+const BIN = args.includes('--bin') ? args[args.indexOf('--bin') + 1] : fileURLToPath(new URL('../dist/cli/bin.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'memfilestore-bench-cli-'));
 
 function cli(cliArgs) {
@@ -104,16 +104,20 @@ try {
     migrate10x: result.migrate.vsNaive >= 10, migrate5s: result.migrate.seconds <= 5,
     import10x: result.import.vsNaive >= 10, import5s: result.import.seconds <= 5,
   };
-  if (args.includes('--json')) {
+  if (args.includes('--json') && !args.includes('--bin')) {
     writeFileSync(new URL('./results/cli.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
   }
-  const row = (name, r, extra = '') => `${name.padEnd(34)} ${r.seconds.toFixed(2).padStart(7)} s ${String(r.perSecond).padStart(9)} sessions/s${extra}`;
+  const row = (name, r, extra = '') => `${name.padEnd(40)} ${r.seconds.toFixed(2).padStart(7)} s ${String(r.perSecond).padStart(9)} sessions/s${extra}`;
+  const verdict = (ok) => (ok ? 'met' : 'NOT met');
   console.log(`${SESSIONS} sessions, redis-server ${server.version}, node ${process.version}; ours: median of ${ROUNDS}, whole command`);
-  console.log(row('migrate (bin, pipelined + verify)', result.migrate, `  ${result.migrate.vsNaive}x naive`));
+  console.log(row('migrate (bin: script per batch + verify)', result.migrate, `  ${result.migrate.vsNaive}x naive`));
   console.log(row('naive: await SET per session', result.naiveSet));
-  console.log(row('import redis:// (bin, SCAN + MGET)', result.import, `  ${result.import.vsNaive}x naive`));
+  console.log(row('import redis:// (bin: SCAN + MGET/script)', result.import, `  ${result.import.vsNaive}x naive`));
   console.log(row('naive: await GET per session', result.naiveGet));
-  console.log(`targets: ${JSON.stringify(result.targets)}`);
+  console.log(`target >= 10x naive: migrate ${result.migrate.vsNaive}x ${verdict(result.targets.migrate10x)}, ` +
+    `import ${result.import.vsNaive}x ${verdict(result.targets.import10x)}`);
+  console.log(`target <= 5 s each way: migrate ${result.migrate.seconds.toFixed(2)} s ${verdict(result.targets.migrate5s)}, ` +
+    `import ${result.import.seconds.toFixed(2)} s ${verdict(result.targets.import5s)}`);
 } finally {
   await client.close();
   await server.stop();

@@ -126,6 +126,58 @@ test('import redis: keys that are not sessions are refused unless --skip-damaged
   assert.ok(bySid.noexpiry >= before + 600_000 && bySid.noexpiry <= after + 600_000);
 });
 
+test('one script call per batch; where scripts are refused (an ACL without @scripting), plain pipelined commands do the same', async (t) => {
+  const server = await privateRedis(t);
+  if (!server) return;
+  const client = await redisClient(t, server.port);
+  const dir = tempDir(t);
+  const file = join(dir, 's.snap');
+  const all = sessions(120);
+  all.browser = sessionFor(999, null);
+  await writeStore(file, all);
+  const stats = async () => {
+    const text = await client.info('commandstats');
+    const stat = (name, field) => Number(new RegExp(`cmdstat_${name}:.*\\b${field}=(\\d+)`).exec(text)?.[1] ?? 0);
+    // calls counts what ran (failed_calls of them with an error reply); rejected_calls never ran (ACL).
+    const ran = (name) => stat(name, 'calls') - stat(name, 'failed_calls');
+    const refused = (name) => stat(name, 'rejected_calls') + stat(name, 'failed_calls');
+    return { scripts: ran('eval') + ran('evalsha'), refused: refused('eval') + refused('evalsha'), set: stat('set', 'calls') };
+  };
+
+  // The default user runs scripts: 121 sessions in batches of 50 are 3 write calls and 3 expiry reads.
+  const scripted = await cli(['migrate', file, '--to', `redis://127.0.0.1:${server.port}/1`, '--batch', '50', '--json']);
+  assert.equal(scripted.code, 0, scripted.stderr);
+  assert.equal(JSON.parse(scripted.stdout).verified, 121);
+  const after = await stats();
+  assert.equal(after.scripts, 6);
+  assert.equal(after.refused, 0);
+  assert.equal(after.set, 121);
+
+  await client.sendCommand(['ACL', 'SETUSER', 'noscripts', 'on', '>pw', '~*', '+@all', '-@scripting']);
+  await client.sendCommand(['CONFIG', 'RESETSTAT']);
+  const pw = join(dir, 'pw');
+  writeFileSync(pw, 'pw');
+  const url = `redis://noscripts@127.0.0.1:${server.port}/2`;
+  const plain = await cli(['migrate', file, '--to', url, '--password-file', pw, '--batch', '50', '--json']);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.equal(JSON.parse(plain.stdout).verified, 121);
+  const refused = await stats();
+  assert.ok(refused.refused >= 1, 'a script was tried and refused');
+  assert.equal(refused.scripts, 0);
+  assert.equal(refused.set, 121);
+  await client.sendCommand(['SELECT', '2']);
+  assert.equal(await client.pExpireTime(`sess:${MARK}7`), Date.parse(all[`${MARK}7`].cookie.expires));
+  await client.sendCommand(['SELECT', '0']);
+  // And back, by the same plain commands: the same sessions, the same expiries.
+  const target = join(dir, 'back.snap');
+  const back = await cli(['import', url, '--password-file', pw, '--into', target, '--batch', '50', '--json']);
+  assert.equal(back.code, 0, back.stderr);
+  assert.equal(JSON.parse(back.stdout).imported, 121);
+  assert.deepEqual(await readStore(target), await readStore(file));
+  assertNoSecrets(plain);
+  assertNoSecrets(back);
+});
+
 test('migrate: unreachable server fails fast, exit 1, the file unchanged; wrong password gives the server word, masked', async (t) => {
   const password = 'pw-Secr3t-9';
   const server = await privateRedis(t, ['--requirepass', password]);

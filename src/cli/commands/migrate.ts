@@ -2,8 +2,9 @@ import { isExpired } from '../../store/lru-entries.js';
 import { stringFlag, type Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
 import { readStoreFile } from '../read-store-file.js';
+import { BatchError, inBatches } from '../redis/batches.js';
 import { prefixPattern, RedisConnection } from '../redis/client.js';
-import { cookieExpiry, parseSession } from '../session-value.js';
+import { sessionExpiry } from '../session-value.js';
 import { lockFile } from '../write-store-file.js';
 import { batchFlag, prefixFlag, targetFlag, ttlFlag } from './flags.js';
 
@@ -30,7 +31,7 @@ export const migrate: Command = {
     '  --ttl <seconds>       expiry of a session whose cookie has none, as RedisStore\'s "ttl" (default 86400)',
     '  --replace             overwrite keys that already exist under the prefix (a rerun after a failure)',
     '  --skip-existing       keep keys that already exist under the prefix, write the others',
-    '  --batch <n>           sessions per pipelined batch (default 1000)',
+    '  --batch <n>           sessions per batch, one server call each (default 1000)',
   ].join('\n'),
   options: {
     to: { type: 'string' }, 'password-file': { type: 'string' }, prefix: { type: 'string' }, ttl: { type: 'string' },
@@ -98,13 +99,13 @@ function outgoing(file: string, now: number, prefix: string, ttl: number): { lis
       expired++;
       continue;
     }
-    const session = parseSession(value);
+    const session = sessionExpiry(value);
     if (session === undefined) {
       notSessions++;
       continue;
     }
     // connect-redis's getTTL: the cookie's expiry, else its ttl option.
-    const at = cookieExpiry(session) ?? now + ttl * 1000;
+    const at = session.expiry ?? now + ttl * 1000;
     if (at <= now) {
       expired++;
       continue;
@@ -128,33 +129,30 @@ async function anyKey(server: RedisConnection, prefix: string): Promise<boolean>
   return false;
 }
 
-/** Sends the sessions in awaited pipelined batches; on a failure, says how far it got and how to finish. */
+/** Sends the sessions in awaited batches (one script call or one pipeline each); on a failure, says how far it got and how to finish. */
 async function write(ctx: Parameters<Command['run']>[0], server: RedisConnection, list: Outgoing[], batch: number,
   skipExisting: boolean, file: string): Promise<{ sent: Outgoing[]; existing: number }> {
   const progress = ctx.out.progress('migrate', list.length);
   const sent: Outgoing[] = [];
   let existing = 0;
-  for (let i = 0; i < list.length; i += batch) {
-    const slice = list.slice(i, i + batch);
-    const now = Date.now();
-    let replies: unknown[];
-    try {
-      replies = await server.pipeline(slice.map(({ key, value, at }) => {
-        const expiry = server.hasAbsoluteExpiry ? ['PXAT', String(at)] : ['PX', String(Math.max(1, at - now))];
-        return skipExisting ? ['SET', key, value, ...expiry, 'NX'] : ['SET', key, value, ...expiry];
-      }));
-    } catch (err) {
-      progress.done();
-      throw new CliError(`writing failed after ${sent.length + existing} of ${list.length} sessions: ${server.describe(err)}. ` +
-        `"${file}" is unchanged. Fix the cause, then run the same command with --replace to finish (a rerun is safe)`);
-    }
-    for (const [j, reply] of replies.entries()) {
-      if (reply === null) existing++;
-      else sent.push(slice[j] as Outgoing);
-    }
-    progress.tick(slice.length);
+  try {
+    await inBatches(list, batch, (slice) => server.write(slice, skipExisting), (kept, slice) => {
+      if (kept.length === 0) {
+        for (const item of slice) sent.push(item);
+      } else {
+        const left = new Set(kept);
+        for (const [j, item] of slice.entries()) if (!left.has(j)) sent.push(item);
+        existing += kept.length;
+      }
+      progress.tick(slice.length);
+    });
+  } catch (err) {
+    const done = err instanceof BatchError ? err.done : sent.length + existing;
+    throw new CliError(`writing failed after ${done} of ${list.length} sessions: ${server.describe(err)}. ` +
+      `"${file}" is unchanged. Fix the cause, then run the same command with --replace to finish (a rerun is safe)`);
+  } finally {
+    progress.done();
   }
-  progress.done();
   return { sent, existing };
 }
 
@@ -162,22 +160,20 @@ async function write(ctx: Parameters<Command['run']>[0], server: RedisConnection
 async function check(ctx: Parameters<Command['run']>[0], server: RedisConnection, sent: Outgoing[], batch: number): Promise<number> {
   const progress = ctx.out.progress('verify', sent.length);
   let mismatched = 0;
-  for (let i = 0; i < sent.length; i += batch) {
-    const slice = sent.slice(i, i + batch);
-    let read: Awaited<ReturnType<RedisConnection['readBack']>>;
-    try {
-      read = await server.readBack(slice.map((s) => s.key));
-    } catch (err) {
-      throw new CliError(`verification could not read back: ${server.describe(err)}`);
-    }
-    for (const [j, item] of slice.entries()) {
-      const at = read.expiries[j] ?? NaN;
-      // PEXPIRETIME gives back the PXAT sent; PTTL (Redis before 7.0) only to the clock's precision.
-      const expiryOk = server.hasAbsoluteExpiry ? at === item.at : Math.abs(at - item.at) <= 2000;
-      if (read.values[j] !== item.value || !expiryOk) mismatched++;
-    }
-    progress.tick(slice.length);
+  try {
+    await inBatches(sent, batch, (slice) => server.readBack(slice.map((s) => s.key)), (read, slice) => {
+      for (const [j, item] of slice.entries()) {
+        const at = read.expiries[j] ?? NaN;
+        // PEXPIRETIME gives back the PXAT sent; PTTL (Redis before 7.0) only to the clock's precision.
+        const expiryOk = server.hasAbsoluteExpiry ? at === item.at : Math.abs(at - item.at) <= 2000;
+        if (read.values[j] !== item.value || !expiryOk) mismatched++;
+      }
+      progress.tick(slice.length);
+    });
+  } catch (err) {
+    throw new CliError(`verification could not read back: ${server.describe(err)}`);
+  } finally {
+    progress.done();
   }
-  progress.done();
   return mismatched;
 }

@@ -8,15 +8,12 @@
 import { readFileSync } from 'node:fs';
 import { CliError, UsageError } from '../errors.js';
 import { hideSecret, maskUrl } from '../redact.js';
+import { EXPIRIES, refusesScripts, WRITE, type Script } from './scripts.js';
 
 const CONNECT_TIMEOUT_MS = 5_000;
 /** The whole connect (TCP, TLS, HELLO/AUTH, SELECT) ends within this, server silent or not. */
 const CONNECT_DEADLINE_MS = 6_000;
 const SCHEMES: Record<string, string> = { 'redis:': 'redis:', 'rediss:': 'rediss:', 'valkey:': 'redis:', 'valkeys:': 'rediss:' };
-
-/** Reads value and absolute expiry of every key in one call. GET of a non-string key is an error: pcall turns it into nil. */
-const READ_BACK = "local r = {} for i = 1, #KEYS do local v = redis.pcall('GET', KEYS[i]) " +
-  "if type(v) ~= 'string' then v = false end r[2*i-1] = v r[2*i] = redis.call('PEXPIRETIME', KEYS[i]) end return r";
 
 /** The part of a node-redis client this tool uses. */
 interface NodeRedisClient {
@@ -79,8 +76,10 @@ export class RedisConnection {
   /** e.g. `7.0.15`; Valkey reports the Redis version it is compatible with. */
   readonly version: number[];
   readonly serverName: string;
-  /** SHA of the read-back script once loaded; false when the server refuses scripts. */
-  #script: string | false | undefined;
+  /** False once the server refused a script: plain pipelined commands from then on. */
+  #scripts = true;
+  /** Scripts sent once by their text on this connection. */
+  readonly #loaded = new Set<string>();
 
   private constructor(client: NodeRedisClient, target: Target, info: string) {
     this.#client = client;
@@ -130,10 +129,14 @@ export class RedisConnection {
     }
   }
 
-  /** Whether the server has PXAT and PEXPIRETIME (Redis 7.0+, every Valkey). */
+  /** Whether the server has PEXPIRETIME (Redis 7.0+, every Valkey). */
   get hasAbsoluteExpiry(): boolean {
-    const [major = 0] = this.version;
-    return major >= 7;
+    return this.#atLeast(7, 0);
+  }
+
+  /** Whether SET takes PXAT (Redis 6.2+, every Valkey). */
+  get hasPxat(): boolean {
+    return this.#atLeast(6, 2);
   }
 
   send(args: string[]): Promise<unknown> {
@@ -151,37 +154,88 @@ export class RedisConnection {
   }
 
   /**
-   * The value (null when missing or not a string) and absolute expiry (PEXPIRETIME: -1 none, -2 gone) of each key.
-   * One script call per batch where the server allows scripts (two server round trips fewer per key than
-   * MGET plus one PEXPIRETIME per key, the fallback); PTTL turned absolute on servers before 7.0.
+   * Writes each session as connect-redis would (`SET key value PXAT at`, with NX when `onlyNew`): one script call
+   * where the server runs scripts, else one pipeline of SETs (PX from now on servers before 6.2).
+   * @returns the positions in `batch` of the keys NX left as they were.
+   * @throws the first error reply; the SETs before it stay written.
+   */
+  async write(batch: readonly { key: string; value: string; at: number }[], onlyNew: boolean): Promise<number[]> {
+    if (this.hasPxat && this.#scripts) {
+      const keys = new Array<string>(batch.length);
+      const args = new Array<string>(2 * batch.length + 1);
+      args[0] = onlyNew ? 'NX' : '-';
+      for (const [i, { key, value, at }] of batch.entries()) {
+        keys[i] = key;
+        args[2 * i + 1] = value;
+        args[2 * i + 2] = String(at);
+      }
+      const kept = await this.#evaluate(WRITE, keys, args);
+      if (kept !== undefined) return (kept as number[]).map((i) => i - 1);
+    }
+    const now = Date.now();
+    const replies = await this.pipeline(batch.map(({ key, value, at }) => {
+      const expiry = this.hasPxat ? ['PXAT', String(at)] : ['PX', String(Math.max(1, at - now))];
+      return onlyNew ? ['SET', key, value, ...expiry, 'NX'] : ['SET', key, value, ...expiry];
+    }));
+    const kept: number[] = [];
+    for (const [i, reply] of replies.entries()) if (reply === null) kept.push(i);
+    return kept;
+  }
+
+  /**
+   * The value (null when missing or not a string) and absolute expiry (PEXPIRETIME: -1 none, -2 gone) of each key:
+   * MGET and, pipelined with it, one script call for the expiries where the server runs scripts, else one
+   * PEXPIRETIME per key (PTTL turned absolute with the local clock on servers before 7.0).
    */
   async readBack(keys: string[]): Promise<{ values: (string | null)[]; expiries: number[] }> {
-    if (this.hasAbsoluteExpiry && this.#script !== false) {
-      try {
-        this.#script ??= await this.send(['SCRIPT', 'LOAD', READ_BACK]) as string;
-        const reply = await this.send(['EVALSHA', this.#script, String(keys.length), ...keys]) as (string | number | null)[];
-        const values: (string | null)[] = [];
-        const expiries: number[] = [];
-        for (let i = 0; i < reply.length; i += 2) {
-          const value = reply[i];
-          values.push(typeof value === 'string' ? value : null);
-          expiries.push(Number(reply[i + 1]));
-        }
-        return { values, expiries };
-      } catch (err) {
-        // Scripts refused (ACL NOPERM, a proxy, a flushed script cache): the plain commands.
-        if (this.#script === undefined || /NOSCRIPT|NOPERM|unknown command/i.test((err as Error).message)) this.#script = false;
-        else throw err;
-      }
+    const mget = this.send(['MGET', ...keys]) as Promise<(string | null)[]>;
+    // Awaited last: a rejection before then must not count as unhandled (which would end the process).
+    mget.catch(() => undefined);
+    let expiries: number[] | undefined;
+    if (this.hasAbsoluteExpiry && this.#scripts) expiries = await this.#evaluate(EXPIRIES, keys, []) as number[] | undefined;
+    if (expiries === undefined) {
+      const sentAt = Date.now();
+      const absolute = this.hasAbsoluteExpiry;
+      const ttls = await this.pipeline(keys.map((key) => [absolute ? 'PEXPIRETIME' : 'PTTL', key]));
+      expiries = ttls.map((t) => {
+        const ms = Number(t);
+        return absolute || ms < 0 ? ms : sentAt + ms;
+      });
     }
-    const sentAt = Date.now();
-    const command = this.hasAbsoluteExpiry ? 'PEXPIRETIME' : 'PTTL';
-    const [values, ...ttls] = await this.pipeline([['MGET', ...keys], ...keys.map((key) => [command, key])]);
-    const expiries = ttls.map((t) => {
-      const ms = Number(t);
-      return this.hasAbsoluteExpiry || ms < 0 ? ms : sentAt + ms;
-    });
-    return { values: (values as (string | null)[]).map((v) => (typeof v === 'string' ? v : null)), expiries };
+    const values = await mget;
+    for (let i = 0; i < values.length; i++) if (typeof values[i] !== 'string') values[i] = null;
+    return { values, expiries };
+  }
+
+  /**
+   * Runs `script`: its text the first time (EVAL caches it), by its SHA after that; its text again if the server
+   * lost it meanwhile (NOSCRIPT: SCRIPT FLUSH, a restart). One connection runs commands in order, so a call sent
+   * after the first EVAL finds the script cached even while that EVAL is still in flight.
+   * @returns undefined when the server refuses scripts (remembered: the caller uses plain commands).
+   */
+  async #evaluate(script: Script, keys: string[], args: string[]): Promise<unknown> {
+    const tail = [String(keys.length), ...keys, ...args];
+    try {
+      if (!this.#loaded.has(script.sha)) {
+        this.#loaded.add(script.sha);
+        return await this.send(['EVAL', script.source, ...tail]);
+      }
+      try {
+        return await this.send(['EVALSHA', script.sha, ...tail]);
+      } catch (err) {
+        if (!/^NOSCRIPT/.test((err as Error).message)) throw err;
+        return await this.send(['EVAL', script.source, ...tail]);
+      }
+    } catch (err) {
+      if (!refusesScripts(err)) throw err;
+      this.#scripts = false;
+      return undefined;
+    }
+  }
+
+  #atLeast(major: number, minor: number): boolean {
+    const [m = 0, n = 0] = this.version;
+    return m > major || (m === major && n >= minor);
   }
 
   /** An error message safe to print: the password hidden. */
