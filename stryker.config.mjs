@@ -54,6 +54,12 @@ function rank(file) {
   return i === -1 ? FIRST.length : i;
 }
 
+/**
+ * Stryker's working directory. MUTATE_DIR gives a run its own, so two runs on different files can share a machine
+ * (each with MUTATE_CONCURRENCY test processes, 2 by default).
+ */
+export const workDir = process.env.MUTATE_DIR ?? '.tmp/stryker';
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'tap',
@@ -68,16 +74,16 @@ export default {
   buildCommand: 'node scripts/stryker-build.mjs',
   coverageAnalysis: 'perTest',
   // Two cores: one test file per core.
-  concurrency: 2,
+  concurrency: Number(process.env.MUTATE_CONCURRENCY ?? 2),
   timeoutMS: 20_000,
   timeoutFactor: 2,
   reporters: ['json', 'progress', 'clear-text'],
-  jsonReporter: { fileName: '.tmp/stryker/mutation.json' },
-  tempDirName: '.tmp/stryker/sandbox',
+  jsonReporter: { fileName: `${workDir}/mutation.json` },
+  tempDirName: `${workDir}/sandbox`,
   cleanTempDir: true,
   // Mutants whose code and covering tests did not change keep their result from the last run.
   incremental: true,
-  incrementalFile: '.tmp/stryker/incremental.json',
+  incrementalFile: `${workDir}/incremental.json`,
   // bench/ holds its own heavy node_modules; the CLI tests need only its redis-server helper.
-  ignorePatterns: ['bench/*', '!bench/redis-server.mjs', '.tmp', 'scripts/results', 'coverage'],
+  ignorePatterns: ['bench/*', '!bench/redis-server.mjs', '.tmp', workDir, 'scripts/results', 'coverage'],
 };

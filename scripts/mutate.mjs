@@ -16,10 +16,10 @@ import { cpus, totalmem, release } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { durabilityFiles, slowTestFiles } from '../stryker.config.mjs';
+import { durabilityFiles, slowTestFiles, workDir } from '../stryker.config.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const REPORT = new URL('../.tmp/stryker/mutation.json', import.meta.url);
+const REPORT = new URL(`../${workDir}/mutation.json`, import.meta.url);
 const RESULTS = new URL('./results/mutation.json', import.meta.url);
 
 const files = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -40,7 +40,7 @@ const report = JSON.parse(readFileSync(fromReport ?? REPORT, 'utf8'));
 if (fromReport === undefined) {
   // Kept per run (the next run overwrites Stryker's report), for --from-report after editing the explanations.
   const name = targets.map((f) => f.replace(/^src\//, '').replaceAll('/', '-')).join('+');
-  writeFileSync(new URL(`../.tmp/stryker/report-${name}.json`, import.meta.url), JSON.stringify(report));
+  writeFileSync(new URL(`../${workDir}/report-${name}.json`, import.meta.url), JSON.stringify(report));
 }
 const explanations = JSON.parse(readFileSync(new URL('./mutation-explained.json', import.meta.url), 'utf8'));
 
