@@ -26,7 +26,13 @@ export const durabilityFiles = [
   'src/files/journal-file.ts',
   'src/files/journal-replay.ts',
   'src/files/journal-writer.ts',
+  'src/files/journal-sync.ts',
+  'src/files/journal-batch.ts',
+  'src/files/journal-rotation.ts',
+  'src/files/journal-failure.ts',
   'src/files/persistence.ts',
+  'src/files/persistence-load.ts',
+  'src/files/persistence-triggers.ts',
 ];
 
 /**

@@ -25,16 +25,15 @@
 // scripts/results/crash-loop.json. `--sabotage` is the loop's self-test: the child's saves then write straight
 // over the file, as a non-atomic writer would, and the loop must fail (it reports truncated files, snapshots
 // nobody completed and lost sessions). Needs dist/ (npm run build).
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, tmpdir, type as osType, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { MemFileStore } from 'express-memfilestore';
 import { decodeSnapshot, sha256, tempFiles } from '../test/fixtures/persist/helpers.mjs';
 import { flag, option } from './cli-args.mjs';
+import { startChild as startChildProcess } from './child-process.mjs';
 
 const CHILD = fileURLToPath(new URL('./fixtures/crash-child.mjs', import.meta.url));
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
@@ -46,7 +45,6 @@ const SAVE_PERIOD_MS = option('--save-period', 15);
 const MAX_KILL_MS = option('--max-kill-ms', 250); // after "ready": several saves per child
 /** Self-test: the child writes its saves straight over the file (not atomic); the loop must report mismatches. */
 const SABOTAGE = flag('--sabotage');
-const READY_TIMEOUT_MS = 30_000;
 const MAX_RETRIES = 20; // children that died before "ready" because dist/ was being rebuilt by someone else
 
 /** sha256 over live sessions, least recently used first: the child's memDigest, computed the same way. */
@@ -58,35 +56,11 @@ function memDigest(store) {
   return { count: parts.length / 4, digest: sha256(parts.join('')) };
 }
 
-/**
- * Starts a child that loads its modules and waits; `go()` lets it open the file, and `ready` resolves
- * once it printed "ready" (or rejects with its stderr if it died first).
- */
+/** A child on `file`, started ahead of its turn: `go()` lets it open the file. */
 function startChild(file) {
-  const env = { ...process.env, CRASH_CHILD_SABOTAGE: SABOTAGE ? 'in-place' : '' };
-  const proc = spawn(process.execPath, [CHILD, file, SESSIONS, WRITE_DELAY_MS, SAVE_PERIOD_MS, '--wait'],
-    { stdio: ['pipe', 'pipe', 'pipe'], env });
-  const lines = [];
-  let stderr = '';
-  proc.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
-  proc.stdin.on('error', () => undefined); // a child that died early: its error is reported through `ready`
-  const closed = new Promise((resolve) => proc.once('close', (code, signal) => resolve({ code, signal })));
-  const ready = new Promise((resolve, reject) => {
-    createInterface({ input: proc.stdout }).on('line', (text) => {
-      if (text === 'warm') return;
-      lines.push(text);
-      if (text === 'ready') resolve();
-    });
-    closed.then(({ code, signal }) => reject(Object.assign(new Error(`child exited (${code ?? signal}) before ready`), { stderr: () => stderr })));
-  });
-  const go = () => {
-    proc.stdin.write('go\n');
-    // Unattended: a child that never gets ready (a lock it cannot take, a hang) fails the run instead of stalling it.
-    const timer = setTimeout(() => proc.kill('SIGKILL'), READY_TIMEOUT_MS);
-    ready.then(() => clearTimeout(timer), () => clearTimeout(timer));
-  };
-  ready.catch(() => undefined); // awaited later; not an unhandled rejection meanwhile
-  return { proc, lines, closed, ready, stderr: () => stderr, go };
+  const child = startChildProcess(CHILD, [file, SESSIONS, WRITE_DELAY_MS, SAVE_PERIOD_MS, '--wait'],
+    { CRASH_CHILD_SABOTAGE: SABOTAGE ? 'in-place' : '' });
+  return { ...child, go: () => child.go('go') };
 }
 
 /** What the child printed: its load and every save by sequence number. */
@@ -163,7 +137,7 @@ try {
         i--;
         continue;
       }
-      throw new Error(`iteration ${i}: ${err.message}\n${stderr}`, { cause: err });
+      throw new Error(`iteration ${i}: ${err.message}`, { cause: err });
     }
     timing.toReady += performance.now() - t0;
     const delay = Math.random() * MAX_KILL_MS;

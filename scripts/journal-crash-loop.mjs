@@ -19,20 +19,20 @@
 // - the child loaded what the previous fresh store held (its close() wrote a standalone snapshot).
 //
 // The two modes run side by side, each on its own files. Exits non-zero on any failed check, or (from 100 kills
-// on) if no kill landed during a snapshot or no snapshot was started by the journal's size. `--json` writes
+// on) if no kill landed during a snapshot, during a snapshot started by the journal's size, or after one completed
+// (size-profile children are killed at a random instant after their first such snapshot started). `--json` writes
 // scripts/results/journal-crash-loop.json (scripts/reliability-report.mjs puts it in the README). `--sabotage` is
 // the loop's self-test: the child runs with `journal: false` and acknowledges changes only a snapshot keeps, and
 // the loop must fail. Needs dist/ (npm run build).
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, type as osType, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { MemFileStore } from 'express-memfilestore';
 import { memDigest, sha256 } from '../test/fixtures/persist/helpers.mjs';
 import { flag, option } from './cli-args.mjs';
+import { startChild as startChildProcess } from './child-process.mjs';
 
 const CHILD = fileURLToPath(new URL('./fixtures/journal-crash-child.mjs', import.meta.url));
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
@@ -40,15 +40,16 @@ const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 const KILLS = option('--kills', 500, { min: 1 });
 const SESSIONS = option('--sessions', 2000, { min: 1 });
 const MAX_KILL_MS = option('--max-kill-ms', 500);
-/** Snapshots started by the journal's size come about once a second: those children live longer. */
+/** Size profile: killed 0 to this many ms after the first snapshot the journal's size started (one takes ~0.5 s). */
 const SIZE_KILL_MS = MAX_KILL_MS * 2.5;
+/** Size profile: how long to wait for that snapshot to start before killing anyway (counted). */
+const SIZE_WAIT_MS = 20_000;
 /** 'everysec': an acknowledged change older than this at the kill must not be lost. */
 const MAX_AGE_MS = option('--max-age-ms', 50);
 const SABOTAGE = flag('--sabotage');
 const modeArg = process.argv.indexOf('--mode');
 const MODES = modeArg < 0 ? ['always', 'everysec'] : [process.argv[modeArg + 1]];
 if (MODES.some((m) => m !== 'always' && m !== 'everysec')) throw new Error('--mode needs always or everysec');
-const READY_TIMEOUT_MS = 30_000;
 
 const clockMs = () => Number(process.hrtime.bigint() / 1000n) / 1000;
 
@@ -58,30 +59,10 @@ function markOf(text) {
   return `${session.cookie.path}|${session.v}`;
 }
 
-/** Starts a child that loads its modules and waits for `go`. */
+/** A child on `file`, started ahead of its turn: `go(iteration, profile)` lets it open the files. */
 function startChild(file, mode) {
-  const env = { ...process.env, CRASH_CHILD_SABOTAGE: SABOTAGE ? 'no-journal' : '' };
-  const proc = spawn(process.execPath, [CHILD, file, mode, SESSIONS], { stdio: ['pipe', 'pipe', 'pipe'], env });
-  const lines = [];
-  let stderr = '';
-  proc.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
-  proc.stdin.on('error', () => undefined);
-  const closed = new Promise((resolve) => proc.once('close', (code, signal) => resolve({ code, signal })));
-  const ready = new Promise((resolve, reject) => {
-    createInterface({ input: proc.stdout }).on('line', (text) => {
-      if (text === 'warm') return;
-      lines.push(text);
-      if (text === 'ready') resolve();
-    });
-    closed.then(({ code, signal }) => reject(new Error(`child exited (${code ?? signal}) before ready: ${stderr}`)));
-  });
-  ready.catch(() => undefined);
-  const go = (iteration, profile) => {
-    proc.stdin.write(`go ${iteration} ${profile}\n`);
-    const timer = setTimeout(() => proc.kill('SIGKILL'), READY_TIMEOUT_MS);
-    ready.then(() => clearTimeout(timer), () => clearTimeout(timer));
-  };
-  return { proc, lines, closed, ready, stderr: () => stderr, go };
+  const child = startChildProcess(CHILD, [file, mode, SESSIONS], { CRASH_CHILD_SABOTAGE: SABOTAGE ? 'no-journal' : '' });
+  return { ...child, go: (iteration, profile) => child.go(`go ${iteration} ${profile}`) };
 }
 
 /** The child's lines: its load, the changes it issued (1-based), acknowledgement times, snapshots. */
@@ -93,6 +74,7 @@ function parseLines(lines) {
   let rotations = -1; // the first journal created is the one the first change needs
   let completed = 0;
   let compactions = 0;
+  let compactionsStarted = 0;
   for (const line of lines) {
     if (line.startsWith('a ')) {
       const [, n, t] = line.split(' ');
@@ -106,9 +88,10 @@ function parseLines(lines) {
     else if (line.startsWith('w ')) {
       completed++;
       compactions = Number(line.slice(2));
-    } else if (line.startsWith('loaded ')) loaded = line.split(' ')[2];
+    } else if (line.startsWith('c ')) compactionsStarted = Number(line.slice(2));
+    else if (line.startsWith('loaded ')) loaded = line.split(' ')[2];
   }
-  return { loaded, ops, acks, begun, rotations: Math.max(0, rotations), completed, compactions };
+  return { loaded, ops, acks, begun, rotations: Math.max(0, rotations), completed, compactions, compactionsStarted };
 }
 
 /** Intersection of two sorted lists of disjoint [from, to] intervals. */
@@ -166,6 +149,7 @@ async function runMode(mode) {
     kills: 0, killsMidSnapshot: 0, killsWritingSnapshot: 0, killsAfterSizeSnapshot: 0, changesIssued: 0, changesAcknowledged: 0,
     acknowledgedLost: 0, acknowledgedLostOverLimit: 0, unacknowledgedKept: 0, unacknowledgedLost: 0, notAPrefix: 0,
     loadMismatches: 0, snapshotsCompleted: 0, compactions: 0, journalRecordsReplayed: 0, tornTails: 0, sizeProfileKills: 0,
+    sizeProfileNoCompaction: 0, killsMidCompaction: 0,
   };
   const timing = { toReady: 0, check: 0 };
   let worstLostAgeMs = null;
@@ -188,6 +172,11 @@ async function runMode(mode) {
       next = i < KILLS ? startChild(file, mode) : undefined;
       await child.ready;
       timing.toReady += performance.now() - t0;
+      if (profile === 'size') {
+        // Killed at a random instant after the journal's size started a snapshot: mid-compaction or after it,
+        // however slow the machine is today (a fixed window after ready missed them all on a busy machine).
+        if (await child.waitFor((line) => line.startsWith('c '), SIZE_WAIT_MS) === undefined) c.sizeProfileNoCompaction++;
+      }
       await sleep(Math.random() * (profile === 'size' ? SIZE_KILL_MS : MAX_KILL_MS));
       const killedAt = clockMs();
       child.proc.kill('SIGKILL');
@@ -195,7 +184,7 @@ async function runMode(mode) {
       c.kills++;
       if (profile === 'size') c.sizeProfileKills++;
       if (exit.signal !== 'SIGKILL') fail(i, `the child died on its own (${exit.code}): ${child.stderr()}`);
-      const { loaded, ops, acks, begun, rotations, completed, compactions } = parseLines(child.lines);
+      const { loaded, ops, acks, begun, rotations, completed, compactions, compactionsStarted } = parseLines(child.lines);
       if (loaded !== baseDigest) {
         c.loadMismatches++;
         fail(i, 'the child did not load what the previous fresh store held');
@@ -203,6 +192,7 @@ async function runMode(mode) {
       if (rotations > completed) c.killsMidSnapshot++; // from the rotation's start to the snapshot's rename
       if (begun > completed) c.killsWritingSnapshot++; // ...with the snapshot's temp file being written
       if (compactions > 0) c.killsAfterSizeSnapshot++;
+      if (compactionsStarted > 0 && rotations > completed) c.killsMidCompaction++;
       c.snapshotsCompleted += completed;
       c.compactions += compactions;
       c.changesIssued += ops.length - 1;
@@ -272,7 +262,7 @@ async function runMode(mode) {
 
 const started = performance.now();
 console.log(`journal crash loop: ${KILLS} kills per mode (${MODES.join(', ')}), ${SESSIONS} session ids, kill 0-${MAX_KILL_MS} ms ` +
-  `after ready (0-${SIZE_KILL_MS} ms for size-triggered snapshots)${SABOTAGE ? ', SABOTAGE: no journal' : ''}`);
+  `after ready (0-${SIZE_KILL_MS} ms after the first size-triggered snapshot started, in the size profile)${SABOTAGE ? ', SABOTAGE: no journal' : ''}`);
 // The modes run side by side, each on its own files: half the wall-clock time.
 const modes = Object.fromEntries((await Promise.all(MODES.map(runMode))).map((r) => [r.mode, r]));
 
@@ -282,7 +272,7 @@ const result = {
   node: process.version,
   date: new Date().toISOString(),
   // Where the files were: a tmpfs (TMPDIR=/dev/shm) takes the disk's sync latency out of a process-crash test.
-  config: { filesIn: tmpdir(), kills: KILLS, sessions: SESSIONS, maxKillMs: MAX_KILL_MS, sizeKillMs: SIZE_KILL_MS, sizeProfileShare: 0.25, maxAgeMs: MAX_AGE_MS, savePeriodMs: 20, sizeLimitBytes: 8 * 1024 * 1024 },
+  config: { filesIn: tmpdir(), kills: KILLS, sessions: SESSIONS, maxKillMs: MAX_KILL_MS, sizeKillMs: SIZE_KILL_MS, sizeWaitMs: SIZE_WAIT_MS, sizeProfileShare: 0.25, maxAgeMs: MAX_AGE_MS, savePeriodMs: 20, sizeLimitBytes: 8 * 1024 * 1024 },
   machine: { os: `${osType()} ${release()}`, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memGB: Math.round(totalmem() / 2 ** 30) },
   command: `${process.env.TMPDIR ? `TMPDIR=${process.env.TMPDIR} ` : ''}node scripts/journal-crash-loop.mjs${KILLS === 500 ? '' : ` --kills ${KILLS}`} --json`,
 };
@@ -295,12 +285,15 @@ for (const r of Object.values(modes)) {
   console.log(`  kills mid-snapshot ${r.killsMidSnapshot}; snapshots completed ${r.snapshotsCompleted} (by size ${r.compactions}); ` +
     `journal records replayed ${r.journalRecordsReplayed}; torn tails cut ${r.tornTails}; not a prefix ${r.notAPrefix}; load mismatches ${r.loadMismatches}`);
   console.log(`  per kill: ${r.meanMsToReady} ms from go to ready, ${r.meanMsToCheck} ms to reload, check and close (mean)`);
+  console.log(`  size profile: ${r.sizeProfileKills} kills, ${r.killsMidCompaction} mid-compaction, ${r.killsAfterSizeSnapshot} after one ` +
+    `completed, ${r.sizeProfileNoCompaction} before any started (waited ${SIZE_WAIT_MS / 1000} s)`);
   console.log(`  of the kills mid-snapshot, ${r.killsWritingSnapshot} while its temp file was written; ` +
     `youngest acknowledged change kept: ${r.youngestKeptMarginMs ?? '-'} ms before the kill`);
   if (r.acknowledgedLostOverLimit > 0 || r.notAPrefix > 0 || r.loadMismatches > 0 || r.problems.length > 0) ok = false;
   // A short run (the test) may miss them; a long one must not.
-  if (KILLS >= 100 && (r.killsMidSnapshot === 0 || r.compactions === 0)) {
-    console.error(`  ${r.mode}: no kill landed mid-snapshot, or no snapshot was started by size: the run proves less than it should`);
+  if (KILLS >= 100 && (r.killsMidSnapshot === 0 || r.killsMidCompaction === 0 || r.killsAfterSizeSnapshot === 0)) {
+    console.error(`  ${r.mode}: no kill landed mid-snapshot, mid-compaction, or after a size-triggered snapshot completed: ` +
+      'the run proves less than it should');
     ok = false;
   }
 }

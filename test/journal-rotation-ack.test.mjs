@@ -62,3 +62,36 @@ for (const mode of ['everysec', 'always']) {
     assert.deepEqual((await call(reopened, 'ids')).sort(), ['before', 'during']);
   });
 }
+
+// Three snapshots that fail while the first rotation still holds records back: a change held since the first one is
+// carried into each next journal, and must stay carried (it was dropped at the third, yet acknowledged).
+test('everysec: a change held across several failed snapshots is written before its callback', async (t) => {
+  const dir = tempDir(t);
+  let failing = 3;
+  const fs = {
+    ...slowSyncFs(),
+    open: (path, ...rest) => {
+      if (String(path).includes('.tmp-') && failing > 0) {
+        failing--;
+        return Promise.reject(Object.assign(new Error('no space left (injected)'), { code: 'ENOSPC' }));
+      }
+      return fsPromises.open(path, ...rest);
+    },
+  };
+  const store = track(t, new MemFileStore({ saveFile: join(dir, 'sessions.db'), savePeriod: 0, journal: 'everysec', fs }));
+  store.on('error', () => undefined);
+  await call(store, 'set', 'before', session({ n: 1 }));
+  const first = store.flush(); // rotation 1: records held until the old journal's slow sync
+  const acked = new Promise((resolve, reject) => {
+    store.set('held', session({ marker: 'held-since-first-rotation' }), (err) => {
+      if (err) return reject(err);
+      resolve(journalText(dir).includes('held-since-first-rotation'));
+    });
+  });
+  const second = store.flush(); // rotation 2, once the first snapshot failed: carries the held record
+  await first.catch(() => undefined);
+  store.set('later', session({ n: 3 }));
+  const third = store.flush(); // rotation 3, once the second failed, while still held
+  await Promise.all([second.catch(() => undefined), third.catch(() => undefined)]);
+  assert.equal(await acked, true, 'the acknowledged change is in a journal file');
+});

@@ -1,10 +1,11 @@
 /**
  * One journal file: creating it (header written, then synced by the caller), and the fs calls the journal makes,
- * behind a seam for crash-consistency tests. The policy (when to write, sync, rotate) is in journal-writer.ts.
+ * behind a seam for crash-consistency tests. The policy (when to write, sync, rotate) is in journal-writer.ts,
+ * journal-sync.ts and journal-rotation.ts.
  */
 import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import type * as nodeFs from 'node:fs';
+import * as nodeFs from 'node:fs';
 import type { AnyCallback } from '../store/callback.js';
 import { FILE_MODE } from './atomic-writer.js';
 import { encodeJournalHeader, saltOf } from './journal-format.js';
@@ -12,16 +13,6 @@ import { journalPath } from './journal-reader.js';
 
 /** The synchronous and callback fs calls the journal makes; a seam for crash-consistency tests. */
 export type JournalIo = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fdatasync' | 'fdatasyncSync' | 'fsyncSync' | 'ftruncateSync' | 'closeSync' | 'unlinkSync'>;
-
-/** The error given to changes the journal could not make durable, and in 'always' mode to later ones until recovery. */
-export class JournalError extends Error {
-  readonly code = 'ERR_JOURNAL_FAILED';
-  constructor(path: string, cause: unknown) {
-    super(`express-memfilestore: could not write the journal "${path}" (${cause instanceof Error ? cause.message : String(cause)}); ` +
-      'sessions stay in memory and a snapshot with a fresh journal is retried every second', { cause });
-    this.name = 'JournalError';
-  }
-}
 
 /** A journal file open for appending. */
 export interface JournalFile {
@@ -80,6 +71,30 @@ export function createJournal(io: JournalIo, saveFile: string, gen: number, afte
   return newFile(fd, gen, token, path, header.length, 1);
 }
 
+/**
+ * Appends `bytes` of `out` to `file` with one write (looping on short writes), then counts them as unsynced.
+ * @throws the fs error, after cutting a partial record off, as Redis does, so the next start does not find
+ * garbage before good records.
+ */
+export function appendRecords(io: JournalIo, file: JournalFile, out: Buffer, bytes: number): void {
+  try {
+    for (let done = 0; done < bytes;) {
+      const n = io.writeSync(file.fd, out, done, bytes - done);
+      if (n <= 0) throw new Error('write made no progress');
+      done += n;
+    }
+  } catch (err) {
+    try {
+      io.ftruncateSync(file.fd, file.size);
+    } catch {
+      // Left torn: a start drops a torn tail of the last journal.
+    }
+    throw err;
+  }
+  file.size += bytes;
+  file.unsynced = true;
+}
+
 /** Makes a new file's name durable. Windows cannot open a directory to sync it, and needs no such step. */
 export function syncDirectorySync(io: JournalIo, dir: string): void {
   if (process.platform === 'win32') return;
@@ -91,3 +106,19 @@ export function syncDirectorySync(io: JournalIo, dir: string): void {
   }
 }
 
+/**
+ * The journal's fs calls: node:fs's, or the seam's where it has them. Only these are read: spreading the whole
+ * module touches its deprecated constants (fs.F_OK and others warn DEP0176 on Node 24).
+ */
+export function journalIo(seam: Partial<JournalIo> | undefined): JournalIo {
+  return {
+    openSync: seam?.openSync ?? nodeFs.openSync,
+    writeSync: seam?.writeSync ?? nodeFs.writeSync,
+    fdatasync: seam?.fdatasync ?? nodeFs.fdatasync,
+    fdatasyncSync: seam?.fdatasyncSync ?? nodeFs.fdatasyncSync,
+    fsyncSync: seam?.fsyncSync ?? nodeFs.fsyncSync,
+    ftruncateSync: seam?.ftruncateSync ?? nodeFs.ftruncateSync,
+    closeSync: seam?.closeSync ?? nodeFs.closeSync,
+    unlinkSync: seam?.unlinkSync ?? nodeFs.unlinkSync,
+  };
+}

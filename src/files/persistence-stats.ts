@@ -1,6 +1,27 @@
 /** What the persistence reports: the outcome of saves, of the load at start, and the journal's state. */
-import type { JournalStats } from './journal-writer.js';
 import type { LoadResult } from './snapshot-loader.js';
+
+/** How journal records reach disk: see the `journal` option. */
+export type JournalMode = 'everysec' | 'always';
+
+/** The `store.stats.persistence.journal` view. */
+export interface JournalStats {
+  mode: JournalMode;
+  file: string;
+  generation: number;
+  /** Bytes and records appended since the last snapshot. */
+  bytes: number;
+  records: number;
+  /** Records not yet written, or written and waiting for a sync in 'always' mode. */
+  pending: number;
+  /** When the last sync completed (ms since the epoch). */
+  lastSyncAt: number | undefined;
+  /** Syncs that took longer than a second, or found the previous one still running when due. */
+  delayedSyncs: number;
+  /** Whether a write or sync failed and no snapshot has recovered from it yet. */
+  failed: boolean;
+  lastError: string | undefined;
+}
 
 /** Outcome of the last save, in {@link PersistenceStats}. */
 export interface SaveInfo {

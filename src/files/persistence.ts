@@ -13,24 +13,24 @@
  * 4. only then are older journals removed.
  */
 import * as fsPromises from 'node:fs/promises';
-import * as nodeFs from 'node:fs';
 import { dirname } from 'node:path';
-import { removeStaleTempFiles, syncDirectory, writeFileAtomic, DirectorySyncError } from './atomic-writer.js';
+import { syncDirectory, writeFileAtomic, DirectorySyncError } from './atomic-writer.js';
 import { log } from '../debug.js';
 import type { EntryCopy } from '../store/lru-entries.js';
-import { FileLock } from './file-lock.js';
+import type { FileLock } from './file-lock.js';
 import type { FsPromises } from '../options.js';
 import { listJournals } from './journal-reader.js';
-import { removeQuietly, type JournalError, type JournalIo } from './journal-file.js';
+import { journalIo, removeQuietly, type JournalIo } from './journal-file.js';
 import { JournalWriter, type JournalMode } from './journal-writer.js';
-import { recoverFiles, refuseSymlink, type RecoverySinks } from './recover.js';
+import { startFiles } from './persistence-load.js';
+import { SnapshotTriggers } from './persistence-triggers.js';
+import type { RecoverySinks } from './recover.js';
 import { saveError, writeSnapshot } from './snapshot-writer.js';
 import type { JournalOp } from './journal-format.js';
 import { emptyLoad, saveInfo, type LoadInfo, type PersistenceStats, type SaveInfo } from './persistence-stats.js';
 
 /** A journal smaller than this never calls for a snapshot by its size (Redis: auto-aof-rewrite-min-size). */
 export const JOURNAL_MIN_BYTES = 8 * 1024 * 1024;
-const RECOVERY_RETRY_MS = 1000;
 
 /** What the persistence needs from the store. */
 export interface SnapshotSource {
@@ -59,21 +59,18 @@ export class Persistence {
   readonly #file: string;
   readonly #fs: FsPromises;
   readonly #io: JournalIo;
-  readonly #periodMs: number;
   readonly #options: PersistenceOptions;
   readonly #source: SnapshotSource;
   readonly #events: PersistenceEvents;
   #lock: FileLock | undefined;
   #journal: JournalWriter | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #recovery: NodeJS.Timeout | undefined;
+  readonly #triggers: SnapshotTriggers;
   #current: Promise<void> | undefined;
   #queued: Promise<void> | undefined;
   #savedChanges = 0;
   #lastSave: SaveInfo | undefined;
   #lastSuccessAt: number | undefined;
   #lastSnapshotBytes = 0;
-  #compactions = 0;
   #load: LoadInfo | undefined;
   #closing: Promise<void> | undefined;
   /** Whether the snapshot on disk needs a journal beside it (it names one). */
@@ -87,7 +84,13 @@ export class Persistence {
     this.#file = options.file;
     this.#fs = options.fs ?? fsPromises;
     this.#io = journalIo(options.fs as Partial<JournalIo> | undefined);
-    this.#periodMs = options.periodMs;
+    this.#triggers = new SnapshotTriggers(options.periodMs, {
+      busy: () => this.#current !== undefined,
+      dirty: () => this.dirty,
+      journalFailed: () => this.#journal?.failed === true,
+      flush: () => this.flush(),
+      report: (err) => { events.report(err); },
+    });
     this.#options = options;
     this.#source = source;
     this.#events = events;
@@ -99,40 +102,25 @@ export class Persistence {
    * @throws on a damaged file (unless moved aside), a held lock, or an unusable path; the files are left untouched.
    */
   open(sinks: RecoverySinks): void {
-    const started = performance.now();
-    refuseSymlink(this.#file);
-    this.#lock = FileLock.acquire(this.#file);
-    try {
-      const removed = removeStaleTempFiles(this.#file);
-      if (removed > 0) log('removed %d temp files left by an interrupted save', removed);
-      const { snapshot, journal, movedAside } = recoverFiles(this.#file, sinks,
-        { repair: true, onDamaged: this.#options.onDamagedFile, now: this.#source.clock() });
-      // A 1.x file, or changes replayed from a journal, are written into a snapshot at the next save.
-      const absorb = snapshot.format === '1.x' || journal.records > 0 || (journal.files > 0 && this.#options.journal === false);
-      this.#savedChanges = this.#source.changes() - (absorb ? 1 : 0);
-      this.#lastSnapshotBytes = snapshot.bytes;
-      this.#pointerOnDisk = snapshot.journal !== undefined;
-      this.#loadedGen = journal.maxGen;
-      if (this.#options.journal !== false) {
-        this.#journal = JournalWriter.open(this.#options.journal, this.#io, {
-          grown: () => { this.#compact(); },
-          failed: (err) => { this.#journalFailed(err); },
-          clock: this.#source.clock,
-        }, this.#file, journal.tail, { gen: journal.maxGen + 1, after: `s:${snapshot.sha256}` }, journal.bytes, this.#journalLimit());
-      }
-      for (const stale of journal.stale) removeQuietly(this.#io, stale);
-      this.#load = {
-        ...snapshot, durationMs: performance.now() - started, sessions: 0, movedAside: movedAside[0],
-        journalFiles: journal.files, journalRecords: journal.records, tornBytes: journal.tornBytes,
-      };
-      if (journal.torn !== undefined) log('dropped a torn journal tail of %d bytes (%s)', journal.tornBytes, 'the last record was cut');
-      log('loaded %s snapshot: %d records, %d bytes, then %d journal records in %d ms', snapshot.format, snapshot.records,
-        snapshot.bytes, journal.records, Math.round(this.#load.durationMs));
-    } catch (err) {
-      this.#lock.release();
-      this.#lock = undefined;
-      throw err;
-    }
+    const { lock, load } = startFiles(this.#file, sinks, { onDamaged: this.#options.onDamagedFile, now: this.#source.clock() },
+      ({ snapshot, journal }) => {
+        // A 1.x file, or changes replayed from a journal, are written into a snapshot at the next save.
+        const absorb = snapshot.format === '1.x' || journal.records > 0 || (journal.files > 0 && this.#options.journal === false);
+        this.#savedChanges = this.#source.changes() - (absorb ? 1 : 0);
+        this.#lastSnapshotBytes = snapshot.bytes;
+        this.#pointerOnDisk = snapshot.journal !== undefined;
+        this.#loadedGen = journal.maxGen;
+        if (this.#options.journal !== false) {
+          this.#journal = new JournalWriter(this.#options.journal, this.#io, {
+            grown: () => { if (this.#closing === undefined) this.#triggers.grown(this.#journalLimit()); },
+            failed: (err) => { this.#triggers.journalFailed(err); },
+            clock: this.#source.clock,
+          }, this.#file, journal.tail, { gen: journal.maxGen + 1, after: `s:${snapshot.sha256}` }, journal.bytes, this.#journalLimit());
+        }
+        for (const stale of journal.stale) removeQuietly(this.#io, stale);
+      });
+    this.#lock = lock;
+    this.#load = load;
   }
 
   /** Records how many sessions are live after the load, and tells listeners. */
@@ -173,30 +161,22 @@ export class Persistence {
       saving: this.#current !== undefined,
       lastSave: this.#lastSave === undefined ? undefined : { ...this.#lastSave },
       lastSuccessAt: this.#lastSuccessAt,
-      compactions: this.#compactions,
+      compactions: this.#triggers.compactions,
       load: this.#load === undefined ? emptyLoad() : { ...this.#load },
       journal: this.#journal?.stats,
     };
   }
 
   startTimer(): void {
-    if (this.#periodMs === 0 || this.#closing !== undefined || this.#lock === undefined) return;
-    clearInterval(this.#timer);
-    this.#timer = setInterval(() => {
-      if (!this.dirty || this.#current !== undefined) return;
-      this.flush().catch((err: unknown) => {
-        this.#events.report(err as Error);
-      });
-    }, this.#periodMs).unref();
+    if (this.#closing === undefined && this.#lock !== undefined) this.#triggers.startPeriod();
   }
 
   stopTimer(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#triggers.stopPeriod();
   }
 
   get timer(): NodeJS.Timeout | undefined {
-    return this.#timer;
+    return this.#triggers.timer;
   }
 
   /** Saves now if anything changed. Concurrent calls share the running save plus at most one more after it. */
@@ -233,7 +213,7 @@ export class Persistence {
       await this.#journal?.close();
       this.#final = true;
       await this.flush();
-      clearInterval(this.#recovery);
+      this.#triggers.stop();
       this.#lock?.release();
       this.#lock = undefined;
     })().catch((err: unknown) => {
@@ -243,36 +223,8 @@ export class Persistence {
     return this.#closing;
   }
 
-  /** The journal outgrew the last snapshot (and the minimum): a snapshot absorbs it. */
-  #compact(): void {
-    if (this.#current !== undefined || this.#closing !== undefined) return;
-    this.#compactions++;
-    log('journal passed %d bytes: snapshot', this.#journalLimit());
-    this.flush().catch((err: unknown) => {
-      this.#events.report(err as Error);
-    });
-  }
-
   #journalLimit(): number {
     return Math.max(JOURNAL_MIN_BYTES, this.#lastSnapshotBytes);
-  }
-
-  /** Reports the failure once, then retries a snapshot with a fresh journal every second until one succeeds. */
-  #journalFailed(err: JournalError): void {
-    log('journal failed: %s', err.message);
-    this.#events.report(err);
-    if (this.#recovery !== undefined) return;
-    this.#recovery = setInterval(() => {
-      if (this.#journal?.failed !== true) {
-        clearInterval(this.#recovery);
-        this.#recovery = undefined;
-        log('journal recovered by a snapshot');
-        return;
-      }
-      if (this.#current === undefined) this.flush().catch((saveErr: unknown) => {
-        log('recovery snapshot failed: %s', (saveErr as Error).message);
-      });
-    }, RECOVERY_RETRY_MS).unref();
   }
 
   /** Whether a snapshot is due: changes, a failed journal to recover, or at close a journal to absorb. */
@@ -325,23 +277,6 @@ export class Persistence {
   #removeJournalsBefore(gen: number): void {
     for (const f of listJournals(this.#file)) if (f.gen < gen) removeQuietly(this.#io, f.path);
   }
-}
-
-/**
- * The journal's fs calls: node:fs's, or the seam's where it has them. Only these are read: spreading the whole
- * module touches its deprecated constants (fs.F_OK and others warn DEP0176 on Node 24).
- */
-function journalIo(seam: Partial<JournalIo> | undefined): JournalIo {
-  return {
-    openSync: seam?.openSync ?? nodeFs.openSync,
-    writeSync: seam?.writeSync ?? nodeFs.writeSync,
-    fdatasync: seam?.fdatasync ?? nodeFs.fdatasync,
-    fdatasyncSync: seam?.fdatasyncSync ?? nodeFs.fdatasyncSync,
-    fsyncSync: seam?.fsyncSync ?? nodeFs.fsyncSync,
-    ftruncateSync: seam?.ftruncateSync ?? nodeFs.ftruncateSync,
-    closeSync: seam?.closeSync ?? nodeFs.closeSync,
-    unlinkSync: seam?.unlinkSync ?? nodeFs.unlinkSync,
-  };
 }
 
 function noop(): void {

@@ -1,0 +1,138 @@
+/**
+ * When journal files are synced (fdatasync, always off the event loop), for journal-writer.ts:
+ * - `everysec`: a timer syncs the current journal about every second when something was written since the last sync.
+ * - `always`: a sync begins as soon as records are written and none is running; the records written while one runs
+ *   share the next (group commit). Callbacks wait for a sync that began after their record was written.
+ * - after a rotation, the journals replaced ("retiring") are synced until nothing written to them is unsynced, then
+ *   closed; the new journal's records wait for that, so only the last journal holding records can have a torn tail.
+ * A failed sync is never retried on the same file and trusted: it is handed to the writer, which fails the journal.
+ */
+import { later, type AnyCallback } from '../store/callback.js';
+import { closeQuietly, type JournalFile, type JournalIo } from './journal-file.js';
+import type { JournalMode } from './persistence-stats.js';
+
+const SYNC_EVERY_MS = 1000;
+
+/** What the scheduler needs from the writer. */
+export interface SyncHooks {
+  /** The journal appends go to, synced by the 'everysec' timer. */
+  current(): JournalFile | undefined;
+  /** Whether the journal has failed: nothing more is synced and trusted until a snapshot recovers it. */
+  failed(): boolean;
+  /** A sync failed; `waiters` are the callbacks that waited for it. */
+  syncFailed(file: JournalFile, err: unknown, waiters: AnyCallback[]): void;
+  /** Every retiring journal is synced and closed. */
+  allRetired(): void;
+  clock(): number;
+}
+
+export class SyncScheduler {
+  readonly #mode: JournalMode;
+  readonly #io: JournalIo;
+  readonly #hooks: SyncHooks;
+  /** Older journals still being synced after a switch, oldest first: the current one's records wait for them all. */
+  #retiring: JournalFile[] = [];
+  /** Callbacks waiting on a sync that is running (taken out of their file's waiters when it began). */
+  #inSync = 0;
+  #lastSyncAt: number | undefined;
+  #delayedSyncs = 0;
+  readonly #timer: NodeJS.Timeout | undefined;
+
+  constructor(mode: JournalMode, io: JournalIo, hooks: SyncHooks) {
+    this.#mode = mode;
+    this.#io = io;
+    this.#hooks = hooks;
+    if (mode === 'everysec') {
+      this.#timer = setInterval(() => {
+        const current = hooks.current();
+        if (current?.syncing === true) this.#delayedSyncs++;
+        else if (current?.unsynced === true) this.sync(current);
+      }, SYNC_EVERY_MS).unref();
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  /** When the last sync completed (ms since the epoch). */
+  get lastSyncAt(): number | undefined {
+    return this.#lastSyncAt;
+  }
+
+  /** Syncs that took longer than a second, or found the previous one still running when due. */
+  get delayedSyncs(): number {
+    return this.#delayedSyncs;
+  }
+
+  /** Callbacks waiting for a sync, running or to come, on any journal other than `current`'s pending records. */
+  waiting(current: JournalFile | undefined): number {
+    return this.#inSync + (current?.waiters.length ?? 0) + this.#retiring.reduce((n, f) => n + f.waiters.length, 0);
+  }
+
+  /** The newest journal still retiring: a change written to it is durable once it is synced. */
+  get newestRetiring(): JournalFile | undefined {
+    return this.#retiring.at(-1);
+  }
+
+  get retiring(): boolean {
+    return this.#retiring.length > 0;
+  }
+
+  /** Starts a sync of `file` if something written to it is unsynced and none is running; else calls its waiters. */
+  sync(file: JournalFile): void {
+    if (file.syncing || this.#hooks.failed()) return;
+    if (!file.unsynced) {
+      for (const cb of file.waiters.splice(0)) later(cb, null);
+      if (file.retiring) this.#retired(file);
+      return;
+    }
+    file.syncing = true;
+    file.unsynced = false;
+    const waiters = file.waiters.splice(0);
+    this.#inSync += waiters.length;
+    const started = performance.now();
+    this.#io.fdatasync(file.fd, (err) => {
+      file.syncing = false;
+      this.#inSync -= waiters.length;
+      if (err) {
+        this.#hooks.syncFailed(file, err, waiters);
+        return;
+      }
+      if (performance.now() - started > SYNC_EVERY_MS) this.#delayedSyncs++;
+      this.#lastSyncAt = this.#hooks.clock();
+      for (const cb of waiters) later(cb, null);
+      if (file.waiters.length > 0 || file.retiring || (file.unsynced && this.#mode === 'always')) this.sync(file);
+    });
+  }
+
+  /**
+   * Syncs `old` until nothing written to it is unsynced, then closes it. Without `sync` (the journal failed) its
+   * waiters get `error` and it is closed at once.
+   */
+  retire(old: JournalFile, sync: boolean, error: Error | undefined): void {
+    if (!sync) {
+      for (const cb of old.waiters.splice(0)) later(cb, error);
+      closeQuietly(this.#io, old.fd);
+      return;
+    }
+    old.retiring = true;
+    this.#retiring.push(old);
+    if (old.syncing) return; // its completion sees `retiring`
+    old.unsynced = true; // one sync after the switch, whatever ran before
+    this.sync(old);
+  }
+
+  #retired(old: JournalFile): void {
+    this.#retiring = this.#retiring.filter((f) => f !== old);
+    closeQuietly(this.#io, old.fd);
+    if (this.#retiring.length === 0 && !this.#hooks.failed()) this.#hooks.allRetired();
+  }
+
+  /** After a failure: takes the retiring journals' waiters and closes them (nothing in them is trusted any more). */
+  abandonRetiring(): AnyCallback[] {
+    const waiters = this.#retiring.flatMap((f) => f.waiters.splice(0));
+    for (const f of this.#retiring.splice(0)) closeQuietly(this.#io, f.fd);
+    return waiters;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The store's start, for persistence.ts: refuse a symlinked `saveFile`, take the lock, remove temp files a killed
+ * process left, load the snapshot and replay its journals (recover.ts), and describe it all for the 'load' event.
+ * Synchronous: it runs in the store's constructor.
+ */
+import { removeStaleTempFiles } from './atomic-writer.js';
+import { log } from '../debug.js';
+import { FileLock } from './file-lock.js';
+import { recoverFiles, refuseSymlink, type Recovered, type RecoverySinks } from './recover.js';
+import type { LoadInfo } from './persistence-stats.js';
+
+export interface Started extends Recovered {
+  lock: FileLock;
+  /** The 'load' event's content; `sessions` is filled in once the store has applied its limits. */
+  load: LoadInfo;
+}
+
+/**
+ * Takes the lock on `file` and loads it.
+ * @param then - more start-up work under the lock (opening the journal); the lock is released if it throws.
+ * @throws on a damaged file (unless moved aside), a held lock, or an unusable path; the files are left untouched.
+ */
+export function startFiles(file: string, sinks: RecoverySinks, options: { onDamaged: 'error' | 'move-aside'; now: number },
+  then: (recovered: Recovered) => void): Started {
+  const started = performance.now();
+  refuseSymlink(file);
+  const lock = FileLock.acquire(file);
+  try {
+    const removed = removeStaleTempFiles(file);
+    if (removed > 0) log('removed %d temp files left by an interrupted save', removed);
+    const recovered = recoverFiles(file, sinks, { repair: true, onDamaged: options.onDamaged, now: options.now });
+    then(recovered);
+    const { snapshot, journal, movedAside } = recovered;
+    const load: LoadInfo = {
+      ...snapshot, durationMs: performance.now() - started, sessions: 0, movedAside: movedAside[0],
+      journalFiles: journal.files, journalRecords: journal.records, tornBytes: journal.tornBytes,
+    };
+    if (journal.torn !== undefined) log('dropped a torn journal tail of %d bytes (%s)', journal.tornBytes, 'the last record was cut');
+    log('loaded %s snapshot: %d records, %d bytes, then %d journal records in %d ms', snapshot.format, snapshot.records,
+      snapshot.bytes, journal.records, Math.round(load.durationMs));
+    return { ...recovered, lock, load };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
