@@ -81,6 +81,8 @@ export default {
   coverageAnalysis: 'perTest',
   // Two cores: one test file per core.
   concurrency: Number(process.env.MUTATE_CONCURRENCY ?? 2),
+  // The first run of every test file (for coverage) takes 5 min on a quiet machine, far longer on a busy one.
+  dryRunTimeoutMinutes: 30,
   timeoutMS: 20_000,
   timeoutFactor: 2,
   reporters: ['json', 'progress', 'clear-text'],
