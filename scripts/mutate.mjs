@@ -13,7 +13,7 @@
 // some tests start).
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem, release } from 'node:os';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { durabilityFiles, slowTestFiles, workDir } from '../stryker.config.mjs';
@@ -26,8 +26,11 @@ const files = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const targets = files.length > 0 ? files : durabilityFiles;
 // --from-report=<stryker json>: recount an earlier run (after editing the explanations) without mutating again.
 const fromReport = process.argv.find((a) => a.startsWith('--from-report='))?.slice('--from-report='.length);
+// --partial[=<jsonl>]: score the files a run cut short finished (scripts/stryker-partial-reporter.mjs's record).
+const partialArg = process.argv.find((a) => a === '--partial' || a.startsWith('--partial='));
+const partial = partialArg === undefined ? undefined : (partialArg.split('=')[1] ?? `${workDir}/partial.jsonl`);
 const started = Date.now();
-if (fromReport === undefined) {
+if (fromReport === undefined && partial === undefined) {
   const cli = join(root, 'node_modules/@stryker-mutator/core/bin/stryker.js');
   const run = spawnSync(process.execPath, [cli, 'run', 'stryker.config.mjs', '--mutate', targets.join(',')], { cwd: root, stdio: 'inherit' });
   if (run.status !== 0 || !existsSync(REPORT)) {
@@ -36,12 +39,29 @@ if (fromReport === undefined) {
   }
 }
 
-const report = JSON.parse(readFileSync(fromReport ?? REPORT, 'utf8'));
-if (fromReport === undefined) {
+const report = partial === undefined ? JSON.parse(readFileSync(fromReport ?? REPORT, 'utf8')) : partialReport(partial);
+if (fromReport === undefined && partial === undefined) {
   // Kept per run (the next run overwrites Stryker's report), for --from-report after editing the explanations.
   const name = targets.map((f) => f.replace(/^src\//, '').replaceAll('/', '-')).join('+');
   writeFileSync(new URL(`../${workDir}/report-${name}.json`, import.meta.url), JSON.stringify(report));
 }
+/** A report of the files whose every mutant a cut-short run tested; the others are named and left out. */
+function partialReport(path) {
+  const [first, ...lines] = readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  const byFile = {};
+  for (const m of lines) (byFile[m.fileName] ??= []).push(m);
+  const files = {};
+  for (const [file, total] of Object.entries(first.total)) {
+    const mutants = byFile[file] ?? [];
+    if (mutants.length < total) {
+      console.log(`${file}: not finished (${mutants.length} of ${total} mutants tested), left out`);
+      continue;
+    }
+    files[file] = { mutants, source: readFileSync(join(root, file), 'utf8') };
+  }
+  return { files };
+}
+
 const explanations = JSON.parse(readFileSync(new URL('./mutation-explained.json', import.meta.url), 'utf8'));
 
 /** The explanation of a surviving mutant, matched on its file, the code of its line (and the next) and its mutator. */
@@ -64,8 +84,11 @@ for (const [file, { mutants, source }] of Object.entries(report.files)) {
   const valid = detected + survived + noCoverage;
   const describe = (m) => ({ line: m.location.start.line, mutator: m.mutatorName, replacement: m.replacement, status: m.status });
   const undetected = mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage');
+  // MUTATE_SKIP_STATIC runs: module-level mutants Stryker did not run (each needs every test file), not measured.
+  const isSkippedStatic = (m) => m.status === 'Ignored' && /^Static mutant/.test(m.statusReason ?? '');
+  const staticNotRun = mutants.filter(isSkippedStatic).length;
   const explained = [
-    ...mutants.filter((m) => m.status === 'Ignored').map((m) => ({ ...describe(m), why: m.statusReason })),
+    ...mutants.filter((m) => m.status === 'Ignored' && !isSkippedStatic(m)).map((m) => ({ ...describe(m), why: m.statusReason })),
     ...undetected.map((m) => ({ ...describe(m), why: explain(file, source, m) })).filter((m) => m.why !== undefined),
   ];
   const survivors = undetected.filter((m) => explain(file, source, m) === undefined).map(describe);
@@ -76,12 +99,13 @@ for (const [file, { mutants, source }] of Object.entries(report.files)) {
     survived,
     noCoverage,
     explained: explained.length,
+    staticNotRun,
     compileErrors: count('CompileError') + count('RuntimeError'),
     score: valid === 0 ? 100 : Math.round((detected / valid) * 1000) / 10,
     survivors,
     explainedMutants: explained,
-    date: fromReport === undefined ? new Date(started).toISOString() : previous.files[file]?.date,
-    durationMs: fromReport === undefined ? Date.now() - started : previous.files[file]?.durationMs,
+    date: fromReport === undefined ? (partial === undefined ? new Date(started).toISOString() : statSync(partial).mtime.toISOString()) : previous.files[file]?.date,
+    durationMs: fromReport === undefined && partial === undefined ? Date.now() - started : previous.files[file]?.durationMs,
   };
   if (durabilityFiles.includes(file)) unexplained += survivors.length;
   for (const s of survivors) console.log(`survived: ${file}:${s.line} ${s.mutator} -> ${s.replacement.replace(/\s+/g, ' ').slice(0, 80)}`);
