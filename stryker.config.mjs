@@ -48,7 +48,7 @@ export const slowTestFiles = ['test/package.test.mjs', 'test/persist-crash.test.
  * slow CLI and HTTP files first, each such mutant cost minutes on a busy machine.
  */
 const FIRST = [
-  'persist-roundtrip', 'persist-damaged', 'persist-damaged-exact', 'journal-record-parse', 'journal-load', 'journal-damaged', 'persist-upgrade-edges',
+  'persist-roundtrip', 'persist-damaged', 'persist-damaged-exact', 'journal-refusals', 'journal-record-parse', 'journal-load', 'journal-damaged', 'persist-upgrade-edges',
   'persist-upgrade', 'persist-lock', 'persist-guards', 'persist-io-errors', 'journal-changes', 'journal-stats', 'journal-faults',
   'journal-crash-fs', 'journal-rotation-ack', 'journal-compaction-limit', 'persist-modes', 'persist-flush-close', 'faults-io',
 ].map((name) => `test/${name}.test.mjs`);

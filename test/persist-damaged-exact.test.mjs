@@ -56,6 +56,7 @@ const CASES = [
   ['format version 7', file([rec('a')], { header: HEADER.replace(' 1 ', ' 7 ') }),
     'it has format version 7, and this version of express-memfilestore reads versions 1 and 2'],
   ['a header of another program', Buffer.from('express-memfilestore-snapshotter 1\n'), 'it is not an express-memfilestore snapshot (unknown header)'],
+  ['a short file of another program without a newline', Buffer.from('hello'), 'it is not an express-memfilestore snapshot (unknown header)'],
   ['a file cut after its first record', Buffer.from(HEADER + rec('a')), `the file is truncated at byte ${AT2} (no trailer after 1 records)`],
   ['a file cut inside its second record line', Buffer.from(HEADER + rec('a') + 'r 12'), `the file is truncated at byte ${AT2 + 4} (no trailer after 1 records)`],
   ['a byte after the trailer', Buffer.concat([file([rec('a')]), Buffer.from('x')]), `unexpected data after the trailer at byte ${file([rec('a')]).length}`],
