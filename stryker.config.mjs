@@ -48,7 +48,7 @@ export const slowTestFiles = ['test/package.test.mjs', 'test/persist-crash.test.
  * slow CLI and HTTP files first, each such mutant cost minutes on a busy machine.
  */
 const FIRST = [
-  'persist-roundtrip', 'persist-damaged', 'persist-damaged-exact', 'journal-refusals', 'journal-record-parse', 'journal-load', 'journal-damaged', 'persist-upgrade-edges',
+  'persist-roundtrip', 'persist-damaged', 'persist-damaged-exact', 'journal-refusals', 'cli-holder', 'journal-write-stalls', 'journal-record-parse', 'journal-load', 'journal-damaged', 'persist-upgrade-edges',
   'persist-upgrade', 'persist-lock', 'persist-guards', 'persist-io-errors', 'journal-changes', 'journal-stats', 'journal-faults',
   'journal-crash-fs', 'journal-rotation-ack', 'journal-compaction-limit', 'persist-modes', 'persist-flush-close', 'faults-io',
 ].map((name) => `test/${name}.test.mjs`);
@@ -70,7 +70,8 @@ export const workDir = process.env.MUTATE_DIR ?? '.tmp/stryker';
 export default {
   testRunner: 'tap',
   tap: {
-    testFiles: MUTATION_TEST_FILES,
+    // MUTATE_TESTS=<file>,<file>: only these test files (to check that new tests kill the survivors of a full run).
+    testFiles: process.env.MUTATE_TESTS?.split(',') ?? MUTATION_TEST_FILES,
     nodeArgs: ['--test-reporter=tap', '-r', '{{hookFile}}', '{{testFile}}'],
     forceBail: true,
   },

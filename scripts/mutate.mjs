@@ -45,11 +45,22 @@ if (fromReport === undefined && partial === undefined) {
   const name = targets.map((f) => f.replace(/^src\//, '').replaceAll('/', '-')).join('+');
   writeFileSync(new URL(`../${workDir}/report-${name}.json`, import.meta.url), JSON.stringify(report));
 }
-/** A report of the files whose every mutant a cut-short run tested; the others are named and left out. */
-function partialReport(path) {
-  const [first, ...lines] = readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+/**
+ * A report of the files whose every mutant a cut-short run tested; the others are named and left out. Several
+ * records (comma-separated): the first gives the files and their mutant counts; a later record's result for the
+ * same mutant (file, position, mutator, replacement) replaces the earlier one, as when a run restricted to new
+ * tests (MUTATE_TESTS) and to the survivors' lines checks that those tests kill them.
+ */
+function partialReport(paths) {
+  const [[first, ...head], ...more] = paths.split(',').map((path) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line)));
+  const key = (m) => `${m.fileName}:${m.location.start.line}:${m.location.start.column}:${m.mutatorName}:${m.replacement}`;
+  const results = new Map(head.map((m) => [key(m), m]));
+  for (const [, ...later] of more) {
+    // Only a kill counts: a run on a few test files says nothing about what the others would detect.
+    for (const m of later) if (results.has(key(m)) && (m.status === 'Killed' || m.status === 'Timeout')) results.set(key(m), m);
+  }
   const byFile = {};
-  for (const m of lines) (byFile[m.fileName] ??= []).push(m);
+  for (const m of results.values()) (byFile[m.fileName] ??= []).push(m);
   const files = {};
   for (const [file, total] of Object.entries(first.total)) {
     const mutants = byFile[file] ?? [];
