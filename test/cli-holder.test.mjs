@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { MemFileStore } from 'express-memfilestore';
@@ -36,3 +37,12 @@ test('inspect and verify name the holder of the file: a store of this process, a
   writeFileSync(`${file}.lock`, `4242\nother-host.example\n${Date.now()}\n`);
   assert.equal(await heldBy('verify', file), 'process 4242 on host other-host.example (a lock not refreshed for 30 s is taken over)');
 });
+
+test('the holder of a file whose directory does not exist is nobody (a tool asking before the file is there)', () => {
+  const { FileLock } = require('../dist/files/file-lock.js');
+  assert.equal(FileLock.holder(join(tempDirPath(), 'missing', 'sessions.db')), undefined);
+});
+
+function tempDirPath() {
+  return join(tmpdir(), `memfilestore-no-such-dir-${process.pid}`);
+}
