@@ -2,6 +2,10 @@
 //
 //   npm run mutate                      # every file in stryker.config.mjs's durabilityFiles
 //   npm run mutate -- src/files/file-lock.ts [more files]
+//   MUTATE_DIR=.tmp/stryker-b MUTATE_CONCURRENCY=1 npm run mutate -- <other files>   # a second run beside the first
+//   MUTATE_SKIP_STATIC=1 npm run mutate -- <files>   # leave out module-level mutants (counted as not run)
+//   node scripts/mutate.mjs --partial[=<record>,<later record>]   # score what a run cut short finished
+//   MUTATE_TESTS=test/a.test.mjs,test/b.test.mjs npm run mutate -- <file>:<line>-<line>   # do new tests kill these?
 //
 // Builds nothing itself (Stryker builds the mutated copy in its sandbox). Merges the per-file figures into
 // scripts/results/mutation.json (a run on one file replaces that file's entry, keeps the others), lists the
