@@ -137,7 +137,8 @@ if (mutation) {
   const perFile = entries.map(([file, r]) => `\`${file.replace(/^src\/files\//, '')}\` ${r.score}% ` +
     `(${n(r.killed + r.timedOut)} of ${n(r.killed + r.timedOut + r.survived + r.noCoverage)}; ${n(r.explained)} explained` +
     `${r.survivors?.length ? `, **${n(r.survivors.length)} unexplained**` : ''}` +
-    `${r.staticNotRun ? `; ${n(r.staticNotRun)} module-level mutants not run` : ''})`);
+    `${r.staticNotRun ? `; ${n(r.staticNotRun)} module-level mutants not run` : ''}` +
+    `${r.date ? `; run ${r.date.slice(0, 16).replace('T', ' ')} UTC` : ''})`);
   rows.push([
     '**Mutation testing** (Stryker, `npm run mutate`)',
     `${n(sum('mutants'))} mutants of the durability code, each built into a copy of the package and run against ` +
