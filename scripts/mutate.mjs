@@ -2,6 +2,10 @@
 //
 //   npm run mutate                      # every file in stryker.config.mjs's durabilityFiles
 //   npm run mutate -- src/files/file-lock.ts [more files]
+//   MUTATE_DIR=.tmp/stryker-b MUTATE_CONCURRENCY=1 npm run mutate -- <other files>   # a second run beside the first
+//   MUTATE_SKIP_STATIC=1 npm run mutate -- <files>   # leave out module-level mutants (counted as not run)
+//   node scripts/mutate.mjs --partial[=<record>,<later record>]   # score what a run cut short finished
+//   MUTATE_TESTS=test/a.test.mjs,test/b.test.mjs npm run mutate -- <file>:<line>-<line>   # do new tests kill these?
 //
 // Builds nothing itself (Stryker builds the mutated copy in its sandbox). Merges the per-file figures into
 // scripts/results/mutation.json (a run on one file replaces that file's entry, keeps the others), lists the
@@ -13,21 +17,24 @@
 // some tests start).
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem, release } from 'node:os';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { durabilityFiles, slowTestFiles } from '../stryker.config.mjs';
+import { durabilityFiles, slowTestFiles, workDir } from '../stryker.config.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const REPORT = new URL('../.tmp/stryker/mutation.json', import.meta.url);
+const REPORT = new URL(`../${workDir}/mutation.json`, import.meta.url);
 const RESULTS = new URL('./results/mutation.json', import.meta.url);
 
 const files = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const targets = files.length > 0 ? files : durabilityFiles;
 // --from-report=<stryker json>: recount an earlier run (after editing the explanations) without mutating again.
 const fromReport = process.argv.find((a) => a.startsWith('--from-report='))?.slice('--from-report='.length);
+// --partial[=<jsonl>]: score the files a run cut short finished (scripts/stryker-partial-reporter.mjs's record).
+const partialArg = process.argv.find((a) => a === '--partial' || a.startsWith('--partial='));
+const partial = partialArg === undefined ? undefined : (partialArg.split('=')[1] ?? `${workDir}/partial.jsonl`);
 const started = Date.now();
-if (fromReport === undefined) {
+if (fromReport === undefined && partial === undefined) {
   const cli = join(root, 'node_modules/@stryker-mutator/core/bin/stryker.js');
   const run = spawnSync(process.execPath, [cli, 'run', 'stryker.config.mjs', '--mutate', targets.join(',')], { cwd: root, stdio: 'inherit' });
   if (run.status !== 0 || !existsSync(REPORT)) {
@@ -36,12 +43,40 @@ if (fromReport === undefined) {
   }
 }
 
-const report = JSON.parse(readFileSync(fromReport ?? REPORT, 'utf8'));
-if (fromReport === undefined) {
+const report = partial === undefined ? JSON.parse(readFileSync(fromReport ?? REPORT, 'utf8')) : partialReport(partial);
+if (fromReport === undefined && partial === undefined) {
   // Kept per run (the next run overwrites Stryker's report), for --from-report after editing the explanations.
   const name = targets.map((f) => f.replace(/^src\//, '').replaceAll('/', '-')).join('+');
-  writeFileSync(new URL(`../.tmp/stryker/report-${name}.json`, import.meta.url), JSON.stringify(report));
+  writeFileSync(new URL(`../${workDir}/report-${name}.json`, import.meta.url), JSON.stringify(report));
 }
+/**
+ * A report of the files whose every mutant a cut-short run tested; the others are named and left out. Several
+ * records (comma-separated): the first gives the files and their mutant counts; a later record's result for the
+ * same mutant (file, position, mutator, replacement) replaces the earlier one, as when a run restricted to new
+ * tests (MUTATE_TESTS) and to the survivors' lines checks that those tests kill them.
+ */
+function partialReport(paths) {
+  const [[first, ...head], ...more] = paths.split(',').map((path) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line)));
+  const key = (m) => `${m.fileName}:${m.location.start.line}:${m.location.start.column}:${m.mutatorName}:${m.replacement}`;
+  const results = new Map(head.map((m) => [key(m), m]));
+  for (const [, ...later] of more) {
+    // Only a kill counts: a run on a few test files says nothing about what the others would detect.
+    for (const m of later) if (results.has(key(m)) && (m.status === 'Killed' || m.status === 'Timeout')) results.set(key(m), m);
+  }
+  const byFile = {};
+  for (const m of results.values()) (byFile[m.fileName] ??= []).push(m);
+  const files = {};
+  for (const [file, total] of Object.entries(first.total)) {
+    const mutants = byFile[file] ?? [];
+    if (mutants.length < total) {
+      console.log(`${file}: not finished (${mutants.length} of ${total} mutants tested), left out`);
+      continue;
+    }
+    files[file] = { mutants, source: readFileSync(join(root, file), 'utf8') };
+  }
+  return { files };
+}
+
 const explanations = JSON.parse(readFileSync(new URL('./mutation-explained.json', import.meta.url), 'utf8'));
 
 /** The explanation of a surviving mutant, matched on its file, the code of its line (and the next) and its mutator. */
@@ -64,8 +99,11 @@ for (const [file, { mutants, source }] of Object.entries(report.files)) {
   const valid = detected + survived + noCoverage;
   const describe = (m) => ({ line: m.location.start.line, mutator: m.mutatorName, replacement: m.replacement, status: m.status });
   const undetected = mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage');
+  // MUTATE_SKIP_STATIC runs: module-level mutants Stryker did not run (each needs every test file), not measured.
+  const isSkippedStatic = (m) => m.status === 'Ignored' && /^Static mutant/.test(m.statusReason ?? '');
+  const staticNotRun = mutants.filter(isSkippedStatic).length;
   const explained = [
-    ...mutants.filter((m) => m.status === 'Ignored').map((m) => ({ ...describe(m), why: m.statusReason })),
+    ...mutants.filter((m) => m.status === 'Ignored' && !isSkippedStatic(m)).map((m) => ({ ...describe(m), why: m.statusReason })),
     ...undetected.map((m) => ({ ...describe(m), why: explain(file, source, m) })).filter((m) => m.why !== undefined),
   ];
   const survivors = undetected.filter((m) => explain(file, source, m) === undefined).map(describe);
@@ -76,12 +114,13 @@ for (const [file, { mutants, source }] of Object.entries(report.files)) {
     survived,
     noCoverage,
     explained: explained.length,
+    staticNotRun,
     compileErrors: count('CompileError') + count('RuntimeError'),
     score: valid === 0 ? 100 : Math.round((detected / valid) * 1000) / 10,
     survivors,
     explainedMutants: explained,
-    date: fromReport === undefined ? new Date(started).toISOString() : previous.files[file]?.date,
-    durationMs: fromReport === undefined ? Date.now() - started : previous.files[file]?.durationMs,
+    date: fromReport === undefined ? (partial === undefined ? new Date(started).toISOString() : statSync(partial).mtime.toISOString()) : previous.files[file]?.date,
+    durationMs: fromReport === undefined && partial === undefined ? Date.now() - started : previous.files[file]?.durationMs,
   };
   if (durabilityFiles.includes(file)) unexplained += survivors.length;
   for (const s of survivors) console.log(`survived: ${file}:${s.line} ${s.mutator} -> ${s.replacement.replace(/\s+/g, ' ').slice(0, 80)}`);

@@ -141,14 +141,18 @@ if (mutation) {
   const unexplained = entries.reduce((total, [, r]) => total + (r.survivors?.length ?? 0), 0);
   const perFile = entries.map(([file, r]) => `\`${file.replace(/^src\/files\//, '')}\` ${r.score}% ` +
     `(${n(r.killed + r.timedOut)} of ${n(r.killed + r.timedOut + r.survived + r.noCoverage)}; ${n(r.explained)} explained` +
-    `${r.survivors?.length ? `, **${n(r.survivors.length)} unexplained**` : ''})`);
+    `${r.survivors?.length ? `, **${n(r.survivors.length)} unexplained**` : ''}` +
+    `${r.staticNotRun ? `; ${n(r.staticNotRun)} module-level mutants not run` : ''}` +
+    `${r.date ? `; run ${r.date.slice(0, 16).replace('T', ' ')} UTC` : ''})`);
   rows.push([
     '**Mutation testing** (Stryker, `npm run mutate`)',
     `${n(sum('mutants'))} mutants of the durability code, each built into a copy of the package and run against ` +
       `the test files that reach it${mutation.testFilesLeftOut?.length ? ` (all but the slowest: ${mutation.testFilesLeftOut.map((f) => `\`${f.replace(/^test\//, '')}\``).join(', ')})` : ''}: ` +
       `${n(detected)} of ${n(valid)} detected (${valid === 0 ? 100 : (Math.round((detected / valid) * 1000) / 10)}%).` +
       ` Per file: ${perFile.join('; ')}.` +
-      `${missing.length ? ` Not measured yet: ${missing.map((f) => `\`${f.replace(/^src\/files\//, '')}\``).join(', ')}.` : ''}`,
+      `${missing.length ? ` Not measured yet: ${missing.map((f) => `\`${f.replace(/^src\/files\//, '')}\``).join(', ')}.` : ''}` +
+      `${sum('staticNotRun') ? ` Module-level mutants (constants, regular expressions: each needs every test file) were left out of ` +
+        `the runs marked so (\`MUTATE_SKIP_STATIC=1\`), ${n(sum('staticNotRun'))} in all: not measured, not explained.` : ''}`,
     `${unexplained === 0 ? '**Every undetected mutant is explained**' : `**${n(unexplained)} undetected mutants not yet explained**`} in ` +
       '`scripts/mutation-explained.json` (equivalent mutants, races no test can time, branches reached only as a non-root ' +
       'user or only in child processes, whose coverage Stryker does not see).',

@@ -1,0 +1,48 @@
+// Who holds a store file, as `inspect` and `verify` report it: the CLI's main() run in this process (the other CLI
+// tests run it as a child), so a store of this very process can hold the file, and the lock reading runs here.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { MemFileStore } from 'express-memfilestore';
+import { call, session, tempDir, track } from './fixtures/persist/helpers.mjs';
+
+const require = createRequire(import.meta.url);
+const { main } = require('../dist/cli/main.js');
+
+async function heldBy(command, file) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let text = '';
+  stdout.on('data', (chunk) => { text += chunk; });
+  const code = await main([command, '--json', file], { stdout, stderr, env: {} });
+  assert.equal(code, 0, text);
+  return JSON.parse(text).heldBy;
+}
+
+test('inspect and verify name the holder of the file: a store of this process, a fresh foreign lock, or none', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'sessions.db');
+  const store = track(t, new MemFileStore({ saveFile: file, savePeriod: 0, journal: false }));
+  await store.ready;
+  await call(store, 'set', 'a', session({ user: 'a' }));
+  await store.flush();
+  for (const command of ['inspect', 'verify']) assert.equal(await heldBy(command, file), 'another store in this process', command);
+  await store.close();
+  for (const command of ['inspect', 'verify']) assert.equal(await heldBy(command, file), null, command);
+
+  writeFileSync(`${file}.lock`, `4242\nother-host.example\n${Date.now()}\n`);
+  assert.equal(await heldBy('verify', file), 'process 4242 on host other-host.example (a lock not refreshed for 30 s is taken over)');
+});
+
+test('the holder of a file whose directory does not exist is nobody (a tool asking before the file is there)', () => {
+  const { FileLock } = require('../dist/files/file-lock.js');
+  assert.equal(FileLock.holder(join(tempDirPath(), 'missing', 'sessions.db')), undefined);
+});
+
+function tempDirPath() {
+  return join(tmpdir(), `memfilestore-no-such-dir-${process.pid}`);
+}
