@@ -36,7 +36,8 @@ const quote = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
 function underTty(shellCommand, env = {}) {
   return new Promise((resolve) => {
     const child = execFile('script', ['-qfec', shellCommand, '/dev/null'], {
-      env: { ...process.env, TERM: 'xterm-256color', COLUMNS: '120', NO_COLOR: undefined, FORCE_COLOR: undefined, ...env },
+      // A user's colour terminal: Node reports no colours when CI is set (tty.getColorDepth), as .ci/run sets it.
+      env: { ...process.env, TERM: 'xterm-256color', COLUMNS: '120', NO_COLOR: undefined, FORCE_COLOR: undefined, CI: undefined, ...env },
       timeout: 60_000, maxBuffer: 64 * 1024 * 1024,
     }, (err, stdout) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, tty: stdout });
