@@ -40,7 +40,7 @@ test('kill -9 at random instants: always loses no acknowledged change, everysec 
   assert.equal(result.modes.always.acknowledgedLost, 0, 'always: no acknowledged change lost at all');
 });
 
-test('the loop catches acknowledged changes that were not durable (sabotage: no journal)', { timeout: 60_000 }, async () => {
+test('the loop catches acknowledged changes that were not durable (sabotage: no journal)', { timeout: 120_000 }, async () => {
   const { code, result, output } = await loop(['--kills', '4', '--mode', 'always', '--max-kill-ms', '150', '--sabotage']);
   assert.equal(code, 1, output);
   assert.ok(result.modes.always.acknowledgedLost > 0, 'acknowledged changes reported lost');
