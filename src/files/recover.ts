@@ -73,7 +73,7 @@ function journalFirst(file: string, pointer: JournalPointer, superseded: (id: st
     loadSnapshotFile(file, () => true, sinks.fromLegacy);
     throw err;
   }
-  const snapshot = loadSnapshotFile(file, (record) => superseded(record.id) || sinks.insert(record), sinks.fromLegacy);
+  const snapshot = loadSnapshotFile(file, sinks.insert, sinks.fromLegacy, superseded);
   // The trailer's checksum covers the header: a pointer that differs means the file changed between the reads.
   if (snapshot.journal?.gen !== pointer.gen || snapshot.journal.token !== pointer.token) {
     throw new SnapshotError(file, 'it changed while it was read (is another process writing it?)');

@@ -6,7 +6,7 @@ import { Buffer } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { isLegacy, loadLegacy, type LegacyConverter } from './legacy-file.js';
 import { readChunks } from './read-chunks.js';
-import { SnapshotParser, type JournalPointer, type RecordSink } from './snapshot-format.js';
+import { SnapshotParser, type JournalPointer, type RecordSink, type SupersededCheck } from './snapshot-format.js';
 
 /** What was found at start. */
 export interface LoadResult {
@@ -54,10 +54,11 @@ export function peekJournalPointer(file: string): JournalPointer | undefined {
 }
 
 /**
- * Calls `onRecord` for every record, in the file's order (least recently used first).
+ * Calls `onRecord` for every record, in the file's order (least recently used first), except those `superseded`
+ * says a later change replaces (a format 1.x file has none: its records all go to `onRecord`).
  * @throws SnapshotError when the file is damaged; an fs error when it cannot be read.
  */
-export function loadSnapshotFile(file: string, onRecord: RecordSink, fromLegacy: LegacyConverter): LoadResult {
+export function loadSnapshotFile(file: string, onRecord: RecordSink, fromLegacy: LegacyConverter, superseded?: SupersededCheck): LoadResult {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -70,7 +71,7 @@ export function loadSnapshotFile(file: string, onRecord: RecordSink, fromLegacy:
     const head = Buffer.alloc(Math.min(64, size));
     const headBytes = readSync(fd, head, 0, head.length, 0);
     if (isLegacy(head.subarray(0, headBytes))) return loadLegacy(file, fd, size, onRecord, fromLegacy);
-    const parser = new SnapshotParser(file, size, onRecord);
+    const parser = new SnapshotParser(file, size, onRecord, superseded);
     const bytes = readChunks(fd, 0, size, (chunk) => parser.consume(chunk));
     parser.finish();
     return {
