@@ -7,11 +7,15 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** The path of redis-server, or null when it is not installed. */
+/**
+ * The server binary and its version, or null when it is not installed: redis-server, or the one REDIS_SERVER_BIN
+ * names (`valkey-server`: .ci/run runs the CLI's server tests a second time against Valkey).
+ */
 export function findRedisServer() {
-  const found = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+  const bin = process.env.REDIS_SERVER_BIN || 'redis-server';
+  const found = spawnSync(bin, ['--version'], { encoding: 'utf8' });
   if (found.error || found.status !== 0) return null;
-  return { bin: 'redis-server', version: /v=([\d.]+)/.exec(found.stdout)?.[1] ?? 'unknown' };
+  return { bin, version: /v=([\d.]+)/.exec(found.stdout)?.[1] ?? 'unknown' };
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */
