@@ -32,7 +32,8 @@ test('null as a session or as its cookie is not an express-session session: refu
 
 test('a 1.x file cut short is refused as invalid JSON, with the byte only when JSON.parse names one', async (t) => {
   const whole = JSON.stringify({ a: live });
-  for (const cut of [1, 6, whole.length - 1]) {
+  // Cut after a colon: "Unexpected end of JSON input", without a position on Node 20.
+  for (const cut of [1, 6, whole.indexOf(':') + 1, whole.length - 1]) {
     const { err } = await load(t, whole.slice(0, cut));
     assert.equal(err?.code, 'ERR_SNAPSHOT_DAMAGED');
     // Node 20 gives no position for an unexpected end, later versions do: either way no placeholder text.
