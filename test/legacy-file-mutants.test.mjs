@@ -30,6 +30,18 @@ test('null as a session or as its cookie is not an express-session session: refu
   }
 });
 
+test('a 1.x session that expired in 1970 (an expiry of 0 ms) is dropped, never kept as a session without expiry', async (t) => {
+  const { store, err } = await load(t, JSON.stringify({
+    a: live, epoch: { cookie: cookie('1970-01-01T00:00:00.000Z') }, zero: { cookie: cookie(0) },
+  }));
+  assert.equal(err, undefined);
+  assert.deepEqual(await call(store, 'ids'), ['a']);
+  // Had they been kept, 0 would read as "never expires": still there ten years later.
+  clock.now += 10 * 365 * 24 * HOUR;
+  assert.deepEqual(await call(store, 'ids'), []);
+  clock.now -= 10 * 365 * 24 * HOUR;
+});
+
 test('a 1.x file cut short is refused as invalid JSON, with the byte only when JSON.parse names one', async (t) => {
   const whole = JSON.stringify({ a: live });
   // Cut after a colon: "Unexpected end of JSON input", without a position on Node 20.
