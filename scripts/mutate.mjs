@@ -57,7 +57,8 @@ if (fromReport === undefined && partial === undefined) {
  */
 function partialReport(paths) {
   const [[first, ...head], ...more] = paths.split(',').map((path) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line)));
-  const key = (m) => `${m.fileName}:${m.location.start.line}:${m.location.start.column}:${m.mutatorName}:${m.replacement}`;
+  // The end too: nested expressions (`a || b` and `a || b || c`) start at the same place with the same mutator and replacement.
+  const key = (m) => `${m.fileName}:${m.location.start.line}:${m.location.start.column}-${m.location.end.line}:${m.location.end.column}:${m.mutatorName}:${m.replacement}`;
   const results = new Map(head.map((m) => [key(m), m]));
   for (const [, ...later] of more) {
     // Only a kill counts: a run on a few test files says nothing about what the others would detect.
@@ -119,7 +120,7 @@ for (const [file, { mutants, source }] of Object.entries(report.files)) {
     score: valid === 0 ? 100 : Math.round((detected / valid) * 1000) / 10,
     survivors,
     explainedMutants: explained,
-    date: fromReport === undefined ? (partial === undefined ? new Date(started).toISOString() : statSync(partial).mtime.toISOString()) : previous.files[file]?.date,
+    date: fromReport === undefined ? (partial === undefined ? new Date(started).toISOString() : new Date(Math.max(...partial.split(',').map((path) => statSync(path).mtimeMs))).toISOString()) : previous.files[file]?.date,
     durationMs: fromReport === undefined && partial === undefined ? Date.now() - started : previous.files[file]?.durationMs,
   };
   if (durabilityFiles.includes(file)) unexplained += survivors.length;
