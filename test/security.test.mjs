@@ -184,8 +184,8 @@ test('a process of another user (uid 65534) is refused with ERR_SNAPSHOT_LOCKED 
   const { code, stdout, stderr } = await runNode([FAULTS_CHILD, 'open', file], { uid: NOBODY, gid: NOBODY });
   assert.equal(code, 0, stderr);
   const line = stdout.trim();
-  // The lock file is 0600 and root's: the other user cannot read who holds it (src/files/file-lock.ts liveHolder
-  // rethrows the EACCES), so the refusal comes out as "permission denied", not as a locked file.
+  // The lock file is 0600 and root's: the other user cannot read who holds it, and file-lock.ts takes a lock it
+  // may not read as held by another user, so the refusal is a locked file, never a takeover.
   assert.match(line, /^refused ERR_SNAPSHOT_LOCKED /, line);
   assert.deepEqual(decodeSnapshot(readFileSync(file)).records.map((r) => r.id), ['a']);
   assert.ok(existsSync(`${file}.lock`));
