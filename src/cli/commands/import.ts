@@ -54,11 +54,15 @@ export const importCommand: Command = {
         throw new CliError(`"${into}" already holds ${held} sessions: nothing was written. Add --merge to add to them, or choose another --into`);
       }
       const imported = await readSource(ctx, source, redisTarget);
-      const sessions = new Map([...target.sessions].filter(([, s]) => !isExpired(s.expires, now)));
-      // An imported session is the most recent use of its id.
-      for (const [id, session] of imported.sessions) {
-        sessions.delete(id);
-        sessions.set(id, session);
+      // Nothing live to keep (the usual import): the imported sessions as they are, not copied one by one.
+      let sessions = imported.sessions;
+      if (held > 0) {
+        sessions = new Map([...target.sessions].filter(([, s]) => !isExpired(s.expires, now)));
+        // An imported session is the most recent use of its id.
+        for (const [id, session] of imported.sessions) {
+          sessions.delete(id);
+          sessions.set(id, session);
+        }
       }
       const bytes = await writeStoreFile(into, sessions, Date.now());
       const data = {
