@@ -41,6 +41,12 @@ export class SessionChecker {
   readonly #pending = new Map<number, Pending>();
   #next = 0;
   #turn = 0;
+  #fromWorker = 0;
+
+  /** Batches the worker answered (none when it could not start or failed): for tests. */
+  get workerBatches(): number {
+    return this.#fromWorker;
+  }
 
   /** @param expected values to be checked in all: a worker only when there are enough for it to pay. */
   constructor(expected: number) {
@@ -51,6 +57,7 @@ export class SessionChecker {
       worker.on('message', ({ id, result }: { id: number; result: Float64Array }) => {
         const pending = this.#pending.get(id);
         this.#pending.delete(id);
+        this.#fromWorker++;
         pending?.resolve(result);
       });
       // A worker that fails leaves its batches to this thread: the same check, only slower.
