@@ -4,6 +4,8 @@
 // Ours runs as the real bin in a child process, so its time includes starting node, loading and checking the file,
 // connecting, SCAN, verification and writing the snapshot: everything a user waits for. The naive loops get their
 // data ready in memory and are timed on the writes/reads alone. Median of --rounds for ours; the naive loops once.
+// Each command's --json gives its phases (migrate: read = load + check the file, connect, write, verify; import: scan,
+// fetch = read back + check, write = the snapshot); `other` is the rest of the whole: node's start, loading node-redis.
 // Targets (issue 10): >= 10x the naive loop, and 100k sessions in <= 5 s each way.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
