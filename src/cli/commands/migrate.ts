@@ -4,7 +4,7 @@ import { CliError, UsageError } from '../errors.js';
 import { readStoreFile } from '../read-store-file.js';
 import { BatchError, inBatches } from '../redis/batches.js';
 import { prefixPattern, RedisConnection } from '../redis/client.js';
-import { NO_EXPIRY, SessionChecker } from '../session-checker.js';
+import { sessionExpiry } from '../session-value.js';
 import { secondsSince } from '../sources/source.js';
 import { lockFile } from '../write-store-file.js';
 import { batchFlag, prefixFlag, targetFlag, ttlFlag } from './flags.js';
@@ -55,7 +55,7 @@ export const migrate: Command = {
     const lock = lockFile(file);
     try {
       let phase = performance.now();
-      const sessions = await outgoing(file, now, prefix, ttl);
+      const sessions = outgoing(file, now, prefix, ttl);
       const phases: Record<string, number> = { read: secondsSince(phase) };
       phase = performance.now();
       const server = await RedisConnection.connect(target);
@@ -96,45 +96,29 @@ export const migrate: Command = {
   },
 };
 
-/**
- * The live sessions to send; a value connect-redis could not read stops everything before a byte is sent.
- * The values are checked half on a worker thread (session-checker.ts): nothing else can happen meanwhile.
- */
-async function outgoing(file: string, now: number, prefix: string, ttl: number): Promise<{ list: Outgoing[]; expired: number }> {
+/** The live sessions to send; a value connect-redis could not read stops everything before a byte is sent. */
+function outgoing(file: string, now: number, prefix: string, ttl: number): { list: Outgoing[]; expired: number } {
   const read = readStoreFile(file, now);
-  const sids: string[] = [];
-  const values: string[] = [];
+  const list: Outgoing[] = [];
   let expired = read.droppedExpired;
+  let notSessions = 0;
   for (const [sid, { expires, value }] of read.sessions) {
     if (isExpired(expires, now)) {
       expired++;
       continue;
     }
-    sids.push(sid);
-    values.push(value);
-  }
-  const checker = new SessionChecker(values.length);
-  let checked: Float64Array;
-  try {
-    checked = await checker.checkAll(values);
-  } finally {
-    await checker.close();
-  }
-  const list: Outgoing[] = [];
-  let notSessions = 0;
-  for (let i = 0; i < values.length; i++) {
-    const expiry = checked[i] as number;
-    if (Number.isNaN(expiry)) {
+    const session = sessionExpiry(value);
+    if (session === undefined) {
       notSessions++;
       continue;
     }
     // connect-redis's getTTL: the cookie's expiry, else its ttl option.
-    const at = expiry === NO_EXPIRY ? now + ttl * 1000 : expiry;
+    const at = session.expiry ?? now + ttl * 1000;
     if (at <= now) {
       expired++;
       continue;
     }
-    list.push({ key: prefix + (sids[i] as string), value: values[i] as string, at });
+    list.push({ key: prefix + sid, value, at });
   }
   if (notSessions > 0) {
     throw new CliError(`${notSessions} sessions of "${file}" are not JSON objects with a cookie (a custom serializer?), ` +

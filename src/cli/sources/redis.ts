@@ -7,7 +7,7 @@ import { CliError } from '../errors.js';
 import type { Output } from '../output.js';
 import { BatchError, inBatches } from '../redis/batches.js';
 import { prefixPattern, RedisConnection, type Target } from '../redis/client.js';
-import { NO_EXPIRY, SessionChecker } from '../session-checker.js';
+import { sessionExpiry } from '../session-value.js';
 import { secondsSince, type Imported } from './source.js';
 
 /** Keys SCAN looks at per call: a tenth of the round trips of 1000, and still a few ms of the server's time per call. */
@@ -31,53 +31,36 @@ export async function readRedis(target: Target, now: number, opts: RedisSourceOp
     const sessions: Imported['sessions'] = new Map();
     let expired = 0;
     let damaged = 0;
-    // What each batch read, its values being checked (half on a worker thread) while the next batches are read.
-    const parts: { keys: string[]; values: string[]; ats: number[]; checked: Promise<Float64Array> }[] = [];
-    const checker = new SessionChecker(keys.length);
     const progress = out.progress('import', keys.length);
     try {
       await inBatches(keys, opts.batch, (slice) => server.readBack(slice), (read, slice) => {
-        const part = { keys: [] as string[], values: [] as string[], ats: [] as number[] };
         for (const [j, key] of slice.entries()) {
           const value = read.values[j] ?? null;
           const at = read.expiries[j] ?? -2;
           // -2: gone since SCAN (expired or deleted).
           if (at === -2) {
             expired++;
-          } else if (value === null) {
-            damaged++;
-          } else {
-            part.keys.push(key);
-            part.values.push(value);
-            part.ats.push(at);
+            continue;
           }
-        }
-        parts.push({ ...part, checked: checker.check(part.values) });
-        progress.tick(slice.length);
-      });
-      for (const part of parts) {
-        const checked = await part.checked;
-        for (const [i, key] of part.keys.entries()) {
-          const expiry = checked[i] as number;
-          if (Number.isNaN(expiry)) {
+          const session = value === null ? undefined : sessionExpiry(value);
+          if (value === null || session === undefined) {
             damaged++;
             continue;
           }
-          const at = part.ats[i] as number;
-          const expires = at === -1 ? (expiry === NO_EXPIRY ? now + opts.ttl * 1000 : expiry) : at;
+          const expires = at === -1 ? session.expiry ?? now + opts.ttl * 1000 : at;
           if (expires <= now) {
             expired++;
             continue;
           }
-          sessions.set(key.slice(opts.prefix.length), { expires, value: part.values[i] as string });
+          sessions.set(key.slice(opts.prefix.length), { expires, value });
         }
-      }
+        progress.tick(slice.length);
+      });
     } catch (err) {
       const done = err instanceof BatchError ? err.done : 0;
       throw new CliError(`reading from ${target.shown} failed after ${done} of ${keys.length} keys: ${server.describe(err)}; nothing was written`);
     } finally {
       progress.done();
-      await checker.close();
     }
     phases.fetch = secondsSince(phase);
     if (damaged > 0 && !opts.skipDamaged) {
