@@ -4,6 +4,8 @@
 // Ours runs as the real bin in a child process, so its time includes starting node, loading and checking the file,
 // connecting, SCAN, verification and writing the snapshot: everything a user waits for. The naive loops get their
 // data ready in memory and are timed on the writes/reads alone. Median of --rounds for ours; the naive loops once.
+// Each command's --json gives its phases (migrate: read = load + check the file, connect, write, verify; import: scan,
+// fetch = read back + check, write = the snapshot); `other` is the rest of the whole: node's start, loading node-redis.
 // Targets (issue 10): >= 10x the naive loop, and 100k sessions in <= 5 s each way.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -61,15 +63,20 @@ try {
 
   const migrateSeconds = [];
   const importSeconds = [];
+  // Where each command's time goes, from its --json (`phases`); the rest of the whole is node's start and loading node-redis.
+  const migratePhases = [];
+  const importPhases = [];
   for (let round = 0; round < ROUNDS; round++) {
     await client.flushAll();
     const m = cli(['migrate', file, '--to', url]);
     if (m.result.verified !== SESSIONS) throw new Error(`migrate verified ${m.result.verified}`);
     migrateSeconds.push(m.seconds);
+    migratePhases.push(m.result.phases);
     const target = join(dir, `back-${round}.db`);
     const i = cli(['import', url, '--into', target]);
     if (i.result.imported !== SESSIONS) throw new Error(`import read ${i.result.imported}`);
     importSeconds.push(i.seconds);
+    importPhases.push(i.result.phases);
     rmSync(target);
   }
 
@@ -86,6 +93,13 @@ try {
   const naiveGet = (performance.now() - t0) / 1000;
 
   const rate = (s) => Math.round(SESSIONS / s);
+  /** Median of each phase over the rounds, and `other`: the median whole minus their sum. */
+  const phases = (all, whole) => {
+    const out = {};
+    for (const name of Object.keys(all[0] ?? {})) out[name] = median(all.map((p) => p[name]));
+    out.other = Number((whole - Object.values(out).reduce((a, b) => a + b, 0)).toFixed(3));
+    return out;
+  };
   const result = {
     date: new Date().toISOString(),
     machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'} (shared with other work)`,
@@ -93,9 +107,9 @@ try {
     redis: server.version,
     sessions: SESSIONS,
     rounds: ROUNDS,
-    migrate: { seconds: median(migrateSeconds), perSecond: rate(median(migrateSeconds)), all: migrateSeconds },
+    migrate: { seconds: median(migrateSeconds), perSecond: rate(median(migrateSeconds)), all: migrateSeconds, phases: phases(migratePhases, median(migrateSeconds)) },
     naiveSet: { seconds: naiveSet, perSecond: rate(naiveSet) },
-    import: { seconds: median(importSeconds), perSecond: rate(median(importSeconds)), all: importSeconds },
+    import: { seconds: median(importSeconds), perSecond: rate(median(importSeconds)), all: importSeconds, phases: phases(importPhases, median(importSeconds)) },
     naiveGet: { seconds: naiveGet, perSecond: rate(naiveGet) },
   };
   result.migrate.vsNaive = Number((naiveSet / result.migrate.seconds).toFixed(1));
@@ -114,6 +128,9 @@ try {
   console.log(row('naive: await SET per session', result.naiveSet));
   console.log(row('import redis:// (bin: SCAN + MGET/script)', result.import, `  ${result.import.vsNaive}x naive`));
   console.log(row('naive: await GET per session', result.naiveGet));
+  const showPhases = (p) => Object.entries(p).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+  console.log(`phases (s, median): migrate ${showPhases(result.migrate.phases)}`);
+  console.log(`                    import  ${showPhases(result.import.phases)}`);
   console.log(`target >= 10x naive: migrate ${result.migrate.vsNaive}x ${verdict(result.targets.migrate10x)}, ` +
     `import ${result.import.vsNaive}x ${verdict(result.targets.import10x)}`);
   console.log(`target <= 5 s each way: migrate ${result.migrate.seconds.toFixed(2)} s ${verdict(result.targets.migrate5s)}, ` +

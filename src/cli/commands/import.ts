@@ -7,7 +7,7 @@ import { isRedisUrl, type Target } from '../redis/client.js';
 import { looksLikeJsonLines, readJsonLines } from '../sources/jsonl.js';
 import { readRedis } from '../sources/redis.js';
 import { readSessionFileStore } from '../sources/session-file-store.js';
-import type { Imported } from '../sources/source.js';
+import { secondsSince, type Imported } from '../sources/source.js';
 import { lockFile, writeStoreFile } from '../write-store-file.js';
 import { batchFlag, prefixFlag, targetFlag, ttlFlag } from './flags.js';
 
@@ -53,17 +53,25 @@ export const importCommand: Command = {
       if (held > 0 && !merge) {
         throw new CliError(`"${into}" already holds ${held} sessions: nothing was written. Add --merge to add to them, or choose another --into`);
       }
+      let phase = performance.now();
       const imported = await readSource(ctx, source, redisTarget);
-      const sessions = new Map([...target.sessions].filter(([, s]) => !isExpired(s.expires, now)));
-      // An imported session is the most recent use of its id.
-      for (const [id, session] of imported.sessions) {
-        sessions.delete(id);
-        sessions.set(id, session);
+      const phases: Record<string, number> = imported.phases ?? { read: secondsSince(phase) };
+      // Nothing live to keep (the usual import): the imported sessions as they are, not copied one by one.
+      let sessions = imported.sessions;
+      if (held > 0) {
+        sessions = new Map([...target.sessions].filter(([, s]) => !isExpired(s.expires, now)));
+        // An imported session is the most recent use of its id.
+        for (const [id, session] of imported.sessions) {
+          sessions.delete(id);
+          sessions.set(id, session);
+        }
       }
+      phase = performance.now();
       const bytes = await writeStoreFile(into, sessions, Date.now());
+      phases.write = secondsSince(phase);
       const data = {
         source: redisTarget?.shown ?? source, kind: imported.kind, into, imported: imported.sessions.size,
-        expired: imported.expired, damaged: imported.damaged, kept: held, sessions: sessions.size, bytes,
+        expired: imported.expired, damaged: imported.damaged, kept: held, sessions: sessions.size, bytes, phases,
       };
       out.result(`imported ${imported.sessions.size} sessions from ${imported.kind} into "${into}" ` +
         `(${imported.expired} expired left out${imported.damaged > 0 ? `, ${imported.damaged} unreadable skipped` : ''}` +

@@ -10,4 +10,11 @@ export interface Imported {
   damaged: number;
   /** What the source was, for the summary. */
   kind: string;
+  /** Seconds spent in each step of reading, where the source reports them (`--json` only). */
+  phases?: Record<string, number>;
+}
+
+/** Seconds since `started` (a `performance.now()`), to the millisecond: the phase timings of `--json`. */
+export function secondsSince(started: number): number {
+  return Number(((performance.now() - started) / 1000).toFixed(3));
 }
