@@ -1,0 +1,314 @@
+// The journal's I/O paths that mutation testing (issue 12, `npm run mutate` on src/files/journal-*.ts) found
+// untested: a turn's records outgrowing the batch buffer, the fs calls around creating and retiring journals,
+// and the failure and recovery bookkeeping. Real files in temp dirs; faults only through the store's `fs` seam.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { call, fsError, session, tempDir } from './fixtures/persist/helpers.mjs';
+import { settle } from './fixtures/store-calls.mjs';
+import { crashCopy, journalFs, journals, open, until } from './fixtures/journal/helpers.mjs';
+
+/** Sessions whose records together pass the 64 KiB batch buffer, one bigger than twice that buffer. */
+const SIZES = [10, 30_000, 40_000, 300_000, 20];
+
+for (const mode of ['everysec', 'always']) {
+  test(`${mode}: one turn's records outgrowing the batch buffer are written whole, in order, with one write`, { timeout: 20_000 }, async (t) => {
+    const file = join(tempDir(t), 'sessions.db');
+    const fs = journalFs();
+    const store = await open(t, file, { journal: mode, fs });
+    await call(store, 'set', 'warm-up', session({}));
+    const journal = store.stats.persistence.journal.file;
+    const writesBefore = fs.calls.filter((c) => c.call === 'write' && c.path === journal).length;
+    // One turn: every record goes into the same batch, the buffer grows under the earlier ones.
+    await Promise.all(SIZES.map((n, i) => call(store, 'set', `big-${i}`, session({ fill: String(i).repeat(n) }))));
+    const writes = fs.calls.filter((c) => c.call === 'write' && c.path === journal).slice(writesBefore);
+    assert.equal(writes.length, 1, 'the turn is one write');
+    assert.ok(writes[0].size > SIZES.reduce((a, b) => a + b), `${writes[0].size} bytes written`);
+    assert.equal(store.stats.persistence.journal.records, SIZES.length + 1);
+
+    const after = await open(t, crashCopy(t, file));
+    assert.equal(after.stats.persistence.load.journalRecords, SIZES.length + 1);
+    assert.equal(after.stats.persistence.load.tornBytes, 0);
+    for (const [i, n] of SIZES.entries()) {
+      assert.equal((await call(after, 'get', `big-${i}`))?.fill, String(i).repeat(n), `big-${i} replayed whole`);
+    }
+    assert.ok(readFileSync(journals(file)[0], 'latin1').includes('1'.repeat(30_000)));
+  });
+}
+
+test('the first snapshot after a journal failure recovers it: the one naming the first journal created since', { timeout: 20_000 }, async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const fs = journalFs();
+  const store = await open(t, file, { journal: 'always', fs });
+  const errors = [];
+  store.on('error', (err) => errors.push(err));
+  await call(store, 'set', 'before', session({}));
+  fs.faults.journalWrite = 'EIO';
+  assert.equal((await settle(store, 'set', 'during', session({}))).err?.code, 'ERR_JOURNAL_FAILED');
+  fs.faults.journalWrite = null;
+  // The recovery retry runs a second after the failure; this snapshot normally runs first. Either way the store
+  // must be healthy right after the first snapshot that named a journal created after the failure.
+  await store.flush();
+  assert.equal(store.stats.persistence.journal.failed, false, 'recovered by that snapshot');
+  assert.equal((await settle(store, 'set', 'after', session({}))).err, null);
+  assert.deepEqual(errors.map((e) => e.code), ['ERR_JOURNAL_FAILED']);
+});
+
+test('a journal that cannot be created while the journal has failed is not a second failure report', { timeout: 20_000 }, async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const fs = journalFs();
+  const store = await open(t, file, { fs });
+  const errors = [];
+  store.on('error', (err) => errors.push(err));
+  await call(store, 'set', 'before', session({}));
+  fs.faults.journalWrite = 'EIO';
+  await call(store, 'set', 'during', session({}));
+  await until(() => errors.length === 1, 5000, 'the failure event');
+  fs.faults.journalOpen = 'ENOSPC';
+  await assert.rejects(store.flush(), { code: 'ENOSPC' });
+  assert.equal(store.stats.persistence.journal.failed, true);
+  fs.faults.journalWrite = null;
+  fs.faults.journalOpen = null;
+  await store.flush();
+  assert.equal(store.stats.persistence.journal.failed, false);
+  assert.deepEqual(errors.filter((e) => e.code === 'ERR_JOURNAL_FAILED').length, 1, 'one report per failed state');
+});
+
+/**
+ * Wraps the seam's fdatasync (before the store is opened: it takes the seam's functions then) so a test can hold
+ * the next sync whose path `match`es until `release()`; `reached` resolves with that path when it begins. A sync
+ * stays in flight for as long as the test needs, however slow the machine.
+ */
+function syncGate(fs) {
+  const original = fs.fdatasync;
+  let armed;
+  fs.fdatasync = (fd, cb) => {
+    const path = fs.calls.findLast((c) => c.call === 'open' && c.fd === fd)?.path;
+    const hold = armed;
+    if (hold === undefined || !hold.match(path)) return original(fd, cb);
+    armed = undefined;
+    hold.reached(path);
+    hold.gate.then((err) => (err ? cb(err) : original(fd, cb)));
+  };
+  return {
+    hold(match) {
+      let release;
+      let reached;
+      const gate = new Promise((resolve) => { release = resolve; });
+      const begun = new Promise((resolve) => { reached = resolve; });
+      armed = { match, gate, reached };
+      // release(err): the held sync fails with `err` instead of running.
+      return { reached: begun, release: (err) => release(err) };
+    },
+  };
+}
+
+/** Calls back `cb`'s arguments as a promise, and says synchronously whether it has been called. */
+function tracked(store, method, ...args) {
+  const result = { called: false };
+  result.done = new Promise((resolve) => {
+    store[method](...args, (err) => {
+      result.called = true;
+      resolve(err ?? null);
+    });
+  });
+  return result;
+}
+
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+test("always: a change that appends nothing (destroying a missing id) calls back only once what was written before is synced", { timeout: 20_000 }, async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const fs = journalFs();
+  const gate = syncGate(fs);
+  const store = await open(t, file, { journal: 'always', fs });
+  assert.equal(await call(store, 'destroy', 'missing-before-any-journal'), undefined, 'no journal yet: at once');
+  await call(store, 'set', 'warm-up', session({}));
+  const journal = store.stats.persistence.journal.file;
+  const held = gate.hold((path) => path === journal);
+  const set = tracked(store, 'set', 'a', session({ n: 1 }));
+  assert.equal(await held.reached, journal, "a's sync began");
+  const destroy = tracked(store, 'destroy', 'missing');
+  for (let i = 0; i < 5; i++) await turn();
+  assert.equal(destroy.called, false, 'waits for the sync of what was written before it');
+  assert.equal(set.called, false);
+  held.release();
+  assert.equal(await destroy.done, null);
+  assert.equal(set.called, true);
+  assert.ok(fs.synced.some((s) => s.path === journal), 'the sync completed first');
+  // Idle (nothing unsynced, no sync running): at once.
+  assert.equal(await call(store, 'destroy', 'missing'), undefined);
+});
+
+// Found by mutation testing: between the switch and the retirement of the old journal (while the next one is created
+// and synced) a change that appended nothing was acknowledged at once, before the sync of what the old journal was
+// given at the switch: a destroy repeated in that window, then a power cut, brought the session back.
+test("always: a change that appends nothing while a rotation creates the next journal waits for the replaced journal's sync", { timeout: 20_000 }, async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const fs = journalFs();
+  const gate = syncGate(fs);
+  const store = await open(t, file, { journal: 'always', fs });
+  await call(store, 'set', 'warm-up', session({}));
+  const old = store.stats.persistence.journal.file;
+  // The retiring journal's sync is the first sync of `old` after the snapshot began.
+  const held = gate.hold((path) => path === old);
+  const set = tracked(store, 'set', 'a', session({ n: 1 }));
+  const saving = store.flush(); // same turn: 'a' goes into the old journal, then the snapshot rotates
+  await held.reached;
+  const destroy = tracked(store, 'destroy', 'missing');
+  for (let i = 0; i < 5; i++) await turn();
+  assert.equal(destroy.called, false, 'waits for the replaced journal');
+  held.release();
+  assert.equal(await destroy.done, null);
+  assert.equal(set.called, true);
+  await saving;
+});
+
+test('a failure while a snapshot is written is not ended by that snapshot: the changes held for its journal were dropped', { timeout: 20_000 }, async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const fs = journalFs();
+  const gate = syncGate(fs);
+  const store = await open(t, file, { fs });
+  const errors = [];
+  store.on('error', (err) => errors.push(err));
+  await call(store, 'set', 'a', session({ n: 1 }));
+  const old = store.stats.persistence.journal.file;
+  const oldSync = gate.hold((path) => path === old);
+  const snapshotWrite = fs.hold();
+  const saving = store.flush();
+  await oldSync.reached; // the old journal's last sync, after the switch
+  await snapshotWrite.reached; // the snapshot (naming the new journal) is being written
+  // Held back for the new journal until the old one is synced ('everysec' acknowledges it once written).
+  const held = tracked(store, 'set', 'held', session({ n: 2 }));
+  oldSync.release(fsError('EIO', 'fdatasync', old));
+  assert.equal(await held.done, null, "'everysec': memory serves it, the failure is the 'error' event");
+  await until(() => errors.length > 0, 5000, 'the failure');
+  assert.equal(errors[0].code, 'ERR_JOURNAL_FAILED');
+  assert.equal(errors[0].cause.code, 'EIO');
+  snapshotWrite.release();
+  await saving;
+  assert.equal(store.stats.persistence.journal.failed, true, "that snapshot's copy predates the failure: still failed");
+  await store.flush();
+  assert.equal(store.stats.persistence.journal.failed, false, 'the next snapshot recovers');
+  const after = await open(t, crashCopy(t, file));
+  assert.deepEqual((await call(after, 'ids')).sort(), ['a', 'held']);
+});
+
+test("always: a change waiting on a retiring journal's sync gets the error when that sync fails", { timeout: 20_000 }, async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const fs = journalFs();
+  const gate = syncGate(fs);
+  const store = await open(t, file, { journal: 'always', fs });
+  store.on('error', () => undefined);
+  await call(store, 'set', 'warm-up', session({}));
+  const old = store.stats.persistence.journal.file;
+  const oldSync = gate.hold((path) => path === old);
+  const set = tracked(store, 'set', 'a', session({ n: 1 }));
+  const saving = store.flush(); // 'a' is written to the old journal at the switch; its sync is held
+  await oldSync.reached;
+  await until(() => fs.calls.some((c) => c.call === 'fdatasync' && c.path !== old && /journal/.test(c.path)), 5000, 'the next journal');
+  const destroy = tracked(store, 'destroy', 'missing');
+  await saving;
+  oldSync.release(fsError('EIO', 'fdatasync', old));
+  assert.equal((await set.done)?.code, 'ERR_JOURNAL_FAILED', 'the change in the failed sync');
+  assert.equal((await destroy.done)?.code, 'ERR_JOURNAL_FAILED', 'the change waiting on the retiring journal');
+  assert.ok(fs.calls.some((c) => c.call === 'close' && c.path === old), 'the failed journal is closed');
+});
+
+test('the next journal whose header cannot be synced fails the snapshot and the journal, and is removed', { timeout: 20_000 }, async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const fs = journalFs();
+  const gate = syncGate(fs);
+  const store = await open(t, file, { journal: 'always', fs });
+  const errors = [];
+  store.on('error', (err) => errors.push(err));
+  await call(store, 'set', 'a', session({}));
+  const old = store.stats.persistence.journal.file;
+  const next = file + '.journal.2';
+  const header = gate.hold((path) => path === next);
+  const saving = store.flush();
+  await header.reached;
+  header.release(fsError('EIO', 'fdatasync', next));
+  await assert.rejects(saving, { code: 'EIO' });
+  assert.equal(existsSync(next), false, 'the half-made journal is removed');
+  assert.ok(fs.calls.some((c) => c.call === 'close' && c.path === next), 'and closed');
+  assert.ok(fs.calls.some((c) => c.call === 'close' && c.path === old), 'the old journal is closed (failed, never synced again)');
+  assert.equal(store.stats.persistence.journal.failed, true);
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0].message, `express-memfilestore: could not write the journal "${next}" (EIO: injected fault, fdatasync '${next}'); ` +
+    'sessions stay in memory and a snapshot with a fresh journal is retried every second');
+  assert.equal(errors[0].name, 'JournalError');
+  assert.equal(errors[0].cause.code, 'EIO');
+  await store.flush();
+  assert.equal(store.stats.persistence.journal.failed, false);
+  assert.equal(store.stats.persistence.journal.generation, 3, 'a generation a failed rotation took is not reused');
+});
+
+test('a journal whose header cannot be written at the first change is closed and removed', { timeout: 20_000 }, async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const fs = journalFs();
+  fs.faults.journalWrite = 'ENOSPC';
+  const store = await open(t, file, { journal: 'always', fs });
+  store.on('error', () => undefined);
+  assert.equal((await settle(store, 'set', 'a', session({}))).err?.code, 'ERR_JOURNAL_FAILED');
+  const path = `${file}.journal.1`;
+  assert.equal(existsSync(path), false, 'no journal without its header');
+  assert.ok(fs.calls.some((c) => c.call === 'close' && c.path === path));
+  fs.faults.journalWrite = null;
+  await store.flush();
+  assert.equal(store.stats.persistence.journal.failed, false);
+});
+
+test('the journal created at the first change is synced, then its directory (opened, fsynced, closed)', async (t) => {
+  const dir = tempDir(t);
+  const fs = journalFs();
+  const store = await open(t, join(dir, 'sessions.db'), { fs });
+  await call(store, 'set', 'a', session({}));
+  const journal = store.stats.persistence.journal.file;
+  const at = fs.calls.findIndex((c) => c.call === 'open' && c.path === journal);
+  assert.ok(fs.calls.some((c, i) => i > at && c.call === 'fdatasyncSync' && c.path === journal), 'its header synced');
+  const dirOpen = fs.calls.findIndex((c, i) => i > at && c.call === 'open' && c.path === dir);
+  assert.ok(at >= 0 && dirOpen > at, 'the directory is opened after the journal');
+  const dirFd = fs.calls[dirOpen].fd;
+  const synced = fs.calls.findIndex((c, i) => i > dirOpen && c.call === 'fsyncSync' && c.fd === dirFd);
+  assert.ok(synced > dirOpen, 'and fsynced');
+  assert.ok(fs.calls.some((c, i) => i > synced && c.call === 'close' && c.fd === dirFd), 'then closed');
+});
+
+test("everysec: the replaced journal is synced to its last byte after the switch, then closed, before held changes go in", { timeout: 20_000 }, async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const fs = journalFs();
+  const store = await open(t, file, { fs });
+  await call(store, 'set', 'a', session({}));
+  const old = store.stats.persistence.journal.file;
+  const saving = store.flush(); // switches at once: `old` holds everything it will ever hold
+  const size = statSync(old).size;
+  await saving;
+  await call(store, 'set', 'b', session({})); // held until the old journal is synced, written before its callback
+  const synced = fs.calls.findLastIndex((c) => c.call === 'fdatasync' && c.path === old);
+  assert.equal(fs.calls[synced]?.size, size, 'a sync began with the whole of the old journal written');
+  assert.ok(fs.synced.some((s) => s.path === old && s.size === size), 'and completed');
+  const closed = fs.calls.findIndex((c) => c.call === 'close' && c.path === old);
+  assert.ok(closed > synced, 'then the old journal was closed');
+  const next = store.stats.persistence.journal.file;
+  const written = fs.calls.findLastIndex((c) => c.call === 'write' && c.path === next);
+  assert.ok(written > synced, 'the held change went into the next journal after that sync');
+});
+
+test('everysec: a periodic sync due while the last one still runs counts as delayed', { timeout: 20_000 }, async (t) => {
+  const fs = journalFs();
+  const gate = syncGate(fs);
+  const store = await open(t, join(tempDir(t), 'sessions.db'), { fs });
+  await call(store, 'set', 'a', session({}));
+  const journal = store.stats.persistence.journal.file;
+  const held = gate.hold((path) => path === journal);
+  // The store's timers are unref'd: keep the loop alive while waiting for its ticks.
+  const alive = setInterval(() => undefined, 100);
+  t.after(() => clearInterval(alive));
+  await held.reached; // the periodic sync of 'a', held
+  await call(store, 'set', 'b', session({}));
+  await until(() => store.stats.persistence.journal.delayedSyncs >= 1, 5000, 'the next tick finding it running');
+  held.release();
+  await until(() => store.stats.persistence.journal.lastSyncAt !== undefined, 5000, 'the sync');
+});
