@@ -133,6 +133,7 @@ test("always: a change that appends nothing (destroying a missing id) calls back
   for (let i = 0; i < 5; i++) await turn();
   assert.equal(destroy.called, false, 'waits for the sync of what was written before it');
   assert.equal(set.called, false);
+  assert.equal(store.stats.persistence.journal.pending, 2, 'a change in the sync, one waiting for it');
   held.release();
   assert.equal(await destroy.done, null);
   assert.equal(set.called, true);
@@ -195,7 +196,7 @@ test('a failure while a snapshot is written is not ended by that snapshot: the c
   assert.deepEqual((await call(after, 'ids')).sort(), ['a', 'held']);
 });
 
-test("always: a change waiting on a retiring journal's sync gets the error when that sync fails", { timeout: 20_000 }, async (t) => {
+test("always: changes waiting on a replaced or retiring journal's sync get the error when that sync fails", { timeout: 20_000 }, async (t) => {
   const file = join(tempDir(t), 'sessions.db');
   const fs = journalFs();
   const gate = syncGate(fs);
@@ -207,13 +208,18 @@ test("always: a change waiting on a retiring journal's sync gets the error when 
   const set = tracked(store, 'set', 'a', session({ n: 1 }));
   const saving = store.flush(); // 'a' is written to the old journal at the switch; its sync is held
   await oldSync.reached;
-  await until(() => fs.calls.some((c) => c.call === 'fdatasync' && c.path !== old && /journal/.test(c.path)), 5000, 'the next journal');
-  const destroy = tracked(store, 'destroy', 'missing');
-  await saving;
+  const during = tracked(store, 'destroy', 'missing'); // the next journal is being created
+  await saving; // the old journal is retiring now, its sync still held
+  const retiring = tracked(store, 'destroy', 'missing');
+  for (let i = 0; i < 5; i++) await turn();
+  assert.deepEqual([set.called, during.called, retiring.called], [false, false, false]);
+  assert.equal(store.stats.persistence.journal.pending, 3, "a change in the sync, two waiting on the old journal's");
   oldSync.release(fsError('EIO', 'fdatasync', old));
   assert.equal((await set.done)?.code, 'ERR_JOURNAL_FAILED', 'the change in the failed sync');
-  assert.equal((await destroy.done)?.code, 'ERR_JOURNAL_FAILED', 'the change waiting on the retiring journal');
+  assert.equal((await during.done)?.code, 'ERR_JOURNAL_FAILED', 'the change waiting while the next journal was created');
+  assert.equal((await retiring.done)?.code, 'ERR_JOURNAL_FAILED', 'the change waiting on the retiring journal');
   assert.ok(fs.calls.some((c) => c.call === 'close' && c.path === old), 'the failed journal is closed');
+  assert.equal(store.stats.persistence.journal.pending, 0);
 });
 
 test('the next journal whose header cannot be synced fails the snapshot and the journal, and is removed', { timeout: 20_000 }, async (t) => {
@@ -297,12 +303,14 @@ test("everysec: the replaced journal is synced to its last byte after the switch
 });
 
 test('everysec: a periodic sync due while the last one still runs counts as delayed', { timeout: 20_000 }, async (t) => {
+  let held;
+  t.after(() => held?.release()); // before the stores' close (hooks run in order): a failure must not hang it
   const fs = journalFs();
   const gate = syncGate(fs);
   const store = await open(t, join(tempDir(t), 'sessions.db'), { fs });
   await call(store, 'set', 'a', session({}));
   const journal = store.stats.persistence.journal.file;
-  const held = gate.hold((path) => path === journal);
+  held = gate.hold((path) => path === journal);
   // The store's timers are unref'd: keep the loop alive while waiting for its ticks.
   const alive = setInterval(() => undefined, 100);
   t.after(() => clearInterval(alive));
@@ -311,4 +319,39 @@ test('everysec: a periodic sync due while the last one still runs counts as dela
   await until(() => store.stats.persistence.journal.delayedSyncs >= 1, 5000, 'the next tick finding it running');
   held.release();
   await until(() => store.stats.persistence.journal.lastSyncAt !== undefined, 5000, 'the sync');
+});
+
+test("the periodic sync is 'everysec' only, and ticks harmlessly before any journal exists", { timeout: 20_000 }, async (t) => {
+  const dir = tempDir(t);
+  const fs = journalFs();
+  const gate = syncGate(fs);
+  const always = await open(t, join(dir, 'always.db'), { journal: 'always', fs });
+  const idle = await open(t, join(dir, 'idle.db')); // 'everysec', no change: no journal file for its timer
+  await call(always, 'set', 'a', session({}));
+  const journal = always.stats.persistence.journal.file;
+  const held = gate.hold((path) => path === journal);
+  const set = call(always, 'set', 'b', session({}));
+  await held.reached;
+  // Held past at least one tick of a one-second timer, were there one: the sync itself then counts once.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  held.release();
+  await set;
+  assert.equal(always.stats.persistence.journal.delayedSyncs, 1, 'the long sync, and no timer tick finding it running');
+  assert.equal(idle.stats.persistence.journal.delayedSyncs, 0);
+  await call(idle, 'set', 'x', session({}));
+  assert.ok(idle.stats.persistence.journal.file);
+});
+
+test('a write that fails after half a record cuts the journal back to its last whole record, after any number of appends', { timeout: 20_000 }, async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const fs = journalFs();
+  const store = await open(t, file, { journal: 'always', fs });
+  store.on('error', () => undefined);
+  for (let i = 0; i < 3; i++) await call(store, 'set', `s${i}`, session({ i }));
+  const journal = store.stats.persistence.journal.file;
+  const whole = statSync(journal).size;
+  fs.faults.journalWrite = 'EIO';
+  fs.faults.partial = true;
+  assert.equal((await settle(store, 'set', 'torn', session({ fill: 'x'.repeat(1000) }))).err?.code, 'ERR_JOURNAL_FAILED');
+  assert.equal(statSync(journal).size, whole, 'the half record is cut off, nothing before it');
 });
