@@ -249,6 +249,7 @@ test('the next journal whose header cannot be synced fails the snapshot and the 
   await store.flush();
   assert.equal(store.stats.persistence.journal.failed, false);
   assert.equal(store.stats.persistence.journal.generation, 3, 'a generation a failed rotation took is not reused');
+  assert.ok(!fs.calls.some((c) => c.call === 'close' && c.fd >= 0 && c.fd <= 2), 'never closes a descriptor it did not open');
 });
 
 test('a journal whose header cannot be written at the first change is closed and removed', { timeout: 20_000 }, async (t) => {
@@ -262,8 +263,13 @@ test('a journal whose header cannot be written at the first change is closed and
   assert.equal(existsSync(path), false, 'no journal without its header');
   assert.ok(fs.calls.some((c) => c.call === 'close' && c.path === path));
   fs.faults.journalWrite = null;
-  await store.flush();
+  await store.flush(); // the recovery: a rotation with no journal before it
   assert.equal(store.stats.persistence.journal.failed, false);
+  assert.equal(store.stats.persistence.journal.generation, 1, 'the generation the failed creation left unused');
+  assert.equal(store.stats.persistence.journal.file, path);
+  await call(store, 'set', 'b', session({}));
+  const after = await open(t, crashCopy(t, file));
+  assert.ok((await call(after, 'ids')).includes('b'), 'the journal created by the recovery replays');
 });
 
 test('the journal created at the first change is synced, then its directory (opened, fsynced, closed)', async (t) => {
