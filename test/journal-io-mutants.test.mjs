@@ -361,3 +361,28 @@ test('a write that fails after half a record cuts the journal back to its last w
   assert.equal((await settle(store, 'set', 'torn', session({ fill: 'x'.repeat(1000) }))).err?.code, 'ERR_JOURNAL_FAILED');
   assert.equal(statSync(journal).size, whole, 'the half record is cut off, nothing before it');
 });
+
+test("everysec: a change that appends nothing is acknowledged while a rotation holds records back, when none are held", { timeout: 20_000 }, async (t) => {
+  let held;
+  t.after(() => held?.release());
+  const file = join(tempDir(t), 'sessions.db');
+  const fs = journalFs();
+  const gate = syncGate(fs);
+  const store = await open(t, file, { fs });
+  assert.equal(store.stats.persistence.journal.file, `${file}.journal.1`, 'named before it exists');
+  assert.equal(store.stats.persistence.journal.generation, 1);
+  assert.equal(store.stats.persistence.journal.pending, 0);
+  await call(store, 'set', 'a', session({}));
+  const old = store.stats.persistence.journal.file;
+  held = gate.hold((path) => path === old);
+  const saving = store.flush();
+  await held.reached;
+  await saving; // the old journal's last sync is held: records for the next one are held back
+  const destroy = tracked(store, 'destroy', 'missing');
+  assert.equal(await destroy.done, null, 'nothing held back to wait for');
+  const set = tracked(store, 'set', 'b', session({}));
+  for (let i = 0; i < 5; i++) await turn();
+  assert.equal(set.called, false, "'b' waits for its write");
+  held.release();
+  assert.equal(await set.done, null);
+});
