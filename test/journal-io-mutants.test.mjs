@@ -386,3 +386,40 @@ test("everysec: a change that appends nothing is acknowledged while a rotation h
   held.release();
   assert.equal(await set.done, null);
 });
+
+test('held records wait for the next journal to be whole, even when every older journal finished retiring first', { timeout: 20_000 }, async (t) => {
+  const holds = [];
+  t.after(() => { for (const h of holds) h.release(); });
+  const file = join(tempDir(t), 'sessions.db');
+  const fs = journalFs();
+  const gate = syncGate(fs);
+  const store = await open(t, file, { fs });
+  const errors = [];
+  store.on('error', (err) => errors.push(err));
+  await call(store, 'set', 'a', session({}));
+  const first = store.stats.persistence.journal.file;
+  const retire1 = gate.hold((path) => path === first);
+  holds.push(retire1);
+  fs.faults.open = 'ENOSPC'; // the first snapshot fails after the switch to journal 2
+  await assert.rejects(store.flush(), { code: 'ENOSPC' });
+  fs.faults.open = null;
+  await retire1.reached; // journal 1 is retiring, its sync held: records for journal 2 are held back
+  const set = tracked(store, 'set', 'b', session({ marker: 'held-b' }));
+  const third = `${file}.journal.3`;
+  const header3 = gate.hold((path) => path === third);
+  holds.push(header3);
+  const saving = store.flush(); // switches to journal 3 and creates it; its header sync is held
+  await header3.reached;
+  retire1.release(); // journal 1 is now synced and closed: nothing retires, but journal 3 is not whole yet
+  await until(() => fs.calls.some((c) => c.call === 'close' && c.path === first), 5000, 'journal 1 closed');
+  for (let i = 0; i < 5; i++) await turn();
+  assert.equal(set.called, false, "'b' still waits");
+  assert.equal(fs.calls.filter((c) => c.call === 'write' && c.path === third).length, 1, 'nothing but its header in journal 3');
+  header3.release();
+  await saving;
+  assert.equal(await set.done, null);
+  assert.deepEqual(errors, []);
+  assert.ok(readFileSync(store.stats.persistence.journal.file, 'latin1').includes('held-b'), "'b' is in the newest journal");
+  const after = await open(t, crashCopy(t, file));
+  assert.deepEqual((await call(after, 'ids')).sort(), ['a', 'b']);
+});
