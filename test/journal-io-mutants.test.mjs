@@ -423,3 +423,39 @@ test('held records wait for the next journal to be whole, even when every older 
   const after = await open(t, crashCopy(t, file));
   assert.deepEqual((await call(after, 'ids')).sort(), ['a', 'b']);
 });
+
+test('everysec: close() syncs what the journal was given before closing it', { timeout: 20_000 }, async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const fs = journalFs();
+  const store = await open(t, file, { fs });
+  await call(store, 'set', 'a', session({}));
+  const journal = store.stats.persistence.journal.file;
+  const size = statSync(journal).size;
+  await store.close();
+  const synced = fs.calls.findIndex((c) => c.call === 'fdatasync' && c.path === journal && c.size === size);
+  const closed = fs.calls.findIndex((c) => c.call === 'close' && c.path === journal);
+  assert.ok(synced >= 0 && closed > synced, 'synced to its last byte, then closed');
+});
+
+test('close() while a rotation holds records back ends when the old journal fails instead of being synced', { timeout: 20_000 }, async (t) => {
+  let held;
+  t.after(() => held?.release());
+  const file = join(tempDir(t), 'sessions.db');
+  const fs = journalFs();
+  const gate = syncGate(fs);
+  const store = await open(t, file, { fs });
+  store.on('error', () => undefined);
+  await call(store, 'set', 'a', session({}));
+  const old = store.stats.persistence.journal.file;
+  held = gate.hold((path) => path === old);
+  await store.flush();
+  await held.reached;
+  const set = tracked(store, 'set', 'b', session({}));
+  const closing = store.close(); // waits for the held records to be written
+  for (let i = 0; i < 5; i++) await turn();
+  held.release(fsError('EIO', 'fdatasync', old));
+  await closing;
+  assert.equal(await set.done, null);
+  const reopened = await open(t, file);
+  assert.deepEqual((await call(reopened, 'ids')).sort(), ['a', 'b'], 'the final snapshot holds both');
+});
