@@ -322,7 +322,7 @@ test('everysec: a periodic sync due while the last one still runs counts as dela
   t.after(() => clearInterval(alive));
   await held.reached; // the periodic sync of 'a', held
   await call(store, 'set', 'b', session({}));
-  await until(() => store.stats.persistence.journal.delayedSyncs >= 1, 5000, 'the next tick finding it running');
+  await until(() => store.stats.persistence.journal.delayedSyncs >= 1, 10_000, 'the next tick finding it running');
   held.release();
   await until(() => store.stats.persistence.journal.lastSyncAt !== undefined, 5000, 'the sync');
 });
