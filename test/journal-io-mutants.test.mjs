@@ -1,6 +1,7 @@
 // The journal's I/O paths that mutation testing (issue 12, `npm run mutate` on src/files/journal-*.ts) found
 // untested: a turn's records outgrowing the batch buffer, the fs calls around creating and retiring journals,
 // and the failure and recovery bookkeeping. Real files in temp dirs; faults only through the store's `fs` seam.
+import { Buffer } from 'node:buffer';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -9,8 +10,11 @@ import { call, fsError, session, tempDir } from './fixtures/persist/helpers.mjs'
 import { settle } from './fixtures/store-calls.mjs';
 import { crashCopy, journalFs, journals, open, until } from './fixtures/journal/helpers.mjs';
 
-/** Sessions whose records together pass the 64 KiB batch buffer, one bigger than twice that buffer. */
-const SIZES = [10, 30_000, 40_000, 300_000, 20];
+/**
+ * Session contents whose records together pass the 64 KiB batch buffer in one turn; the fourth, three bytes per
+ * character in UTF-8 (as much as the buffer's size bound allows for), needs more than twice the grown buffer.
+ */
+const FILLS = ['a'.repeat(10), '1'.repeat(30_000), '2'.repeat(40_000), '\u20ac'.repeat(300_000), 'z'.repeat(20)];
 
 for (const mode of ['everysec', 'always']) {
   test(`${mode}: one turn's records outgrowing the batch buffer are written whole, in order, with one write`, { timeout: 20_000 }, async (t) => {
@@ -21,17 +25,17 @@ for (const mode of ['everysec', 'always']) {
     const journal = store.stats.persistence.journal.file;
     const writesBefore = fs.calls.filter((c) => c.call === 'write' && c.path === journal).length;
     // One turn: every record goes into the same batch, the buffer grows under the earlier ones.
-    await Promise.all(SIZES.map((n, i) => call(store, 'set', `big-${i}`, session({ fill: String(i).repeat(n) }))));
+    await Promise.all(FILLS.map((fill, i) => call(store, 'set', `big-${i}`, session({ fill }))));
     const writes = fs.calls.filter((c) => c.call === 'write' && c.path === journal).slice(writesBefore);
     assert.equal(writes.length, 1, 'the turn is one write');
-    assert.ok(writes[0].size > SIZES.reduce((a, b) => a + b), `${writes[0].size} bytes written`);
-    assert.equal(store.stats.persistence.journal.records, SIZES.length + 1);
+    assert.ok(writes[0].size > FILLS.reduce((n, fill) => n + Buffer.byteLength(fill), 0), `${writes[0].size} bytes written`);
+    assert.equal(store.stats.persistence.journal.records, FILLS.length + 1);
 
     const after = await open(t, crashCopy(t, file));
-    assert.equal(after.stats.persistence.load.journalRecords, SIZES.length + 1);
+    assert.equal(after.stats.persistence.load.journalRecords, FILLS.length + 1);
     assert.equal(after.stats.persistence.load.tornBytes, 0);
-    for (const [i, n] of SIZES.entries()) {
-      assert.equal((await call(after, 'get', `big-${i}`))?.fill, String(i).repeat(n), `big-${i} replayed whole`);
+    for (const [i, fill] of FILLS.entries()) {
+      assert.equal((await call(after, 'get', `big-${i}`))?.fill, fill, `big-${i} replayed whole`);
     }
     assert.ok(readFileSync(journals(file)[0], 'latin1').includes('1'.repeat(30_000)));
   });
