@@ -463,3 +463,31 @@ test('close() while a rotation holds records back ends when the old journal fail
   const reopened = await open(t, file);
   assert.deepEqual((await call(reopened, 'ids')).sort(), ['a', 'b'], 'the final snapshot holds both');
 });
+
+test('a change held across failed snapshots is re-encoded for the journal it finally goes into, and replays', { timeout: 20_000 }, async (t) => {
+  let held;
+  t.after(() => held?.release());
+  const file = join(tempDir(t), 'sessions.db');
+  const fs = journalFs();
+  const gate = syncGate(fs);
+  const store = await open(t, file, { fs });
+  store.on('error', () => undefined);
+  await call(store, 'set', 'before', session({}));
+  const first = store.stats.persistence.journal.file;
+  held = gate.hold((path) => path === first);
+  fs.faults.open = 'ENOSPC'; // every snapshot fails after its switch
+  await assert.rejects(store.flush(), { code: 'ENOSPC' }); // switch to journal 2; journal 1's last sync is held
+  await held.reached;
+  const set = tracked(store, 'set', 'held', session({ marker: 'held-across' })); // held back for journal 2
+  await assert.rejects(store.flush(), { code: 'ENOSPC' }); // switch to journal 3: carried into it
+  await assert.rejects(store.flush(), { code: 'ENOSPC' }); // and into journal 4
+  fs.faults.open = null;
+  held.release();
+  assert.equal(await set.done, null);
+  const newest = store.stats.persistence.journal.file;
+  assert.equal(newest, `${file}.journal.4`);
+  assert.ok(readFileSync(newest, 'latin1').includes('held-across'));
+  const after = await open(t, crashCopy(t, file));
+  assert.deepEqual((await call(after, 'ids')).sort(), ['before', 'held']);
+  assert.equal(after.stats.persistence.load.tornBytes, 0);
+});
