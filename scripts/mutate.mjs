@@ -52,12 +52,13 @@ if (fromReport === undefined && partial === undefined) {
 /**
  * A report of the files whose every mutant a cut-short run tested; the others are named and left out. Several
  * records (comma-separated): the first gives the files and their mutant counts; a later record's result for the
- * same mutant (file, position, mutator, replacement) replaces the earlier one, as when a run restricted to new
+ * same mutant (file, start and end, mutator, replacement) replaces the earlier one, as when a run restricted to new
  * tests (MUTATE_TESTS) and to the survivors' lines checks that those tests kill them.
  */
 function partialReport(paths) {
   const [[first, ...head], ...more] = paths.split(',').map((path) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line)));
-  const key = (m) => `${m.fileName}:${m.location.start.line}:${m.location.start.column}:${m.mutatorName}:${m.replacement}`;
+  // The end too: `a && b` as `true` and its `a` as `true` start at the same place.
+  const key = (m) => `${m.fileName}:${m.location.start.line}:${m.location.start.column}-${m.location.end.line}:${m.location.end.column}:${m.mutatorName}:${m.replacement}`;
   const results = new Map(head.map((m) => [key(m), m]));
   for (const [, ...later] of more) {
     // Only a kill counts: a run on a few test files says nothing about what the others would detect.
@@ -119,7 +120,7 @@ for (const [file, { mutants, source }] of Object.entries(report.files)) {
     score: valid === 0 ? 100 : Math.round((detected / valid) * 1000) / 10,
     survivors,
     explainedMutants: explained,
-    date: fromReport === undefined ? (partial === undefined ? new Date(started).toISOString() : statSync(partial).mtime.toISOString()) : previous.files[file]?.date,
+    date: fromReport === undefined ? (partial === undefined ? new Date(started).toISOString() : statSync(partial.split(',').at(-1)).mtime.toISOString()) : previous.files[file]?.date,
     durationMs: fromReport === undefined && partial === undefined ? Date.now() - started : previous.files[file]?.durationMs,
   };
   if (durabilityFiles.includes(file)) unexplained += survivors.length;
