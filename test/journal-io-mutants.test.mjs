@@ -67,9 +67,9 @@ test('a journal that cannot be created while the journal has failed is not a sec
   store.on('error', (err) => errors.push(err));
   await call(store, 'set', 'before', session({}));
   fs.faults.journalWrite = 'EIO';
+  fs.faults.journalOpen = 'ENOSPC'; // from the start: a recovery retry (every second) cannot end the failure either
   await call(store, 'set', 'during', session({}));
   await until(() => errors.length === 1, 5000, 'the failure event');
-  fs.faults.journalOpen = 'ENOSPC';
   await assert.rejects(store.flush(), { code: 'ENOSPC' });
   assert.equal(store.stats.persistence.journal.failed, true);
   fs.faults.journalWrite = null;
