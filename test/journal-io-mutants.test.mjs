@@ -491,3 +491,36 @@ test('a change held across failed snapshots is re-encoded for the journal it fin
   assert.deepEqual((await call(after, 'ids')).sort(), ['before', 'held']);
   assert.equal(after.stats.persistence.load.tornBytes, 0);
 });
+
+test('held records wait for every retiring journal: the oldest finishing first does not release them', { timeout: 20_000 }, async (t) => {
+  const holds = [];
+  t.after(() => { for (const h of holds) h.release(); });
+  const file = join(tempDir(t), 'sessions.db');
+  const fs = journalFs();
+  const gate = syncGate(fs);
+  const store = await open(t, file, { fs });
+  store.on('error', () => undefined);
+  await call(store, 'set', 'a', session({}));
+  const first = `${file}.journal.1`;
+  const second = `${file}.journal.2`;
+  const retire1 = gate.hold((path) => path === first);
+  holds.push(retire1);
+  fs.faults.open = 'ENOSPC'; // the snapshots fail after their switch
+  await assert.rejects(store.flush(), { code: 'ENOSPC' }); // journal 1 retiring, its sync held
+  await retire1.reached;
+  const set = tracked(store, 'set', 'b', session({ marker: 'held-b' }));
+  const retire2 = gate.hold((path) => path === second);
+  holds.push(retire2);
+  await assert.rejects(store.flush(), { code: 'ENOSPC' }); // journal 2 retiring too, its sync held
+  await retire2.reached;
+  fs.faults.open = null;
+  retire1.release();
+  await until(() => fs.calls.some((c) => c.call === 'close' && c.path === first), 5000, 'journal 1 closed');
+  for (let i = 0; i < 5; i++) await turn();
+  assert.equal(set.called, false, "'b' waits for journal 2 as well");
+  assert.equal(fs.calls.filter((c) => c.call === 'write' && c.path === `${file}.journal.3`).length, 1, 'nothing but its header in journal 3');
+  retire2.release();
+  assert.equal(await set.done, null);
+  const after = await open(t, crashCopy(t, file));
+  assert.deepEqual((await call(after, 'ids')).sort(), ['a', 'b']);
+});
