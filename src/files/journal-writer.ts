@@ -54,6 +54,8 @@ export class JournalWriter {
   /** The last generation a rotation took: never reused, even when its journal could not be created. */
   #lastGen = 0;
   #opening: Rotation | undefined;
+  /** The journal a rotation replaces, from the switch until it is retiring (or failed): its last sync may run. */
+  #replaced: JournalFile | undefined;
   #closing: Promise<void> | undefined;
   /** close() waiting for held records to be released. */
   #onRelease: (() => void)[] = [];
@@ -169,7 +171,9 @@ export class JournalWriter {
       this.#batch.wait(cb);
       return;
     }
-    const file = this.#syncs.newestRetiring ?? this.#file;
+    // A change that appended nothing waits for the newest journal holding records: one retiring, or the one a
+    // rotation replaces while the next is created (its records were written at the switch, their sync may run).
+    const file = this.#syncs.newestRetiring ?? this.#replaced ?? this.#file;
     if (file === undefined || (!file.unsynced && !file.syncing)) return later(cb, null);
     file.waiters.push(cb);
     this.#syncs.sync(file);
@@ -195,6 +199,7 @@ export class JournalWriter {
     this.#records = 0;
     this.#held = true;
     this.#opening = rotation;
+    this.#replaced = rotation.old;
     return { gen: next.gen, token: next.token };
   }
 
@@ -211,11 +216,13 @@ export class JournalWriter {
     try {
       await createNextJournal(this.#io, this.#saveFile, opening, this.#hooks.clock(), syncDirectory);
     } catch (err) {
+      this.#replaced = undefined;
       // The records held for it have nowhere to go: failed, until a snapshot copies memory again.
       this.#fail(next.path, err, []);
       if (old !== undefined) this.#syncs.retire(old, false, this.#failure.error);
       throw err;
     }
+    this.#replaced = undefined;
     if (this.#failed) {
       // A failed journal is never synced again: the snapshot naming the new one ends the failure.
       this.#failure.recoverWith(next.gen);
