@@ -121,6 +121,8 @@ for (const [file, { mutants, source }] of Object.entries(report.files)) {
     explainedMutants: explained,
     date: fromReport === undefined ? (partial === undefined ? new Date(started).toISOString() : statSync(partial).mtime.toISOString()) : previous.files[file]?.date,
     durationMs: fromReport === undefined && partial === undefined ? Date.now() - started : previous.files[file]?.durationMs,
+    // A run against chosen test files only (MUTATE_TESTS): its score is what those files detect, a lower bound.
+    ...(process.env.MUTATE_TESTS ? { testFiles: process.env.MUTATE_TESTS.split(',') } : {}),
   };
   if (durabilityFiles.includes(file)) unexplained += survivors.length;
   for (const s of survivors) console.log(`survived: ${file}:${s.line} ${s.mutator} -> ${s.replacement.replace(/\s+/g, ' ').slice(0, 80)}`);
