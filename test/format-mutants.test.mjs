@@ -163,3 +163,96 @@ test('journal: damage followed by a whole record is refused, whatever hex digit 
     assert.deepEqual(readFileSync(`${saveFile}.journal.1`), bytes);
   }
 });
+
+/** A journal header line as given, with its own valid checksum appended. */
+const signedHeader = (line) => Buffer.from(`${line} ${crc32(Buffer.from(line, 'latin1'), 0).toString(16).padStart(8, '0')}\n`, 'latin1');
+
+test('journal header: the name must start the line, and a version of several digits is named in the refusal', () => {
+  const rest = `1 7 ${TOKEN} s:- 2030-01-01T00:00:00.000Z`;
+  assert.deepEqual(parseJournalHeader(signedHeader(`express-memfilestore-journal ${rest}`)), { gen: 7, token: TOKEN, after: 's:-', bytes: 88 });
+  assert.equal(parseJournalHeader(signedHeader(`x express-memfilestore-journal ${rest}`)), 'it is not an express-memfilestore journal (unknown header)');
+  assert.equal(parseJournalHeader(signedHeader(`express-memfilestore-journal 10 ${rest.slice(2)}`)), 'it has journal format version 10, and this version reads 1');
+  assert.equal(parseJournalHeader(signedHeader(`express-memfilestore-journal 123456 ${rest.slice(2)}`)), 'it has journal format version 123456, and this version reads 1');
+  assert.equal(parseJournalHeader(signedHeader(`express-memfilestore-journal 1234567 ${rest.slice(2)}`)), 'it is not an express-memfilestore journal (unknown header)');
+});
+
+/** Loads `bytes` as the snapshot: the load info, or the refusal's reason. */
+async function load(t, bytes) {
+  const saveFile = join(tempDir(t), 'sessions.db');
+  writeFileSync(saveFile, bytes);
+  const store = track(t, new MemFileStore({ saveFile, savePeriod: 0, clock: () => NOW }));
+  try {
+    await store.ready;
+  } catch (err) {
+    return err.message.slice(err.message.indexOf('": ') + 3, err.message.indexOf('. The file was left untouched'));
+  }
+  const { format, writtenAt, absorbed, records } = store.stats.persistence.load;
+  return { format, writtenAt, absorbed, records };
+}
+
+test('snapshot header: exactly the versions, dates and journal fields the format allows', async (t) => {
+  const head = (rest) => `express-memfilestore-snapshot ${rest}\n`;
+  const ok = (format, writtenAt, absorbed) => ({ format, writtenAt, absorbed, records: 1 });
+  const cases = [
+    ['1 2030-01-01T00:00:00.000Z', ok('v1', '2030-01-01T00:00:00.000Z', undefined)],
+    ['1 2030-01-01T00:00:00Z', ok('v1', '2030-01-01T00:00:00Z', undefined)],
+    ['1 2030-01-01T00:00:00.5Z', ok('v1', '2030-01-01T00:00:00.5Z', undefined)],
+    ['2 2030-01-01T00:00:00.12Z nojournal', ok('v2', '2030-01-01T00:00:00.12Z', undefined)],
+    ['2 2030-01-01T00:00:00.000Z nojournal 9', ok('v2', '2030-01-01T00:00:00.000Z', 9)],
+    ['2 2030-01-01T00:00:00.000Z nojournal 1234567890123456', ok('v2', '2030-01-01T00:00:00.000Z', 1234567890123456)],
+    ['2 2030-01-01T00:00:00.000Z journal 0 0123456789abcdef', 'it is missing: the snapshot'],
+    ['2 2030-01-01T00:00:00.000Z journal 1234567890123456 0123456789abcdef', 'it is missing: the snapshot'],
+    ['10 2030-01-01T00:00:00.000Z', 'it has format version 10, and this version of express-memfilestore reads versions 1 and 2'],
+    ['123456 2030-01-01T00:00:00.000Z', 'it has format version 123456, and this version of express-memfilestore reads versions 1 and 2'],
+    ['0 2030-01-01T00:00:00.000Z', 'it has format version 0, and this version of express-memfilestore reads versions 1 and 2'],
+    ['1234567 2030-01-01T00:00:00.000Z', 'the header is malformed'],
+    ['1 2030-01-01T00:00:00.0000Z', 'the header is malformed'],
+    ['1 2030-01-01T00:00:00.Z', 'the header is malformed'],
+    ['1 2030-01-01T00:00:00.000', 'the header is malformed'],
+    ['1 2030-01-01 00:00:00.000Z', 'the header is malformed'],
+    ['1 2030-1-01T00:00:00.000Z', 'the header is malformed'],
+    ['1 02030-01-01T00:00:00.000Z', 'the header is malformed'],
+    ['1 2030-01-01T00:00:00.000Z ', 'the header is malformed'],
+    ['1  2030-01-01T00:00:00.000Z', 'the header is malformed'],
+    [' 1 2030-01-01T00:00:00.000Z', 'the header is malformed'],
+    ['2 2030-01-01T00:00:00.000Z nojournal 12345678901234567', 'the header is malformed'],
+    ['2 2030-01-01T00:00:00.000Z nojournal 01', 'the header is malformed'],
+    ['2 2030-01-01T00:00:00.000Z nojournal x', 'the header is malformed'],
+    ['2 2030-01-01T00:00:00.000Z nojournal9', 'the header is malformed'],
+    ['2 2030-01-01T00:00:00.000Z journal 01 0123456789abcdef', 'the header is malformed'],
+    ['2 2030-01-01T00:00:00.000Z journal 12345678901234567 0123456789abcdef', 'the header is malformed'],
+    ['2 2030-01-01T00:00:00.000Z journal 1 0123456789abcde', 'the header is malformed'],
+    ['2 2030-01-01T00:00:00.000Z journal 1 0123456789abcdeF', 'the header is malformed'],
+    ['2 2030-01-01T00:00:00.000Z journal 1 0123456789abcdef0', 'the header is malformed'],
+    ['2 2030-01-01T00:00:00.000Z journal 1', 'the header is malformed'],
+    ['2 2030-01-01T00:00:00.000Z journal  0123456789abcdef', 'the header is malformed'],
+    ['2 2030-01-01T00:00:00.000Z journal', 'the header is malformed'],
+    ['2 2030-01-01T00:00:00.000Z nojournal journal 1 0123456789abcdef', 'the header is malformed'],
+    ['1 2030-01-01T00:00:00.000Z journal 1 0123456789abcdef', 'the header is malformed'],
+    ['2 2030-01-01T00:00:00.000Z', 'the header is malformed'],
+  ];
+  for (const [rest, expected] of cases) {
+    const got = await load(t, file([rec('a')], { header: head(rest) }));
+    if (typeof expected === 'string' && expected.startsWith('it is missing')) assert.ok(typeof got === 'string' && got.startsWith(expected), `${rest}: ${got}`);
+    else assert.deepEqual(got, expected, rest);
+  }
+});
+
+test('snapshot trailer: exactly "end <count> <64 hex digits>"; counts of several digits read', async (t) => {
+  const body = Buffer.from(HEADER + rec('a'));
+  const trailer = (text) => Buffer.concat([body, Buffer.from(`${text}\n`)]);
+  const at = body.length;
+  const sum = sha256(body);
+  assert.deepEqual(await load(t, trailer(`end 1 ${sum}`)), { format: 'v1', writtenAt: '2030-01-01T00:00:00.000Z', absorbed: undefined, records: 1 });
+  for (const bad of [`end 1 ${sum} `, `end 1 ${sum}0`, `end 1 ${sum.slice(1)}`, `end 1  ${sum}`, `end  1 ${sum}`, `end 1${sum}`, `end 01 ${sum}`,
+    `end -1 ${sum}`, `end 12345678901234567 ${sum}`, `end 1 ${sum.slice(0, 63)}g`]) {
+    assert.equal(await load(t, trailer(bad)), `the trailer at byte ${at} is malformed`, bad);
+  }
+  // Well-formed counts of 2 and 16 digits are read, and compared with the records held.
+  assert.equal(await load(t, trailer(`end 12 ${sum}`)), 'the trailer counts 12 records, the file holds 1');
+  assert.equal(await load(t, trailer(`end 1234567890123456 ${sum}`)), 'the trailer counts 1234567890123456 records, the file holds 1');
+  assert.equal(await load(t, trailer(`end 0 ${sum}`)), 'the trailer counts 0 records, the file holds 1');
+  // Twelve records: a two-digit count that matches.
+  const many = file(Array.from({ length: 12 }, (_, i) => rec(`id${i}`)));
+  assert.equal((await load(t, many)).records, 12);
+});
