@@ -256,3 +256,25 @@ test('snapshot trailer: exactly "end <count> <64 hex digits>"; counts of several
   const many = file(Array.from({ length: 12 }, (_, i) => rec(`id${i}`)));
   assert.equal((await load(t, many)).records, 12);
 });
+
+test('snapshot: an empty file, and a file that ends inside the header or is no snapshot, each say which', async (t) => {
+  assert.equal(await load(t, Buffer.alloc(0)), 'the file is empty');
+  for (const cut of ['e', 'express-memfilestore-snap', 'express-memfilestore-snapshot', 'express-memfilestore-snapshot ', 'express-memfilestore-snapshot 1 2030-01-01']) {
+    assert.equal(await load(t, Buffer.from(cut)), 'the file ends inside the header', cut);
+  }
+  for (const other of ['x', 'express-memfilestore-snapshoT', 'express-memfilestore-snapshotter 1']) {
+    assert.equal(await load(t, Buffer.from(other)), 'it is not an express-memfilestore snapshot (unknown header)', other);
+  }
+});
+
+test('journal record: the checksum is seeded with the token\'s CRC-32, so a record of another journal never checks out', () => {
+  // The format (journal-format.ts): seeded with the CRC32 of the token's 16 hex digits.
+  assert.equal(saltOf(TOKEN), crc32(Buffer.from(TOKEN, 'latin1'), 0));
+  const other = 'fedcba9876543210';
+  const out = Buffer.alloc(recordBound('id', VALUE));
+  const record = out.subarray(0, encodeJournalRecord(out, 0, saltOf(other), 1, 's', 'id', NOW, VALUE));
+  assert.equal(parseJournalRecord(record, 0, saltOf(other), 1, true).kind, 'record');
+  assert.deepEqual(parseJournalRecord(record, 0, saltOf(TOKEN), 1, true), { kind: 'bad', reason: 'checksum mismatch' });
+  // The checksum digits are the seeded CRC of everything after them.
+  assert.equal(record.toString('latin1', 0, 9), `${crc32(record.subarray(9), saltOf(other)).toString(16).padStart(8, '0')} `);
+});
