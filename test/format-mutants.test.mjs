@@ -278,3 +278,45 @@ test('journal record: the checksum is seeded with the token\'s CRC-32, so a reco
   // The checksum digits are the seeded CRC of everything after them.
   assert.equal(record.toString('latin1', 0, 9), `${crc32(record.subarray(9), saltOf(other)).toString(16).padStart(8, '0')} `);
 });
+
+/** A record of journal TOKEN with its first line rewritten by `edit` and its checksum recomputed: only the line is off. */
+function recordWithLine(edit, { op = 's', id = 'id', value = VALUE } = {}) {
+  const salt = saltOf(TOKEN);
+  const out = Buffer.alloc(recordBound(id, value));
+  const good = out.subarray(0, encodeJournalRecord(out, 0, salt, 3, op, id, 5, value));
+  const eol = good.indexOf(0x0a);
+  const body = Buffer.concat([Buffer.from(edit(good.toString('latin1', 9, eol)), 'latin1'), good.subarray(eol)]);
+  return Buffer.concat([Buffer.from(`${crc32(body, salt).toString(16).padStart(8, '0')} `), body]);
+}
+
+test('journal record: lengths that disagree with the content, or run past the bytes there are, are told apart', () => {
+  const salt = saltOf(TOKEN);
+  const parse = (bytes, eof = true) => parseJournalRecord(bytes, 0, salt, 3, eof);
+  const mismatch = { kind: 'bad', reason: 'the record\'s lengths do not match its content' };
+  // "s 3 5 2 13": id "id" (2 bytes), value VALUE (13 bytes).
+  assert.deepEqual(parse(recordWithLine((l) => l.replace(' 2 13', ' 1 13'))), mismatch, 'id one short');
+  assert.deepEqual(parse(recordWithLine((l) => l.replace(' 2 13', ' 2 12'))), mismatch, 'value one short');
+  // The id one long and the value one short: the total fits, the id's newline is not where the length says.
+  assert.deepEqual(parse(recordWithLine((l) => l.replace(' 2 13', ' 3 12'))), mismatch, 'id long, value short');
+  assert.deepEqual(parse(recordWithLine((l) => l.replace(' 2 13', ' 1 14'))), mismatch, 'id short, value long');
+  // Lengths past the end of the bytes: at the file's end it is cut inside the record, before it more is needed.
+  const long = recordWithLine((l) => l.replace(' 2 13', ' 2 14'));
+  assert.deepEqual(parse(long), { kind: 'bad', reason: 'it ends inside a record' });
+  assert.deepEqual(parse(long, false), { kind: 'short' });
+  // Exactly the bytes of the record, then one more: both whole.
+  const good = recordWithLine((l) => l);
+  assert.equal(parse(good).end, good.length);
+  assert.equal(parse(Buffer.concat([good, Buffer.from('x')]), false).end, good.length);
+});
+
+test('journal record: the checksum field is exactly 8 hex digits, and an unknown operation is quoted to 8 characters', () => {
+  const salt = saltOf(TOKEN);
+  const good = recordWithLine((l) => l);
+  const withCrc = (crc, rest = good.subarray(8)) => Buffer.concat([Buffer.from(crc, 'latin1'), rest]);
+  const crc = good.toString('latin1', 0, 8);
+  for (const field of [`x${crc}`, `${crc}0`, `${crc}x`, crc.slice(1), `0${crc}`]) {
+    assert.deepEqual(parseJournalRecord(withCrc(field), 0, salt, 3, true), { kind: 'bad', reason: 'malformed record line' }, field);
+  }
+  assert.deepEqual(parseJournalRecord(recordWithLine((l) => l.replace('s ', 'abcdefghij ')), 0, salt, 3, true), { kind: 'bad', reason: 'unknown operation "abcdefgh"' });
+  assert.deepEqual(parseJournalRecord(recordWithLine((l) => l.replace('s ', 'S ')), 0, salt, 3, true), { kind: 'bad', reason: 'unknown operation "S"' });
+});
