@@ -320,3 +320,18 @@ test('journal record: the checksum field is exactly 8 hex digits, and an unknown
   assert.deepEqual(parseJournalRecord(recordWithLine((l) => l.replace('s ', 'abcdefghij ')), 0, salt, 3, true), { kind: 'bad', reason: 'unknown operation "abcdefgh"' });
   assert.deepEqual(parseJournalRecord(recordWithLine((l) => l.replace('s ', 'S ')), 0, salt, 3, true), { kind: 'bad', reason: 'unknown operation "S"' });
 });
+
+test('snapshot: what follows a record or the trailer must be exactly a record or the trailer', async (t) => {
+  // Lengths that add up to the record's size but split it at the wrong byte.
+  const VL = VALUE.length;
+  assert.equal(await load(t, file([rec('a'), rec('bb', `r ${NOW + HOUR} 1 ${VL + 1}`)])), `record 2 at byte ${AT2} is malformed (length does not match its content)`);
+  assert.equal(await load(t, file([rec('a'), rec('bb', `r ${NOW + HOUR} 3 ${VL - 1}`)])), `record 2 at byte ${AT2} is malformed (length does not match its content)`);
+  // A line shaped like a record but not starting with "r ".
+  assert.equal(await load(t, file([rec('a'), `x ${NOW + HOUR} 1 ${VL}\nb\n${VALUE}\n`])), `unexpected data at byte ${AT2} (expected a record or the trailer)`);
+  assert.equal(await load(t, file([rec('a'), `R ${NOW + HOUR} 1 ${VL}\nb\n${VALUE}\n`])), `unexpected data at byte ${AT2} (expected a record or the trailer)`);
+  // Whole lines after the trailer: a stray line, or a record that would have been valid before it.
+  const whole = file([rec('a')]);
+  assert.equal(await load(t, Buffer.concat([whole, Buffer.from('x\n')])), `unexpected data after the trailer at byte ${whole.length}`);
+  assert.equal(await load(t, Buffer.concat([whole, Buffer.from(rec('b'))])), `unexpected data after the trailer at byte ${whole.length}`);
+  assert.equal(await load(t, Buffer.concat([whole, Buffer.from(`end 1 ${sha256(Buffer.from(HEADER + rec('a')))}\n`)])), `unexpected data after the trailer at byte ${whole.length}`);
+});
