@@ -335,3 +335,86 @@ test('snapshot: what follows a record or the trailer must be exactly a record or
   assert.equal(await load(t, Buffer.concat([whole, Buffer.from(rec('b'))])), `unexpected data after the trailer at byte ${whole.length}`);
   assert.equal(await load(t, Buffer.concat([whole, Buffer.from(`end 1 ${sha256(Buffer.from(HEADER + rec('a')))}\n`)])), `unexpected data after the trailer at byte ${whole.length}`);
 });
+
+/** A journal file: header (gen, token, after) then records [op, id] setting VALUE, numbered from 1; `damage` flips a header byte. */
+function journalBytes({ gen, token = TOKEN, after = 's:-', records = [], damage = false }) {
+  const head = Buffer.from(encodeJournalHeader(gen, token, after, NOW), 'latin1');
+  if (damage) head[40] ^= 0x01; // inside the token: the header fails its checksum
+  const parts = [head];
+  for (const [i, [op, id]] of records.entries()) {
+    const out = Buffer.alloc(recordBound(id, VALUE));
+    parts.push(out.subarray(0, encodeJournalRecord(out, 0, saltOf(token), i + 1, op, id, op === 's' ? NOW + HOUR : 0, op === 's' ? VALUE : '')));
+  }
+  return Buffer.concat(parts);
+}
+
+/** Starts a store on `files` (name -> bytes) in a fresh directory: its ids, or the refusal's reason and file. */
+async function start(t, files) {
+  const dir = tempDir(t);
+  for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
+  const saveFile = join(dir, 'sessions.db');
+  const store = track(t, new MemFileStore({ saveFile, savePeriod: 0, clock: () => NOW }));
+  try {
+    await store.ready;
+  } catch (err) {
+    const m = /^express-memfilestore: cannot load "([^"]*)": (.*)\. The file was left untouched/s.exec(err.message);
+    assert.ok(m, err.message);
+    return { file: m[1].slice(dir.length + 1), reason: m[2].replaceAll(saveFile, '<saveFile>') };
+  }
+  return (await call(store, 'ids')).sort();
+}
+
+test('journal chain: a later journal with a damaged header is refused when records follow it, a leftover when none do', async (t) => {
+  const snapshot = file([rec('a')], { header: `express-memfilestore-snapshot 2 2030-01-01T00:00:00.000Z journal 1 ${TOKEN}\n` });
+  const first = journalBytes({ gen: 1, records: [['s', 'j']] });
+  const second = { gen: 2, token: 'fedcba9876543210', after: `j:${TOKEN}`, damage: true };
+  assert.deepEqual(await start(t, { 'sessions.db': snapshot, 'sessions.db.journal.1': first, 'sessions.db.journal.2': journalBytes({ ...second, records: [['s', 'k']] }) }),
+    { file: 'sessions.db.journal.2', reason: 'its header is damaged (checksum mismatch), and records follow it' });
+  // Its creation cut short by a crash (header only): a leftover, the chain before it replays.
+  assert.deepEqual(await start(t, { 'sessions.db': snapshot, 'sessions.db.journal.1': first, 'sessions.db.journal.2': journalBytes(second) }), ['a', 'j']);
+  // Every operation makes a record line that counts: a deletion after a damaged header is refused as well.
+  for (const op of ['t', 'd', 'c']) {
+    const records = op === 't' ? [['t', 'k']] : [[op, op === 'd' ? 'k' : '']];
+    assert.deepEqual(await start(t, { 'sessions.db': snapshot, 'sessions.db.journal.1': first, 'sessions.db.journal.2': journalBytes({ ...second, records }) }),
+      { file: 'sessions.db.journal.2', reason: 'its header is damaged (checksum mismatch), and records follow it' }, op);
+  }
+});
+
+test('journal chain: a standalone snapshot\'s own journals (up to the generation it names) are leftovers, later ones are refused', async (t) => {
+  const snapshot = file([rec('a')], { header: 'express-memfilestore-snapshot 2 2030-01-01T00:00:00.000Z nojournal 3\n' });
+  const other = `s:${'e'.repeat(64)}`;
+  assert.deepEqual(await start(t, { 'sessions.db': snapshot, 'sessions.db.journal.3': journalBytes({ gen: 3, after: other, records: [['s', 'j']] }) }), ['a']);
+  assert.deepEqual(await start(t, { 'sessions.db': snapshot, 'sessions.db.journal.4': journalBytes({ gen: 4, after: other, records: [['s', 'j']] }) }),
+    { file: 'sessions.db.journal.4', reason: 'it does not belong to the snapshot "<saveFile>" beside it' });
+  // A journal of another snapshot holding no record is a leftover too, whatever its generation.
+  assert.deepEqual(await start(t, { 'sessions.db': snapshot, 'sessions.db.journal.4': journalBytes({ gen: 4, after: other }) }), ['a']);
+  // A damaged header: refused when records follow, a leftover when only the header is there.
+  assert.deepEqual(await start(t, { 'sessions.db': snapshot, 'sessions.db.journal.4': journalBytes({ gen: 4, after: other, damage: true, records: [['s', 'j']] }) }),
+    { file: 'sessions.db.journal.4', reason: 'its header is damaged (checksum mismatch)' });
+  assert.deepEqual(await start(t, { 'sessions.db': snapshot, 'sessions.db.journal.4': journalBytes({ gen: 4, after: other, damage: true }) }), ['a']);
+});
+
+test('journal: after a damaged header, only a whole record line counts as records (its checksum unchecked), near misses do not', async (t) => {
+  const snapshot = file([rec('a')], { header: 'express-memfilestore-snapshot 2 2030-01-01T00:00:00.000Z nojournal 3\n' });
+  const header = journalBytes({ gen: 4, after: `s:${'e'.repeat(64)}`, damage: true });
+  const files = (text) => ({ 'sessions.db': snapshot, 'sessions.db.journal.4': Buffer.concat([header, Buffer.from(text, 'latin1')]) });
+  const refused = { file: 'sessions.db.journal.4', reason: 'its header is damaged (checksum mismatch)' };
+  assert.deepEqual(await start(t, files('00000000 s 1 2 3 4\n')), refused);
+  assert.deepEqual(await start(t, files('garbage\nabcdef09 c 1234567890123456 0 0 0\nmore')), refused);
+  const nearMisses = ['0000000 s 1 2 3 4\n', '0000000g s 1 2 3 4\n', 'x00000000 s 1 2 3 4\n', '00000000 x 1 2 3 4\n', '00000000 s 1 2 3\n',
+    '00000000 s 1 2 3 4 \n', '00000000 s 1 2 3 4', '00000000 s  1 2 3 4\n', '00000000 s 12345678901234567 2 3 4\n', '00000000 s 1 2 3 12345678901234567\n',
+    '00000000 ss 1 2 3 4\n', '00000000s 1 2 3 4\n', '00000000 s 1 2 3 x\n'];
+  for (const text of nearMisses) assert.deepEqual(await start(t, files(text)), ['a'], JSON.stringify(text));
+});
+
+test('journal record: a first line of up to 200 bytes is read field by field, a longer one is malformed whatever it holds', () => {
+  const salt = saltOf(TOKEN);
+  const line = (length) => {
+    const op = 'x'.repeat(length - '00000000  1 2 3 4'.length);
+    return Buffer.from(`00000000 ${op} 1 2 3 4\nid\n\n`, 'latin1');
+  };
+  assert.equal(line(200).indexOf(0x0a), 200);
+  assert.deepEqual(parseJournalRecord(line(200), 0, salt, 1, true), { kind: 'bad', reason: 'unknown operation "xxxxxxxx"' });
+  assert.deepEqual(parseJournalRecord(line(201), 0, salt, 1, true), { kind: 'bad', reason: 'malformed record line' });
+  assert.deepEqual(parseJournalRecord(line(201), 0, salt, 1, false), { kind: 'bad', reason: 'malformed record line' });
+});
