@@ -418,3 +418,11 @@ test('journal record: a first line of up to 200 bytes is read field by field, a 
   assert.deepEqual(parseJournalRecord(line(201), 0, salt, 1, true), { kind: 'bad', reason: 'malformed record line' });
   assert.deepEqual(parseJournalRecord(line(201), 0, salt, 1, false), { kind: 'bad', reason: 'malformed record line' });
 });
+
+test('journal record: a line whose every number is malformed is malformed, not checked against its checksum', () => {
+  const salt = saltOf(TOKEN);
+  for (const numbers of ['01 02 03 04', '01 5 2 13', '3 05 2 13', '3 5 02 13', '3 5 2 013', 'x y z w']) {
+    const bytes = recordWithLine((l) => l.replace('3 5 2 13', numbers));
+    assert.deepEqual(parseJournalRecord(bytes, 0, salt, 3, true), { kind: 'bad', reason: 'malformed record line' }, numbers);
+  }
+});
