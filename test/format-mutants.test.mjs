@@ -426,3 +426,23 @@ test('journal record: a line whose every number is malformed is malformed, not c
     assert.deepEqual(parseJournalRecord(bytes, 0, salt, 3, true), { kind: 'bad', reason: 'malformed record line' }, numbers);
   }
 });
+
+test('journal record: checksum digits are exactly 0-9 and a-f, wherever they stand', () => {
+  const salt = saltOf(TOKEN);
+  // Checksums of letters only and of digits only (ids found by search, so the cases are fixed) read back as records.
+  for (const shape of [/^[a-f]{8}$/, /^[0-9]{8}$/]) {
+    let n = 0;
+    let bytes;
+    do {
+      const out = Buffer.alloc(recordBound(`id${n}`, VALUE));
+      bytes = out.subarray(0, encodeJournalRecord(out, 0, salt, 1, 's', `id${n++}`, NOW, VALUE));
+    } while (!shape.test(bytes.toString('latin1', 0, 8)));
+    assert.equal(parseJournalRecord(bytes, 0, salt, 1, true).kind, 'record', bytes.toString('latin1', 0, 8));
+  }
+  // Characters next to the hex ranges, alone or among hex digits, make the line malformed (not a checksum mismatch).
+  const good = recordWithLine((l) => l);
+  for (const field of ['ZZZZZZZZ', 'zzzzzzzz', '////////', '::::::::', '1234567Z', '1234567g', '`0000000', 'Z0000000', '_abcdef0', 'abcdefg0', 'G0000000']) {
+    const bytes = Buffer.concat([Buffer.from(field, 'latin1'), good.subarray(8)]);
+    assert.deepEqual(parseJournalRecord(bytes, 0, salt, 3, true), { kind: 'bad', reason: 'malformed record line' }, field);
+  }
+});
