@@ -446,3 +446,24 @@ test('journal record: checksum digits are exactly 0-9 and a-f, wherever they sta
     assert.deepEqual(parseJournalRecord(bytes, 0, salt, 3, true), { kind: 'bad', reason: 'malformed record line' }, field);
   }
 });
+
+test('journal record: every separator of the first line must be one space, and no number may be empty', () => {
+  const salt = saltOf(TOKEN);
+  const malformed = { kind: 'bad', reason: 'malformed record line' };
+  // The line is "s 3 5 2 13" (op, seq, expiry, id and value lengths); each edit keeps the checksum right.
+  const edits = [['s33 5 2 13', 'no space after the operation'], ['s  5 2 13', 'empty sequence number'], ['s  2 13', 'empty sequence number, three fields'],
+    ['s 3  2 13', 'empty expiry'], ['s 3 5  13', 'empty id length'], ['s 3 5 2 ', 'empty value length']];
+  // At the start of the bytes, and after 10 spaces (what precedes a record must not matter).
+  for (const pad of [0, 10]) {
+    for (const [line, what] of edits) {
+      const bytes = Buffer.concat([Buffer.alloc(pad, ' '), recordWithLine((l) => l.replace('s 3 5 2 13', line))]);
+      assert.deepEqual(parseJournalRecord(bytes, pad, salt, 3, true), malformed, `${what}, at ${pad}`);
+    }
+    // No space after the checksum: a ninth character there, then an operation letter.
+    const good = recordWithLine((l) => l);
+    const noSpace = Buffer.concat([Buffer.alloc(pad, ' '), good.subarray(0, 8), Buffer.from('x'), good.subarray(9)]);
+    assert.deepEqual(parseJournalRecord(noSpace, pad, salt, 3, true), malformed, `no space after the checksum, at ${pad}`);
+    const good2 = Buffer.concat([Buffer.alloc(pad, ' '), good]);
+    assert.equal(parseJournalRecord(good2, pad, salt, 3, true).kind, 'record');
+  }
+});
