@@ -452,7 +452,7 @@ test('journal record: every separator of the first line must be one space, and n
   const malformed = { kind: 'bad', reason: 'malformed record line' };
   // The line is "s 3 5 2 13" (op, seq, expiry, id and value lengths); each edit keeps the checksum right.
   const edits = [['s33 5 2 13', 'no space after the operation'], ['s  5 2 13', 'empty sequence number'], ['s  2 13', 'empty sequence number, three fields'],
-    ['s 3  2 13', 'empty expiry'], ['s 3 5  13', 'empty id length'], ['s 3 5 2 ', 'empty value length']];
+    ['s 3  2 13', 'empty expiry'], ['s 3  13', 'empty expiry, three fields'], ['s 3 5  13', 'empty id length'], ['s 3 5 2 ', 'empty value length']];
   // At the start of the bytes, and after 10 spaces (what precedes a record must not matter).
   for (const pad of [0, 10]) {
     for (const [line, what] of edits) {
