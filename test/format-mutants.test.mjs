@@ -421,7 +421,7 @@ test('journal record: a first line of up to 200 bytes is read field by field, a 
 
 test('journal record: a line whose every number is malformed is malformed, not checked against its checksum', () => {
   const salt = saltOf(TOKEN);
-  for (const numbers of ['01 02 03 04', '01 5 2 13', '3 05 2 13', '3 5 02 13', '3 5 2 013', 'x y z w']) {
+  for (const numbers of ['01 02 03 04', '3 5 2 1x', '3 5 2x 13', '01 5 2 13', '3 05 2 13', '3 5 02 13', '3 5 2 013', 'x y z w']) {
     const bytes = recordWithLine((l) => l.replace('3 5 2 13', numbers));
     assert.deepEqual(parseJournalRecord(bytes, 0, salt, 3, true), { kind: 'bad', reason: 'malformed record line' }, numbers);
   }
