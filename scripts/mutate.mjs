@@ -57,7 +57,8 @@ if (fromReport === undefined && partial === undefined) {
  */
 function partialReport(paths) {
   const [[first, ...head], ...more] = paths.split(',').map((path) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line)));
-  const key = (m) => `${m.fileName}:${m.location.start.line}:${m.location.start.column}:${m.mutatorName}:${m.replacement}`;
+  // Start and end: mutants of nested expressions (`a && b` and `a`, both as `true`) share their start.
+  const key = (m) => `${m.fileName}:${m.location.start.line}:${m.location.start.column}-${m.location.end.line}:${m.location.end.column}:${m.mutatorName}:${m.replacement}`;
   const results = new Map(head.map((m) => [key(m), m]));
   for (const [, ...later] of more) {
     // Only a kill counts: a run on a few test files says nothing about what the others would detect.
