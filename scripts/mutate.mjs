@@ -120,7 +120,7 @@ for (const [file, { mutants, source }] of Object.entries(report.files)) {
     score: valid === 0 ? 100 : Math.round((detected / valid) * 1000) / 10,
     survivors,
     explainedMutants: explained,
-    date: fromReport === undefined ? (partial === undefined ? new Date(started).toISOString() : statSync(partial).mtime.toISOString()) : previous.files[file]?.date,
+    date: fromReport === undefined ? (partial === undefined ? new Date(started).toISOString() : statSync(partial.split(',')[0]).mtime.toISOString()) : previous.files[file]?.date,
     durationMs: fromReport === undefined && partial === undefined ? Date.now() - started : previous.files[file]?.durationMs,
     // A run against chosen test files only (MUTATE_TESTS): its score is what those files detect, a lower bound.
     ...(process.env.MUTATE_TESTS ? { testFiles: process.env.MUTATE_TESTS.split(',') } : {}),
