@@ -467,3 +467,44 @@ test('journal record: every separator of the first line must be one space, and n
     assert.equal(parseJournalRecord(good2, pad, salt, 3, true).kind, 'record');
   }
 });
+
+test('snapshot header as written: the journal it hands over to, the generation it absorbed at close, or nothing to absorb', async (t) => {
+  const dir = tempDir(t);
+  const firstLine = (path) => readFileSync(path, 'latin1').split('\n', 1)[0];
+  const iso = new Date(NOW).toISOString();
+  const set = (store, id) => call(store, 'set', id, { cookie: { expires: new Date(NOW + HOUR).toISOString() } });
+
+  const saveFile = join(dir, 'sessions.db');
+  const store = track(t, new MemFileStore({ saveFile, savePeriod: 0, clock: () => NOW }));
+  await store.ready;
+  await set(store, 'a');
+  await store.flush();
+  // Running with a journal: the snapshot names the journal that continues it.
+  const running = /^express-memfilestore-snapshot 2 (\S+) journal ([1-9]\d*) ([0-9a-f]{16})$/.exec(firstLine(saveFile));
+  assert.ok(running, firstLine(saveFile));
+  assert.equal(running[1], iso);
+  assert.equal(readFileSync(`${saveFile}.journal.${running[2]}`, 'latin1').split(' ')[3], running[3]);
+  await set(store, 'b');
+  await store.close();
+  // At close: a snapshot that stands alone and names the last journal generation it holds.
+  assert.equal(firstLine(saveFile), `express-memfilestore-snapshot 2 ${iso} nojournal ${running[2]}`);
+
+  // Without a journal, and none ever beside it: nothing absorbed.
+  const plain = join(dir, 'plain.db');
+  const without = track(t, new MemFileStore({ saveFile: plain, savePeriod: 0, journal: false, clock: () => NOW }));
+  await without.ready;
+  await set(without, 'a');
+  await without.close();
+  assert.equal(firstLine(plain), `express-memfilestore-snapshot 2 ${iso} nojournal`);
+});
+
+test('a refused snapshot throws a SnapshotError carrying the file and the bare reason', async (t) => {
+  const saveFile = join(tempDir(t), 'sessions.db');
+  writeFileSync(saveFile, 'not a snapshot\n');
+  const store = track(t, new MemFileStore({ saveFile, savePeriod: 0, clock: () => NOW }));
+  const err = await store.ready.then(() => assert.fail('accepted'), (e) => e);
+  assert.equal(err.name, 'SnapshotError');
+  assert.equal(err.code, 'ERR_SNAPSHOT_DAMAGED');
+  assert.equal(err.file, saveFile);
+  assert.equal(err.reason, 'it is not an express-memfilestore snapshot (unknown header)');
+});
