@@ -205,6 +205,9 @@ test('snapshot header: exactly the versions, dates and journal fields the format
     ['10 2030-01-01T00:00:00.000Z', 'it has format version 10, and this version of express-memfilestore reads versions 1 and 2'],
     ['123456 2030-01-01T00:00:00.000Z', 'it has format version 123456, and this version of express-memfilestore reads versions 1 and 2'],
     ['0 2030-01-01T00:00:00.000Z', 'it has format version 0, and this version of express-memfilestore reads versions 1 and 2'],
+    // A later version is refused by its number whatever its journal field, which it may define differently.
+    ['3 2030-01-01T00:00:00.000Z nojournal', 'it has format version 3, and this version of express-memfilestore reads versions 1 and 2'],
+    ['3 2030-01-01T00:00:00.000Z journal 1 0123456789abcdef', 'it has format version 3, and this version of express-memfilestore reads versions 1 and 2'],
     ['1234567 2030-01-01T00:00:00.000Z', 'the header is malformed'],
     ['1 2030-01-01T00:00:00.0000Z', 'the header is malformed'],
     ['1 2030-01-01T00:00:00.Z', 'the header is malformed'],
@@ -507,4 +510,12 @@ test('a refused snapshot throws a SnapshotError carrying the file and the bare r
   assert.equal(err.code, 'ERR_SNAPSHOT_DAMAGED');
   assert.equal(err.file, saveFile);
   assert.equal(err.reason, 'it is not an express-memfilestore snapshot (unknown header)');
+});
+
+test('snapshot: a file whose checksum does not match its content is refused as altered or damaged', async (t) => {
+  const body = Buffer.from(HEADER + rec('a'));
+  assert.equal(await load(t, Buffer.concat([body, Buffer.from(`end 1 ${'0'.repeat(64)}\n`)])), 'checksum mismatch (the content was altered or damaged)');
+  const flipped = file([rec('a')]);
+  flipped[HEADER.length + 3] ^= 0x01; // a digit of the expiry: still a well-formed record
+  assert.equal(await load(t, flipped), 'checksum mismatch (the content was altered or damaged)');
 });
