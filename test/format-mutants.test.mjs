@@ -519,3 +519,12 @@ test('snapshot: a file whose checksum does not match its content is refused as a
   flipped[HEADER.length + 3] ^= 0x01; // a digit of the expiry: still a well-formed record
   assert.equal(await load(t, flipped), 'checksum mismatch (the content was altered or damaged)');
 });
+
+test('snapshot record line: no number may be empty, and a value of 0 bytes is a record', async (t) => {
+  const AT1 = HEADER.length;
+  const VL = VALUE.length;
+  for (const line of [`r  ${VL}`, `r  1 ${VL}`, `r ${NOW + HOUR}  ${VL}`, `r ${NOW + HOUR} 1 `, `r ${NOW + HOUR} 1`]) {
+    assert.equal(await load(t, file([rec('b', line)])), `record 1 has a malformed header at byte ${AT1}`, line);
+  }
+  assert.deepEqual(await load(t, file([`r ${NOW + HOUR} 1 0\nb\n\n`])), { format: 'v1', writtenAt: '2030-01-01T00:00:00.000Z', absorbed: undefined, records: 1 });
+});
