@@ -46,7 +46,8 @@ if (fromReport === undefined && partial === undefined) {
 const report = partial === undefined ? JSON.parse(readFileSync(fromReport ?? REPORT, 'utf8')) : partialReport(partial);
 if (fromReport === undefined && partial === undefined) {
   // Kept per run (the next run overwrites Stryker's report), for --from-report after editing the explanations.
-  const name = targets.map((f) => f.replace(/^src\//, '').replaceAll('/', '-')).join('+');
+  // Line ranges (`file:12-14`) left out of the name: a run on many ranges made it longer than a file name may be.
+  const name = [...new Set(targets.map((f) => f.replace(/:.*$/, '').replace(/^src\//, '').replaceAll('/', '-')))].join('+');
   writeFileSync(new URL(`../${workDir}/report-${name}.json`, import.meta.url), JSON.stringify(report));
 }
 /**
