@@ -5,7 +5,7 @@
 // and records through the format module in dist/, as test/journal-record-parse.test.mjs does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
@@ -117,7 +117,9 @@ test('journal names: only <saveFile>.journal.<decimal> is a journal; look-alikes
   const journal = Buffer.concat([Buffer.from(encodeJournalHeader(1, TOKEN, 's:-', NOW), 'latin1'),
     out.subarray(0, encodeJournalRecord(out, 0, saltOf(TOKEN), 1, 's', 'j', NOW + HOUR, VALUE))]);
   const names = ['sessions.db.journal.01', 'sessions.db.journal.1x', 'sessions.db.journal.x1', 'sessions.db.journal.', 'sessions.db.journal.+1',
-    'sessions.db.journal.12345678901234567', 'xsessions.db.journal.1', 'sessions.db.journals.1'];
+    'sessions.db.journal.12345678901234567', 'xsessions.db.journal.1', 'sessions.db.journals.1',
+    // As long as the prefix, and ending in a decimal where a generation would be: the prefix itself must match.
+    'sessions.db.JOURNAL.1', 'sessions-db.journal.1', 'sessions.db.journal_1'];
   for (const name of names) writeFileSync(join(dir, name), journal);
   const store = track(t, new MemFileStore({ saveFile, savePeriod: 0, clock: () => NOW }));
   await store.ready;
@@ -527,4 +529,28 @@ test('snapshot record line: no number may be empty, and a value of 0 bytes is a 
     assert.equal(await load(t, file([rec('b', line)])), `record 1 has a malformed header at byte ${AT1}`, line);
   }
   assert.deepEqual(await load(t, file([`r ${NOW + HOUR} 1 0\nb\n\n`])), { format: 'v1', writtenAt: '2030-01-01T00:00:00.000Z', absorbed: undefined, records: 1 });
+});
+
+test('starting and closing a store leaves no file of its directory open (journals are read and closed)', async (t) => {
+  if (!existsSync('/proc/self/fd')) return t.skip('needs /proc/self/fd (Linux)');
+  const dir = tempDir(t);
+  const saveFile = join(dir, 'sessions.db');
+  writeFileSync(saveFile, snapshotBeforeJournal());
+  writeFileSync(`${saveFile}.journal.1`, journalFile([['s', 'j1', VALUE]]));
+  // Leftovers and look-alikes too: every file the start reads.
+  writeFileSync(`${saveFile}.journal.0`, journalBytes({ gen: 0, after: `s:${'e'.repeat(64)}` }));
+  const openInDir = () => readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      return target.startsWith(dir) ? [target] : [];
+    } catch {
+      return []; // closed meanwhile (the fd of the directory listing itself)
+    }
+  });
+  const store = track(t, new MemFileStore({ saveFile, savePeriod: 0, journal: false, clock: () => NOW }));
+  await store.ready;
+  assert.deepEqual(openInDir(), [], 'after the start (no journal kept open with journal: false)');
+  assert.deepEqual((await call(store, 'ids')).sort(), ['a', 'j1']);
+  await store.close();
+  assert.deepEqual(openInDir(), [], 'after close');
 });
