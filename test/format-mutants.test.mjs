@@ -554,3 +554,13 @@ test('starting and closing a store leaves no file of its directory open (journal
   await store.close();
   assert.deepEqual(openInDir(), [], 'after close');
 });
+
+test('journals are taken in order of generation, not of name: of two foreign journals, 9 is named before 10', async (t) => {
+  const other = `s:${'e'.repeat(64)}`;
+  const files = {
+    'sessions.db': file([rec('a')]),
+    'sessions.db.journal.10': journalBytes({ gen: 10, after: other, records: [['s', 'k']] }),
+    'sessions.db.journal.9': journalBytes({ gen: 9, after: other, records: [['s', 'j']] }),
+  };
+  assert.deepEqual(await start(t, files), { file: 'sessions.db.journal.9', reason: 'it does not belong to the snapshot "<saveFile>" beside it' });
+});
