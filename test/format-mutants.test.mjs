@@ -564,3 +564,35 @@ test('journals are taken in order of generation, not of name: of two foreign jou
   };
   assert.deepEqual(await start(t, files), { file: 'sessions.db.journal.9', reason: 'it does not belong to the snapshot "<saveFile>" beside it' });
 });
+
+test('the next journal takes a generation above every one seen: the snapshot\'s pointer, its absorbed one, and the files', async (t) => {
+  const firstLine = (path) => readFileSync(path, 'latin1').split('\n', 1)[0];
+  const next = async (files) => {
+    const dir = tempDir(t);
+    for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
+    const saveFile = join(dir, 'sessions.db');
+    const store = track(t, new MemFileStore({ saveFile, savePeriod: 0, clock: () => NOW }));
+    await store.ready;
+    await call(store, 'set', 'n', { cookie: { expires: new Date(NOW + HOUR).toISOString() } });
+    await store.flush();
+    return Number(/ journal (\d+) [0-9a-f]{16}$/.exec(firstLine(saveFile))?.[1]);
+  };
+  const v2 = (rest) => file([rec('a')], { header: `express-memfilestore-snapshot 2 2030-01-01T00:00:00.000Z ${rest}\n` });
+  // The chain's last journal is 3: the next is 4.
+  assert.equal(await next({ 'sessions.db': v2(`journal 3 ${TOKEN}`), 'sessions.db.journal.3': journalBytes({ gen: 3, records: [['s', 'j']] }) }), 4);
+  // A standalone snapshot that absorbed 12, no journal left: the first change opens 13, the snapshot hands over to 14.
+  assert.equal(await next({ 'sessions.db': v2('nojournal 12') }), 14);
+  // A leftover journal 20 (no records, another snapshot's) beside the chain: 21, never a generation on disk.
+  assert.equal(await next({ 'sessions.db': v2(`journal 3 ${TOKEN}`), 'sessions.db.journal.3': journalBytes({ gen: 3, records: [['s', 'j']] }),
+    'sessions.db.journal.20': journalBytes({ gen: 20, after: `s:${'e'.repeat(64)}` }) }), 21);
+});
+
+test('journals older than the chain are leftovers of a finished snapshot, even holding records', async (t) => {
+  const snapshot = file([rec('a')], { header: `express-memfilestore-snapshot 2 2030-01-01T00:00:00.000Z journal 5 ${TOKEN}\n` });
+  const files = {
+    'sessions.db': snapshot,
+    'sessions.db.journal.5': journalBytes({ gen: 5, records: [['s', 'j']] }),
+    'sessions.db.journal.3': journalBytes({ gen: 3, token: 'fedcba9876543210', after: `s:${'e'.repeat(64)}`, records: [['s', 'old']] }),
+  };
+  assert.deepEqual(await start(t, files), ['a', 'j']);
+});
