@@ -375,6 +375,10 @@ test('journal chain: a later journal with a damaged header is refused when recor
   const second = { gen: 2, token: 'fedcba9876543210', after: `j:${TOKEN}`, damage: true };
   assert.deepEqual(await start(t, { 'sessions.db': snapshot, 'sessions.db.journal.1': first, 'sessions.db.journal.2': journalBytes({ ...second, records: [['s', 'k']] }) }),
     { file: 'sessions.db.journal.2', reason: 'its header is damaged (checksum mismatch), and records follow it' });
+  // An intact header continuing something else, with records: another copy's journal.
+  assert.deepEqual(await start(t, { 'sessions.db': snapshot, 'sessions.db.journal.1': first,
+    'sessions.db.journal.2': journalBytes({ ...second, damage: false, after: 'j:fedcba9876543210', records: [['s', 'k']] }) }),
+  { file: 'sessions.db.journal.2', reason: 'it holds changes but continues no journal here (a journal from another copy of these files?)' });
   // Its creation cut short by a crash (header only): a leftover, the chain before it replays.
   assert.deepEqual(await start(t, { 'sessions.db': snapshot, 'sessions.db.journal.1': first, 'sessions.db.journal.2': journalBytes(second) }), ['a', 'j']);
   // Every operation makes a record line that counts: a deletion after a damaged header is refused as well.
