@@ -599,3 +599,22 @@ test('journals older than the chain are leftovers of a finished snapshot, even h
   };
   assert.deepEqual(await start(t, files), ['a', 'j']);
 });
+
+test('a replayed journal with a torn tail: what the load reports, what the journal counts on from, and the file cut back', async (t) => {
+  const dir = tempDir(t);
+  const saveFile = join(dir, 'sessions.db');
+  writeFileSync(saveFile, snapshotBeforeJournal());
+  const whole = journalFile([['s', 'j1', VALUE], ['s', 'j2', VALUE]]);
+  const withThird = journalFile([['s', 'j1', VALUE], ['s', 'j2', VALUE], ['s', 'j3', VALUE]]);
+  const torn = withThird.subarray(0, whole.length + 20); // the third record cut after 20 bytes
+  writeFileSync(`${saveFile}.journal.1`, torn);
+  const headerBytes = Buffer.byteLength(encodeJournalHeader(1, TOKEN, 's:-', NOW));
+  const store = track(t, new MemFileStore({ saveFile, savePeriod: 0, clock: () => NOW }));
+  await store.ready;
+  const { load, journal } = store.stats.persistence;
+  assert.deepEqual({ files: load.journalFiles, records: load.journalRecords, tornBytes: load.tornBytes }, { files: 1, records: 2, tornBytes: 20 });
+  assert.equal(journal.bytes, whole.length - headerBytes, 'the records replayed, not the header');
+  assert.equal(journal.generation, 1);
+  assert.deepEqual(readFileSync(`${saveFile}.journal.1`), whole, 'cut back to the last whole record');
+  assert.deepEqual((await call(store, 'ids')).sort(), ['a', 'j1', 'j2']);
+});
