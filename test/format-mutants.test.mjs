@@ -618,3 +618,21 @@ test('a replayed journal with a torn tail: what the load reports, what the journ
   assert.deepEqual(readFileSync(`${saveFile}.journal.1`), whole, 'cut back to the last whole record');
   assert.deepEqual((await call(store, 'ids')).sort(), ['a', 'j1', 'j2']);
 });
+
+test('appends after a replay continue the journal\'s record numbers', async (t) => {
+  const dir = tempDir(t);
+  const saveFile = join(dir, 'sessions.db');
+  writeFileSync(saveFile, snapshotBeforeJournal());
+  writeFileSync(`${saveFile}.journal.1`, journalFile([['s', 'j1', VALUE], ['s', 'j2', VALUE]]));
+  const store = track(t, new MemFileStore({ saveFile, savePeriod: 0, journal: 'always', clock: () => NOW }));
+  await store.ready;
+  await call(store, 'set', 'j3', { cookie: { expires: new Date(NOW + HOUR).toISOString() } }); // 'always': on disk when called back
+  const bytes = readFileSync(`${saveFile}.journal.1`);
+  let pos = Buffer.byteLength(encodeJournalHeader(1, TOKEN, 's:-', NOW));
+  for (const seq of [1, 2, 3]) {
+    const parsed = parseJournalRecord(bytes, pos, saltOf(TOKEN), seq, true);
+    assert.equal(parsed.kind, 'record', `record ${seq}: ${parsed.reason}`);
+    pos = parsed.end;
+  }
+  assert.equal(pos, bytes.length);
+});
