@@ -636,3 +636,9 @@ test('appends after a replay continue the journal\'s record numbers', async (t) 
   }
   assert.equal(pos, bytes.length);
 });
+
+test('a journal cut inside its header beside a snapshot without a pointer is a leftover of a crashed creation', async (t) => {
+  const cut = Buffer.from(encodeJournalHeader(1, TOKEN, 's:-', NOW), 'latin1').subarray(0, 50);
+  assert.deepEqual(await start(t, { 'sessions.db': file([rec('a')]), 'sessions.db.journal.1': cut }), ['a']);
+  assert.deepEqual(await start(t, { 'sessions.db.journal.1': cut }), []);
+});
