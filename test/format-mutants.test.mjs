@@ -642,3 +642,8 @@ test('a journal cut inside its header beside a snapshot without a pointer is a l
   assert.deepEqual(await start(t, { 'sessions.db': file([rec('a')]), 'sessions.db.journal.1': cut }), ['a']);
   assert.deepEqual(await start(t, { 'sessions.db.journal.1': cut }), []);
 });
+
+test('the journal a snapshot names, but with another token, is refused: a snapshot restored beside a newer journal', async (t) => {
+  const files = { 'sessions.db': snapshotBeforeJournal(), 'sessions.db.journal.1': journalBytes({ gen: 1, token: 'fedcba9876543210', records: [['s', 'j']] }) };
+  assert.deepEqual(await start(t, files), { file: 'sessions.db.journal.1', reason: 'it does not belong to the snapshot "<saveFile>" beside it (a snapshot restored from a backup?)' });
+});
