@@ -647,3 +647,17 @@ test('the journal a snapshot names, but with another token, is refused: a snapsh
   const files = { 'sessions.db': snapshotBeforeJournal(), 'sessions.db.journal.1': journalBytes({ gen: 1, token: 'fedcba9876543210', records: [['s', 'j']] }) };
   assert.deepEqual(await start(t, files), { file: 'sessions.db.journal.1', reason: 'it does not belong to the snapshot "<saveFile>" beside it (a snapshot restored from a backup?)' });
 });
+
+test('a chain of three journals replays in order, each continuing the one before by its token', async (t) => {
+  const T2 = 'fedcba9876543210';
+  const T3 = '00112233445566ff';
+  const files = {
+    'sessions.db': snapshotBeforeJournal(),
+    'sessions.db.journal.1': journalBytes({ gen: 1, records: [['s', 'j1'], ['s', 'x']] }),
+    'sessions.db.journal.2': journalBytes({ gen: 2, token: T2, after: `j:${TOKEN}`, records: [['s', 'j2'], ['d', 'x']] }),
+    'sessions.db.journal.3': journalBytes({ gen: 3, token: T3, after: `j:${T2}`, records: [['s', 'j3']] }),
+  };
+  assert.deepEqual(await start(t, files), ['a', 'j1', 'j2', 'j3']);
+  // Its last journal with only a header (a rotation cut short): the chain ends before it, nothing lost.
+  assert.deepEqual(await start(t, { ...files, 'sessions.db.journal.3': journalBytes({ gen: 3, token: T3, after: `j:${T2}` }) }), ['a', 'j1', 'j2']);
+});
