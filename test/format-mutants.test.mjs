@@ -410,6 +410,8 @@ test('journal: after a damaged header, only a whole record line counts as record
   const refused = { file: 'sessions.db.journal.4', reason: 'its header is damaged (checksum mismatch)' };
   assert.deepEqual(await start(t, files('00000000 s 1 2 3 4\n')), refused);
   assert.deepEqual(await start(t, files('garbage\nabcdef09 c 1234567890123456 0 0 0\nmore')), refused);
+  // Numbers of several digits in every field (a 32-character id, as session ids are).
+  assert.deepEqual(await start(t, files('00000000 s 12 1893459600000 32 1234\n')), refused);
   const nearMisses = ['0000000 s 1 2 3 4\n', '0000000g s 1 2 3 4\n', 'x00000000 s 1 2 3 4\n', '00000000 x 1 2 3 4\n', '00000000 s 1 2 3\n',
     '00000000 s 1 2 3 4 \n', '00000000 s 1 2 3 4', '00000000 s  1 2 3 4\n', '00000000 s 12345678901234567 2 3 4\n', '00000000 s 1 2 3 12345678901234567\n',
     '00000000 ss 1 2 3 4\n', '00000000s 1 2 3 4\n', '00000000 s 1 2 3 x\n'];
@@ -543,6 +545,7 @@ test('starting and closing a store leaves no file of its directory open (journal
   writeFileSync(`${saveFile}.journal.1`, journalFile([['s', 'j1', VALUE]]));
   // Leftovers and look-alikes too: every file the start reads.
   writeFileSync(`${saveFile}.journal.0`, journalBytes({ gen: 0, after: `s:${'e'.repeat(64)}` }));
+  writeFileSync(`${saveFile}.journal.7`, journalBytes({ gen: 7, after: `s:${'e'.repeat(64)}`, damage: true }));
   const openInDir = () => readdirSync('/proc/self/fd').flatMap((fd) => {
     try {
       const target = readlinkSync(`/proc/self/fd/${fd}`);
