@@ -664,3 +664,30 @@ test('a chain of three journals replays in order, each continuing the one before
   // Its last journal with only a header (a rotation cut short): the chain ends before it, nothing lost.
   assert.deepEqual(await start(t, { ...files, 'sessions.db.journal.3': journalBytes({ gen: 3, token: T3, after: `j:${T2}` }) }), ['a', 'j1', 'j2']);
 });
+
+test('a torn tail of a journal continuing a snapshot by its checksum is cut at start too (the snapshot-first load)', async (t) => {
+  const dir = tempDir(t);
+  const saveFile = join(dir, 'sessions.db');
+  const snap = file([rec('a')]);
+  writeFileSync(saveFile, snap);
+  const after = `s:${sha256(snap.subarray(0, snap.lastIndexOf('end ')))}`;
+  const whole = journalBytes({ gen: 1, after, records: [['s', 'j1']] });
+  const longer = journalBytes({ gen: 1, after, records: [['s', 'j1'], ['s', 'j2']] });
+  writeFileSync(`${saveFile}.journal.1`, longer.subarray(0, whole.length + 15));
+  const store = track(t, new MemFileStore({ saveFile, savePeriod: 0, clock: () => NOW }));
+  await store.ready;
+  assert.equal(store.stats.persistence.load.tornBytes, 15);
+  assert.deepEqual(readFileSync(`${saveFile}.journal.1`), whole);
+  assert.deepEqual((await call(store, 'ids')).sort(), ['a', 'j1']);
+});
+
+test('a journal naming the chain\'s journal but of a lower generation, or cut inside its header, does not join the chain', async (t) => {
+  const snapshot = file([rec('a')], { header: `express-memfilestore-snapshot 2 2030-01-01T00:00:00.000Z journal 5 ${TOKEN}\n` });
+  const files = {
+    'sessions.db': snapshot,
+    'sessions.db.journal.5': journalBytes({ gen: 5, records: [['s', 'j']] }),
+    'sessions.db.journal.4': journalBytes({ gen: 4, token: 'fedcba9876543210', after: `j:${TOKEN}`, records: [['s', 'old']] }),
+    'sessions.db.journal.6': Buffer.from(encodeJournalHeader(6, 'fedcba9876543211', `j:${TOKEN}`, NOW), 'latin1').subarray(0, 40),
+  };
+  assert.deepEqual(await start(t, files), ['a', 'j']);
+});
