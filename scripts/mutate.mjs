@@ -46,7 +46,8 @@ if (fromReport === undefined && partial === undefined) {
 const report = partial === undefined ? JSON.parse(readFileSync(fromReport ?? REPORT, 'utf8')) : partialReport(partial);
 if (fromReport === undefined && partial === undefined) {
   // Kept per run (the next run overwrites Stryker's report), for --from-report after editing the explanations.
-  const name = targets.map((f) => f.replace(/^src\//, '').replaceAll('/', '-')).join('+');
+  // Line ranges (`file:12-14`) left out of the name: a run on many ranges made it longer than a file name may be.
+  const name = [...new Set(targets.map((f) => f.replace(/:.*$/, '').replace(/^src\//, '').replaceAll('/', '-')))].join('+');
   writeFileSync(new URL(`../${workDir}/report-${name}.json`, import.meta.url), JSON.stringify(report));
 }
 /**
@@ -122,6 +123,8 @@ for (const [file, { mutants, source }] of Object.entries(report.files)) {
     explainedMutants: explained,
     date: fromReport === undefined ? (partial === undefined ? new Date(started).toISOString() : new Date(Math.max(...partial.split(',').map((path) => statSync(path).mtimeMs))).toISOString()) : previous.files[file]?.date,
     durationMs: fromReport === undefined && partial === undefined ? Date.now() - started : previous.files[file]?.durationMs,
+    // A run against chosen test files only (MUTATE_TESTS): its score is what those files detect, a lower bound.
+    ...(process.env.MUTATE_TESTS ? { testFiles: process.env.MUTATE_TESTS.split(',') } : {}),
   };
   if (durabilityFiles.includes(file)) unexplained += survivors.length;
   for (const s of survivors) console.log(`survived: ${file}:${s.line} ${s.mutator} -> ${s.replacement.replace(/\s+/g, ' ').slice(0, 80)}`);

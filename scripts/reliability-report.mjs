@@ -143,6 +143,7 @@ if (mutation) {
     `(${n(r.killed + r.timedOut)} of ${n(r.killed + r.timedOut + r.survived + r.noCoverage)}; ${n(r.explained)} explained` +
     `${r.survivors?.length ? `, **${n(r.survivors.length)} unexplained**` : ''}` +
     `${r.staticNotRun ? `; ${n(r.staticNotRun)} module-level mutants not run` : ''}` +
+    `${r.testFiles ? `; against ${n(r.testFiles.length)} chosen test files only` : ''}` +
     `${r.date ? `; run ${r.date.slice(0, 16).replace('T', ' ')} UTC` : ''})`);
   rows.push([
     '**Mutation testing** (Stryker, `npm run mutate`)',
