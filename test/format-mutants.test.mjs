@@ -691,3 +691,44 @@ test('a journal naming the chain\'s journal but of a lower generation, or cut in
   };
   assert.deepEqual(await start(t, files), ['a', 'j']);
 });
+
+test('journal chain: a damaged record with a later journal holding changes is refused, naming the record, its byte and that journal', async (t) => {
+  const snapshot = file([rec('a')], { header: `express-memfilestore-snapshot 2 2030-01-01T00:00:00.000Z journal 1 ${TOKEN}\n` });
+  const first = journalBytes({ gen: 1, records: [['s', 'j1'], ['s', 'j2'], ['s', 'j3']] });
+  const secondAt = first.indexOf('\n', first.indexOf('\nj1\n') + 4) + 1; // after record 1's value line
+  first[secondAt + 20] ^= 0x01; // inside record 2's header line: its checksum fails
+  const later = journalBytes({ gen: 2, token: 'fedcba9876543210', after: `j:${TOKEN}`, records: [['s', 'k']] });
+  const refused = await start(t, { 'sessions.db': snapshot, 'sessions.db.journal.1': first, 'sessions.db.journal.2': later });
+  assert.equal(refused.file, 'sessions.db.journal.1');
+  assert.match(refused.reason, new RegExp(`^record 2 at byte ${secondAt} is damaged \\(.+\\) and a later journal "<saveFile>\\.journal\\.2" holds changes$`));
+});
+
+test('a journal larger than one read (1 MiB) replays whole: records that span two reads are read across them', async (t) => {
+  const snapshot = file([rec('a')], { header: `express-memfilestore-snapshot 2 2030-01-01T00:00:00.000Z journal 1 ${TOKEN}\n` });
+  const ids = Array.from({ length: 40_000 }, (_, i) => `session-${String(i).padStart(6, '0')}`);
+  const journal = journalBytes({ gen: 1, records: ids.map((id) => ['s', id]) });
+  assert.ok(journal.length > 2 * 1024 * 1024, `${journal.length} bytes: at least three reads`);
+  assert.deepEqual(await start(t, { 'sessions.db': snapshot, 'sessions.db.journal.1': journal }), ['a', ...ids].sort());
+});
+
+test('cutting a torn journal tail at a start leaves the journal closed', async (t) => {
+  if (!existsSync('/proc/self/fd')) return t.skip('needs /proc/self/fd (Linux)');
+  const dir = tempDir(t);
+  const saveFile = join(dir, 'sessions.db');
+  writeFileSync(saveFile, snapshotBeforeJournal());
+  const whole = journalFile([['s', 'j1', VALUE], ['s', 'j2', VALUE]]);
+  writeFileSync(`${saveFile}.journal.1`, whole.subarray(0, whole.length - 3)); // the last record cut short
+  const openInDir = () => readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      return target.startsWith(dir) ? [target] : [];
+    } catch {
+      return [];
+    }
+  });
+  const store = track(t, new MemFileStore({ saveFile, savePeriod: 0, journal: false, clock: () => NOW }));
+  await store.ready;
+  assert.equal(store.stats.persistence.load.tornBytes > 0, true, 'a torn tail was found');
+  assert.ok(readFileSync(`${saveFile}.journal.1`).length < whole.length - 3, 'and cut');
+  assert.deepEqual(openInDir(), [], 'nothing left open after the cut');
+});
