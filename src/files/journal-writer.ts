@@ -216,13 +216,14 @@ export class JournalWriter {
     try {
       await createNextJournal(this.#io, this.#saveFile, opening, this.#hooks.clock(), syncDirectory);
     } catch (err) {
-      this.#replaced = undefined;
       // The records held for it have nowhere to go: failed, until a snapshot copies memory again.
       this.#fail(next.path, err, []);
       if (old !== undefined) this.#syncs.retire(old, false, this.#failure.error);
       throw err;
+    } finally {
+      // The old journal is retiring (or failed) from here on: changes that append nothing wait for it there.
+      this.#replaced = undefined;
     }
-    this.#replaced = undefined;
     if (this.#failed) {
       // A failed journal is never synced again: the snapshot naming the new one ends the failure.
       this.#failure.recoverWith(next.gen);
