@@ -10,19 +10,17 @@
 // periodic save succeeds and the file holds every session.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import {
-  existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, unlinkSync, writeFileSync, writeSync,
+  existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, unlinkSync, writeFileSync, writeSync,
   openSync, closeSync, statSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
 import {
   call, decodeSnapshot, faultyFs, fileState, fsError, nextEvent, session, startChild, tempDir, tempFiles, track,
 } from './fixtures/persist/helpers.mjs';
 import { contents } from './fixtures/faults/lib.mjs';
-import { skipUnlessCi } from './fixtures/must-run.mjs';
+import { mountTmpfs } from './fixtures/tmpfs.mjs';
 
 const idsInFile = (file) => decodeSnapshot(readFileSync(file)).records.map((r) => r.id);
 /** Temp files next to `file`; none when its directory is gone or is not a directory (ENOTDIR case). */
@@ -102,31 +100,8 @@ async function openStore(t, fs = faultyFs(), dir = tempDir(t), options = {}) {
   return { dir, file, fs, store };
 }
 
-/**
- * Mounts a tmpfs of the given options in a fresh directory. Returns undefined (and the test is skipped, or
- * fails under CI=true) where mounting is not permitted. The store must be closed by `cleanup` before the unmount.
- */
-function mountTmpfs(t, options) {
-  const base = mkdtempSync(join(tmpdir(), 'memfilestore-tmpfs-'));
-  const mnt = join(base, 'mnt');
-  mkdirSync(mnt);
-  const result = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', mnt], { encoding: 'utf8' });
-  if (result.status !== 0) {
-    rmSync(base, { recursive: true, force: true });
-    skipUnlessCi(t, `mount -t tmpfs is not permitted here (${(result.stderr || result.error?.message || '').trim()}); ENOSPC is covered by the injected faults`);
-    return undefined;
-  }
-  const stores = [];
-  t.after(async () => {
-    for (const store of stores) await store.close().catch(() => undefined);
-    spawnSync('umount', [mnt]);
-    rmSync(base, { recursive: true, force: true });
-  });
-  return { mnt, keep: (store) => stores.push(store) };
-}
-
 test('real ENOSPC: a full 512 KiB tmpfs', { timeout: 30_000 }, async (t) => {
-  const fsMount = mountTmpfs(t, 'size=512k');
+  const fsMount = mountTmpfs(t, 'size=512k', '; ENOSPC is covered by the injected faults');
   if (!fsMount) return;
   const file = join(fsMount.mnt, 'sessions.db');
   const store = new MemFileStore({ saveFile: file, savePeriod: PERIOD });
@@ -157,7 +132,7 @@ test('real ENOSPC: a full 512 KiB tmpfs', { timeout: 30_000 }, async (t) => {
 });
 
 test('real ENOSPC when creating the temp file: a tmpfs out of inodes', { timeout: 30_000 }, async (t) => {
-  const fsMount = mountTmpfs(t, 'size=1m,nr_inodes=8');
+  const fsMount = mountTmpfs(t, 'size=1m,nr_inodes=8', '; ENOSPC is covered by the injected faults');
   if (!fsMount) return;
   const file = join(fsMount.mnt, 'sessions.db');
   const store = new MemFileStore({ saveFile: file, savePeriod: PERIOD });

@@ -4,24 +4,16 @@
 // On a real tmpfs mounted small (src/files/file-lock.ts writeLockFile; found by mutation testing).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
 import { track } from './fixtures/persist/helpers.mjs';
-import { skipUnlessCi } from './fixtures/must-run.mjs';
+import { mountTmpfs } from './fixtures/tmpfs.mjs';
 
 test('a lock file that cannot be written (no space left) fails the start with ENOSPC and is removed', async (t) => {
-  const base = mkdtempSync(join(tmpdir(), 'memfilestore-full-'));
-  const mnt = join(base, 'mnt');
-  mkdirSync(mnt);
-  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,nr_inodes=1000', 'tmpfs', mnt], { encoding: 'utf8' });
-  t.after(() => {
-    spawnSync('umount', [mnt]);
-    rmSync(base, { recursive: true, force: true });
-  });
-  if (mounted.status !== 0) return skipUnlessCi(t, `mount -t tmpfs is not permitted here (${(mounted.stderr || mounted.error?.message || '').trim()})`);
+  const fsMount = mountTmpfs(t, 'size=64k,nr_inodes=1000');
+  if (!fsMount) return;
+  const { mnt } = fsMount;
   // Every block taken; inodes left, so the lock file itself can still be created.
   for (let i = 0; ; i++) {
     try {

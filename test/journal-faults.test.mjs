@@ -7,14 +7,13 @@
 // retried on the same file; no acknowledged change is lost by a crash, during the fault or after the recovery.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
 import { call, captureWarnings, nextEvent, session, tempDir } from './fixtures/persist/helpers.mjs';
 import { settle } from './fixtures/store-calls.mjs';
 import { crashCopy, journalFs, open, until } from './fixtures/journal/helpers.mjs';
+import { mountTmpfs } from './fixtures/tmpfs.mjs';
 
 const FAULTS = [
   ['write ENOSPC', (f) => { f.journalWrite = 'ENOSPC'; }, 'ENOSPC'],
@@ -140,22 +139,11 @@ test("a failure while a journal is created at the first change: 'always' refuses
 });
 
 test('real ENOSPC on a full tmpfs: the journal fails, memory serves, a snapshot recovers once space is back', { timeout: 30_000 }, async (t) => {
-  const base = mkdtempSync(join(tmpdir(), 'memfilestore-jtmpfs-'));
-  const mnt = join(base, 'mnt');
-  mkdirSync(mnt);
-  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt], { encoding: 'utf8' });
-  if (mounted.status !== 0) {
-    rmSync(base, { recursive: true, force: true });
-    t.skip(`mount -t tmpfs is not permitted here (${(mounted.stderr || '').trim()}); ENOSPC is covered by the injected faults`);
-    return;
-  }
+  const fsMount = mountTmpfs(t, 'size=256k', '; ENOSPC is covered by the injected faults');
+  if (!fsMount) return;
+  const { mnt } = fsMount;
   const file = join(mnt, 'sessions.db');
-  const store = new MemFileStore({ saveFile: file, savePeriod: 0, journal: 'always' });
-  t.after(async () => {
-    await store.close().catch(() => undefined);
-    spawnSync('umount', [mnt]);
-    rmSync(base, { recursive: true, force: true });
-  });
+  const store = fsMount.keep(new MemFileStore({ saveFile: file, savePeriod: 0, journal: 'always' }));
   await store.ready;
   store.on('error', () => undefined);
   await call(store, 'set', 'before', session({ pad: 'x'.repeat(1000) }));

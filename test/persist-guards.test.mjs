@@ -4,19 +4,18 @@
 // Time is moved with the `clock` option and node:test's mocked timers, never by sleeping.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import {
-  mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync,
+  mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync, utimesSync, writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
 import {
   call, countEvents, decodeSnapshot, DAY, encodeSnapshot, fileState, HOUR, manualClock, session, startChild, tempDir,
   track,
 } from './fixtures/persist/helpers.mjs';
-import { skipUnlessCi } from './fixtures/must-run.mjs';
+import { mountTmpfs } from './fixtures/tmpfs.mjs';
 
 const TEN_YEARS = 3650 * DAY;
 const value = (user) => JSON.stringify(session({ user }));
@@ -206,15 +205,9 @@ test('lock ages at their exact limits: an empty lock 5 s old and a foreign lock 
 });
 
 test('a lock that cannot be created (no inode left) fails with that error, not as "locked"', async (t) => {
-  const base = mkdtempSync(join(tmpdir(), 'memfilestore-full-'));
-  const mnt = join(base, 'mnt');
-  mkdirSync(mnt);
-  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,nr_inodes=8', 'tmpfs', mnt], { encoding: 'utf8' });
-  t.after(() => {
-    spawnSync('umount', [mnt]);
-    rmSync(base, { recursive: true, force: true });
-  });
-  if (mounted.status !== 0) return skipUnlessCi(t, `mount -t tmpfs is not permitted here (${(mounted.stderr || mounted.error?.message || '').trim()})`);
+  const fsMount = mountTmpfs(t, 'size=64k,nr_inodes=8');
+  if (!fsMount) return;
+  const { mnt } = fsMount;
   for (let i = 0; ; i++) {
     try {
       writeFileSync(join(mnt, `filler-${i}`), '');
