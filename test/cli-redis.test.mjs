@@ -41,6 +41,9 @@ test('migrate writes every live session as connect-redis would, verifies, refuse
   assert.equal(summary.written, 251);
   assert.equal(summary.verified, 251);
   assert.equal(summary.expired, 1);
+  // --json's phases (bench/cli.mjs reports them): each step once, in order, none negative, within the total.
+  assertPhases(summary.phases, ['read', 'connect', 'write', 'verify']);
+  assert.ok(summary.phases.write + summary.phases.verify <= summary.seconds + 0.002, JSON.stringify(summary));
   assertNoSecrets(result);
 
   const client = await redisClient(t, server.port);
@@ -86,6 +89,7 @@ test('migrate then import redis:// round trip, with a prefix, a db number and va
   const imported = await cli(['import', `redis://127.0.0.1:${server.port}/3`, '--prefix', 'app:sess:', '--into', target, '--json']);
   assert.equal(imported.code, 0, imported.stderr);
   assert.equal(JSON.parse(imported.stdout).imported, 40);
+  assertPhases(JSON.parse(imported.stdout).phases, ['scan', 'fetch', 'write']);
   assert.deepEqual(await readStore(target), await readStore(file));
   const before = await cli(['export', file, '--out', '-']);
   const after = await cli(['export', target, '--out', '-']);
@@ -301,3 +305,9 @@ test('without the optional redis package, migrate says what to install (exit 1);
   assert.equal((await run(['verify', file])).code, 0);
   assert.ok(BIN);
 });
+
+/** The phases of a `--json` summary: exactly `names`, in that order, each a number of seconds >= 0. */
+function assertPhases(phases, names) {
+  assert.deepEqual(Object.keys(phases), names);
+  for (const name of names) assert.ok(Number.isFinite(phases[name]) && phases[name] >= 0, `${name}: ${phases[name]}`);
+}

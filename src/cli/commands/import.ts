@@ -7,7 +7,8 @@ import { isRedisUrl, type Target } from '../redis/client.js';
 import { looksLikeJsonLines, readJsonLines } from '../sources/jsonl.js';
 import { readRedis } from '../sources/redis.js';
 import { readSessionFileStore } from '../sources/session-file-store.js';
-import { secondsSince, type Imported } from '../sources/source.js';
+import type { Imported } from '../sources/source.js';
+import { PhaseTimer } from '../phase-timer.js';
 import { lockFile, writeStoreFile } from '../write-store-file.js';
 import { batchFlag, prefixFlag, targetFlag, ttlFlag } from './flags.js';
 
@@ -53,9 +54,11 @@ export const importCommand: Command = {
       if (held > 0 && !merge) {
         throw new CliError(`"${into}" already holds ${held} sessions: nothing was written. Add --merge to add to them, or choose another --into`);
       }
-      let phase = performance.now();
+      let phases = new PhaseTimer();
       const imported = await readSource(ctx, source, redisTarget);
-      const phases: Record<string, number> = imported.phases ?? { read: secondsSince(phase) };
+      // A Redis source times its own phases (scan, fetch); the others are one read.
+      if (imported.phases === undefined) phases.end('read');
+      else phases = new PhaseTimer(imported.phases);
       // Nothing live to keep (the usual import): the imported sessions as they are, not copied one by one.
       let sessions = imported.sessions;
       if (held > 0) {
@@ -66,12 +69,12 @@ export const importCommand: Command = {
           sessions.set(id, session);
         }
       }
-      phase = performance.now();
+      phases.skip();
       const bytes = await writeStoreFile(into, sessions, Date.now());
-      phases.write = secondsSince(phase);
+      phases.end('write');
       const data = {
         source: redisTarget?.shown ?? source, kind: imported.kind, into, imported: imported.sessions.size,
-        expired: imported.expired, damaged: imported.damaged, kept: held, sessions: sessions.size, bytes, phases,
+        expired: imported.expired, damaged: imported.damaged, kept: held, sessions: sessions.size, bytes, phases: phases.seconds,
       };
       out.result(`imported ${imported.sessions.size} sessions from ${imported.kind} into "${into}" ` +
         `(${imported.expired} expired left out${imported.damaged > 0 ? `, ${imported.damaged} unreadable skipped` : ''}` +

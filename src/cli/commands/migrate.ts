@@ -1,11 +1,11 @@
 import { isExpired } from '../../store/lru-entries.js';
 import { stringFlag, type Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
+import { PhaseTimer } from '../phase-timer.js';
 import { readStoreFile } from '../read-store-file.js';
 import { BatchError, inBatches } from '../redis/batches.js';
 import { prefixPattern, RedisConnection } from '../redis/client.js';
 import { sessionExpiry } from '../session-value.js';
-import { secondsSince } from '../sources/source.js';
 import { lockFile } from '../write-store-file.js';
 import { batchFlag, prefixFlag, targetFlag, ttlFlag } from './flags.js';
 
@@ -54,28 +54,27 @@ export const migrate: Command = {
 
     const lock = lockFile(file);
     try {
-      let phase = performance.now();
+      const phases = new PhaseTimer();
       const sessions = outgoing(file, now, prefix, ttl);
-      const phases: Record<string, number> = { read: secondsSince(phase) };
-      phase = performance.now();
+      phases.end('read');
       const server = await RedisConnection.connect(target);
-      phases.connect = secondsSince(phase);
+      phases.end('connect');
       try {
         if (!replace && !skipExisting && await anyKey(server, prefix)) {
           throw new CliError(`${target.shown} already holds keys under the prefix "${prefix}": nothing was written. ` +
             'Add --replace to overwrite them (a rerun of this migration), or --skip-existing to keep them');
         }
+        phases.skip();
         const started = performance.now();
         const written = await write(ctx, server, sessions.list, batch, skipExisting, file);
-        phases.write = secondsSince(started);
-        phase = performance.now();
+        phases.end('write');
         const mismatched = await check(ctx, server, written.sent, batch);
-        phases.verify = secondsSince(phase);
+        phases.end('verify');
         const seconds = (performance.now() - started) / 1000;
         const data = {
           file, to: target.shown, prefix, sessions: sessions.list.length, written: written.sent.length,
           existing: written.existing, expired: sessions.expired, verified: written.sent.length - mismatched, mismatched,
-          seconds: Number(seconds.toFixed(3)), phases,
+          seconds: Number(seconds.toFixed(3)), phases: phases.seconds,
         };
         if (mismatched > 0) {
           throw new CliError(`verification failed: ${mismatched} of ${written.sent.length} sessions written to ${target.shown} ` +

@@ -8,7 +8,8 @@ import type { Output } from '../output.js';
 import { BatchError, inBatches } from '../redis/batches.js';
 import { prefixPattern, RedisConnection, type Target } from '../redis/client.js';
 import { sessionExpiry } from '../session-value.js';
-import { secondsSince, type Imported } from './source.js';
+import type { Imported } from './source.js';
+import { PhaseTimer } from '../phase-timer.js';
 
 /** Keys SCAN looks at per call: a tenth of the round trips of 1000, and still a few ms of the server's time per call. */
 const SCAN_COUNT = 10_000;
@@ -24,10 +25,9 @@ export interface RedisSourceOptions {
 export async function readRedis(target: Target, now: number, opts: RedisSourceOptions, out: Output): Promise<Imported> {
   const server = await RedisConnection.connect(target);
   try {
-    let phase = performance.now();
+    const phases = new PhaseTimer();
     const keys = await scan(server, opts.prefix);
-    const phases: Record<string, number> = { scan: secondsSince(phase) };
-    phase = performance.now();
+    phases.end('scan');
     const sessions: Imported['sessions'] = new Map();
     let expired = 0;
     let damaged = 0;
@@ -62,12 +62,12 @@ export async function readRedis(target: Target, now: number, opts: RedisSourceOp
     } finally {
       progress.done();
     }
-    phases.fetch = secondsSince(phase);
+    phases.end('fetch');
     if (damaged > 0 && !opts.skipDamaged) {
       throw new CliError(`${damaged} of ${keys.length} keys under "${opts.prefix}" on ${target.shown} are not sessions ` +
         '(not a string of JSON with a cookie); nothing was written. Add --skip-damaged to import the others');
     }
-    return { sessions, expired, damaged, kind: `${server.serverName} ${target.shown} (prefix ${opts.prefix})`, phases };
+    return { sessions, expired, damaged, kind: `${server.serverName} ${target.shown} (prefix ${opts.prefix})`, phases: phases.seconds };
   } finally {
     await server.close();
   }

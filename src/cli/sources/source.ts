@@ -14,7 +14,3 @@ export interface Imported {
   phases?: Record<string, number>;
 }
 
-/** Seconds since `started` (a `performance.now()`), to the millisecond: the phase timings of `--json`. */
-export function secondsSince(started: number): number {
-  return Number(((performance.now() - started) / 1000).toFixed(3));
-}
