@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MemFileStore } from 'express-memfilestore';
 import { freePort } from '../bench/redis-server.mjs';
-import { BIN, cli, MINUTE_AGO, privateRedis, readStore, redisClient, sessionFor, staleSession, tempDir, writeStore } from './fixtures/cli/helpers.mjs';
+import { BIN, capMemory, cli, MINUTE_AGO, privateRedis, readStore, redisClient, serverAndStore, sessionFor, staleSession, tempDir, writeStore } from './fixtures/cli/helpers.mjs';
 
 const MARK = 'Kx7PrivateSid';
 
@@ -227,12 +227,9 @@ test('migrate: unreachable server fails fast, exit 1, the file unchanged; wrong 
 });
 
 test('migrate: refuses while a store holds the file, and a damaged file (nothing sent); values not JSON', async (t) => {
-  const server = await privateRedis(t);
-  if (!server) return;
-  const client = await redisClient(t, server.port);
-  const dir = tempDir(t);
-  const file = join(dir, 's.snap');
-  await writeStore(file, sessions(5));
+  const setup = await serverAndStore(t, sessions(5));
+  if (!setup) return;
+  const { server, client, dir, file } = setup;
   const url = `redis://127.0.0.1:${server.port}`;
   const running = new MemFileStore({ saveFile: file });
   const locked = await cli(['migrate', file, '--to', url]);
@@ -260,15 +257,11 @@ test('migrate: refuses while a store holds the file, and a damaged file (nothing
 });
 
 test('migrate: a failure mid-way prints the counts so far and how to resume; the rerun finishes', async (t) => {
-  const server = await privateRedis(t);
-  if (!server) return;
-  const client = await redisClient(t, server.port);
-  const dir = tempDir(t);
-  const file = join(dir, 's.snap');
-  await writeStore(file, sessions(3000));
+  const setup = await serverAndStore(t, sessions(3000));
+  if (!setup) return;
+  const { server, client, file } = setup;
   // 3000 keys take about 1 MB: room for some batches, then the server refuses writes (OOM).
-  const used = Number(/used_memory:(\d+)/.exec(await client.info('memory'))[1]);
-  await client.configSet({ maxmemory: String(used + 300_000), 'maxmemory-policy': 'noeviction' });
+  await capMemory(client, 300_000, 'noeviction');
   const url = `redis://127.0.0.1:${server.port}`;
   const failed = await cli(['migrate', file, '--to', url, '--batch', '100']);
   assert.equal(failed.code, 1);

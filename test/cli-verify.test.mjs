@@ -4,8 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, connect } from 'node:net';
-import { join } from 'node:path';
-import { cli, privateRedis, redisClient, sessionFor, tempDir, writeStore } from './fixtures/cli/helpers.mjs';
+import { capMemory, cli, serverAndStore, sessionFor } from './fixtures/cli/helpers.mjs';
 
 const MARK = 'Vf8PrivateSid';
 
@@ -16,15 +15,11 @@ function sessions(count) {
 }
 
 test('keys evicted by the server after they were written fail the verification', async (t) => {
-  const server = await privateRedis(t);
-  if (!server) return;
-  const client = await redisClient(t, server.port);
-  const dir = tempDir(t);
-  const file = join(dir, 's.snap');
-  await writeStore(file, sessions(3000));
+  const setup = await serverAndStore(t, sessions(3000));
+  if (!setup) return;
+  const { server, client, file } = setup;
   // Room for a third of the sessions: the server accepts every write and evicts the oldest keys to make room.
-  const used = Number(/used_memory:(\d+)/.exec(await client.info('memory'))[1]);
-  await client.configSet({ maxmemory: String(used + 400_000), 'maxmemory-policy': 'allkeys-lru' });
+  await capMemory(client, 400_000, 'allkeys-lru');
   const result = await cli(['migrate', file, '--to', `redis://127.0.0.1:${server.port}`, '--batch', '100']);
   assert.equal(result.code, 1, result.stderr);
   const failed = /verification failed: (\d+) of 3000 sessions written .* do not have the value or expiry sent.*rerun with --replace/.exec(result.stderr);
@@ -35,12 +30,9 @@ test('keys evicted by the server after they were written fail the verification',
 });
 
 test('a value or an expiry another client changes after the write fails the verification', async (t) => {
-  const server = await privateRedis(t);
-  if (!server) return;
-  const client = await redisClient(t, server.port);
-  const dir = tempDir(t);
-  const file = join(dir, 's.snap');
-  await writeStore(file, sessions(300));
+  const setup = await serverAndStore(t, sessions(300));
+  if (!setup) return;
+  const { server, client, file } = setup;
   // The CLI talks to the server through this proxy, which holds its first read-back (MGET) until another client has
   // changed one value (same length) and one expiry: every write is done by then, so the change falls between the two.
   let tampered = false;
