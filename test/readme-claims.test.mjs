@@ -269,3 +269,31 @@ test('"Journal format": header with its own CRC-32, records with CRC-32 seeded b
   assert.equal(JSON.parse(records[0].value).user, 'b');
   for (const { expires, value } of records.slice(1)) assert.deepEqual([expires, value], [0, '']);
 });
+
+test('"dispose": not called while the file loads at start, whatever the journal replays (overwrites, destroys, a clear)', async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const store = track(t, new MemFileStore({ saveFile: file, savePeriod: 0 }));
+  await store.ready;
+  await call(store, 'set', 'a', session({ user: 'a' }));
+  await call(store, 'set', 'b', session({ user: 'b' }));
+  await store.flush();
+  await call(store, 'set', 'a', session({ user: 'a2' }));
+  await call(store, 'destroy', 'b');
+  await call(store, 'clear');
+  await call(store, 'set', 'c', session({ user: 'c' }));
+  await call(store, 'touch', 'c', session({ user: 'c' }, 7_200_000));
+  // A crash: the journal is left beside the snapshot. The lock file names this live process, so a copy of the
+  // files in another directory stands for them.
+  const copy = join(tempDir(t), 'sessions.db');
+  copyFileSync(file, copy);
+  copyFileSync(store.stats.persistence.journal.file, `${copy}.journal.${store.stats.persistence.journal.generation}`);
+
+  const disposed = [];
+  const again = track(t, new MemFileStore({ saveFile: copy, savePeriod: 0, dispose: (...args) => disposed.push(args) }));
+  await again.ready;
+  assert.equal(again.stats.persistence.load.journalRecords, 5, 'the replay removed, replaced and cleared sessions');
+  assert.deepEqual(await call(again, 'ids'), ['c']);
+  assert.deepEqual(disposed, []);
+  await call(again, 'destroy', 'c');
+  assert.deepEqual(disposed.map(([sid, , reason]) => [sid, reason]), [['c', 'delete']], 'dispose is on once loaded');
+});
