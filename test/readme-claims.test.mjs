@@ -288,6 +288,9 @@ test('"dispose": not called while the file loads at start, whatever the journal 
   copyFileSync(file, copy);
   copyFileSync(store.stats.persistence.journal.file, `${copy}.journal.${store.stats.persistence.journal.generation}`);
 
+  // The journal is read before the snapshot (journal-replay.ts collectFirst), so these records mostly skip snapshot
+  // records instead of overwriting or deleting loaded ones; the load guard in session-cache.ts is what keeps dispose
+  // quiet should that order change (seen failing with both undone).
   const disposed = [];
   const again = track(t, new MemFileStore({ saveFile: copy, savePeriod: 0, dispose: (...args) => disposed.push(args) }));
   await again.ready;
