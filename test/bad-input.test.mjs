@@ -91,7 +91,7 @@ describe('ids of every JS type', () => {
 
   const CONVERTED = [['-0', -0, '0'], ['0', 0, '0'], ['a negative number', -7, '-7'], ['a fraction', 1.5, '1.5'],
     ['a number past 2^53 (as String() prints it)', 2 ** 60, '1152921504606847000'], ['a number printed with an exponent', 1e21, '1e+21'],
-    ['a bigint (accepted by src/store/ids.ts; the README says anything but strings and numbers is refused)', 12345678901234567890n, '12345678901234567890']];
+    ['a bigint (accepted and converted, as the README says)', 12345678901234567890n, '12345678901234567890']];
   for (const [labelText, raw, id] of CONVERTED) {
     test(`${labelText} names the session "${id}", before and after a restart`, async (t) => {
       const ctx = await seeded(t);

@@ -205,6 +205,19 @@ test('import: refuses a locked target, a target with sessions unless --merge; --
   const merged = await cli(['import', jsonl, '--into', target, '--merge']);
   assert.equal(merged.code, 0, merged.stderr);
   assert.deepEqual(Object.keys(await readStore(target)).sort(), ['one', 'three', 'two']);
+
+  // An imported id replaces the saved one (README: "an imported id then replaces the saved one").
+  const newer = join(dir, 'newer.snap');
+  const replacement = sessionFor(30);
+  await writeStore(newer, { three: replacement });
+  const newerJsonl = join(dir, 'newer.jsonl');
+  assert.equal((await cli(['export', newer, '--out', newerJsonl])).code, 0);
+  const replaced = await cli(['import', newerJsonl, '--into', target, '--merge', '--json']);
+  assert.equal(replaced.code, 0, replaced.stderr);
+  assert.equal(JSON.parse(replaced.stdout).sessions, 3);
+  const all = await readStore(target);
+  assert.deepEqual(Object.keys(all).sort(), ['one', 'three', 'two']);
+  assert.deepEqual(all.three.user, replacement.user);
   // The lock was released: a store can open the file.
   const store = new MemFileStore({ saveFile: target });
   assert.equal(await call(store, 'length'), 3);

@@ -299,6 +299,28 @@ test('without the optional redis package, migrate says what to install (exit 1);
   assert.ok(BIN);
 });
 
+test('migrate and import redis:// work on a server where KEYS is disabled: keys are found with SCAN, never KEYS', async (t) => {
+  // KEYS blocks the server while it walks every key; operators rename it away, as here.
+  const server = await privateRedis(t, ['--rename-command', 'KEYS', '']);
+  if (!server) return;
+  const client = await redisClient(t, server.port);
+  await assert.rejects(client.sendCommand(['KEYS', '*']), /unknown command/i, 'KEYS is disabled on this server');
+  const dir = tempDir(t);
+  const file = join(dir, 's.snap');
+  await writeStore(file, sessions(30));
+  const url = `redis://127.0.0.1:${server.port}`;
+  const migrated = await cli(['migrate', file, '--to', url, '--json']);
+  assert.equal(migrated.code, 0, migrated.stderr);
+  assert.equal(JSON.parse(migrated.stdout).verified, 30);
+  const rerun = await cli(['migrate', file, '--to', url]);
+  assert.equal(rerun.code, 1, 'keys already there are found without KEYS');
+  assert.match(rerun.stderr, /already holds keys/);
+  const back = join(dir, 'back.snap');
+  const imported = await cli(['import', url, '--into', back, '--json']);
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.equal(JSON.parse(imported.stdout).imported, 30);
+});
+
 /** The phases of a `--json` summary: exactly `names`, in that order, each a number of seconds >= 0. */
 function assertPhases(phases, names) {
   assert.deepEqual(Object.keys(phases), names);

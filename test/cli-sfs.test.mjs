@@ -107,3 +107,25 @@ test('a damaged file in a session-file-store directory: refused, or left out wit
   assert.equal(JSON.parse(ok.stdout).imported, 3);
   assert.equal(JSON.parse(ok.stdout).damaged, 1);
 });
+
+test('--ext names the files of a directory written with another fileExtension; --ttl is its ttl option', async (t) => {
+  const dir = tempDir(t);
+  const sfsDir = join(dir, 'sessions');
+  const sessions = sample();
+  await writeSfs(sfsDir, sessions, { fileExtension: '.sess', ttl: 600 });
+  const noExt = await cli(['import', sfsDir, '--into', join(dir, 'none.snap'), '--json']);
+  assert.equal(noExt.code, 0, noExt.stderr);
+  assert.equal(JSON.parse(noExt.stdout).imported, 0, 'no .json file in the directory');
+
+  const target = join(dir, 'ours.snap');
+  const before = Date.now();
+  const result = await cli(['import', sfsDir, '--into', target, '--ext', '.sess', '--ttl', '600', '--json']);
+  const after = Date.now();
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(JSON.parse(result.stdout).imported, 3);
+  const lines = (await cli(['export', target, '--out', '-'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const bySid = Object.fromEntries(lines.map((l) => [l.sid, l.expires]));
+  assert.equal(bySid[`${MARK}1`], Date.parse(sessions[`${MARK}1`].cookie.expires));
+  // The browser-session cookie: last access (when writeSfs ran, before `before`) + 600 s, not 3600 s.
+  assert.ok(bySid[`${MARK}3`] <= after + 600_000 && bySid[`${MARK}3`] > before - 60_000 + 600_000, String(bySid[`${MARK}3`] - before));
+});

@@ -118,3 +118,25 @@ test('progress on a terminal; none when stderr is piped or with --quiet; NO_COLO
   assert.doesNotMatch(plain.tty, COLOUR);
   assert.equal(await client.dbSize(), 300);
 });
+
+test('export --out - refuses a terminal (sessions are credentials), exit 2, and prints none; stdout to a file gets them', async (t) => {
+  if (!hasScript()) {
+    if (process.env.CI === 'true') throw new Error('script (util-linux, Debian package bsdutils) is not installed; .ci/run installs it');
+    t.skip('script (util-linux) is not installed');
+    return;
+  }
+  const dir = tempDir(t);
+  const file = join(dir, 's.snap');
+  await writeStore(file, { [`${MARK}1`]: sessionFor(1) });
+  const exportTo = (tail) => `${quote(process.execPath)} ${quote(BIN)} export ${quote(file)} --out - ${tail}`;
+  const shown = await underTty(exportTo(''));
+  assert.equal(shown.code, 2, shown.tty);
+  assert.match(shown.tty, /refusing to print sessions \(credentials\) on a terminal/);
+  assert.ok(!shown.tty.includes(MARK), 'no session id on the terminal');
+  const out = join(dir, 'out.jsonl');
+  const redirected = await underTty(`${exportTo(`>${quote(out)}`)}; echo "exit $?"`);
+  assert.match(redirected.tty, /exit 0/);
+  assert.match(redirected.tty, /exported 1 sessions/);
+  assert.ok(!redirected.tty.includes(MARK));
+  assert.equal(JSON.parse(readFileSync(out, 'utf8')).sid, `${MARK}1`);
+});

@@ -27,20 +27,23 @@ function runChild(args) {
 
 const idsIn = (file) => decodeSnapshot(readFileSync(file)).records.map((r) => r.id);
 
-test('SIGTERM with two stores using closeOnSignals: both save before the process ends by the signal', async (t) => {
-  const dir = tempDir(t);
-  const files = [join(dir, 'a.db'), join(dir, 'b.db')];
-  const { child, ready, exited } = runChild(['stores', ...files]);
-  await ready;
-  child.kill('SIGTERM');
-  const { signal, stderr } = await exited;
-  assert.equal(signal, 'SIGTERM', `the signal took its default course: ${stderr}`);
-  for (const file of files) {
-    assert.deepEqual(idsIn(file), ['sid'], `${file} holds the final save`);
-    assert.equal(existsSync(`${file}.lock`), false, 'the lock was released');
-  }
-  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp-')), [], 'no temp file left');
-});
+// closeOnSignals: true means SIGTERM and SIGINT (Ctrl-C), each ending the process as it would have.
+for (const sent of ['SIGTERM', 'SIGINT']) {
+  test(`${sent} with two stores using closeOnSignals: both save before the process ends by the signal`, async (t) => {
+    const dir = tempDir(t);
+    const files = [join(dir, 'a.db'), join(dir, 'b.db')];
+    const { child, ready, exited } = runChild(['stores', ...files]);
+    await ready;
+    child.kill(sent);
+    const { signal, stderr } = await exited;
+    assert.equal(signal, sent, `the signal took its default course: ${stderr}`);
+    for (const file of files) {
+      assert.deepEqual(idsIn(file), ['sid'], `${file} holds the final save`);
+      assert.equal(existsSync(`${file}.lock`), false, 'the lock was released');
+    }
+    assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp-')), [], 'no temp file left');
+  });
+}
 
 test('SIGTERM when the app has its own handler: the store closes and the app decides when to exit', { timeout: 20_000 }, async (t) => {
   const file = join(tempDir(t), 'a.db');
