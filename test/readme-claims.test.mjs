@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as zlib from 'node:zlib';
@@ -299,4 +300,44 @@ test('"dispose": not called while the file loads at start, whatever the journal 
   assert.deepEqual(disposed, []);
   await call(again, 'destroy', 'c');
   assert.deepEqual(disposed.map(([sid, , reason]) => [sid, reason]), [['c', 'delete']], 'dispose is on once loaded');
+});
+
+test('"load" event: sha256 is the snapshot trailer\'s checksum; journal names the journal a running store\'s snapshot hands over to; absorbed for one that stands alone', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'sessions.db');
+  const store = track(t, new MemFileStore({ saveFile: file }));
+  await call(store, 'set', 'a', session({ user: 'a' }));
+  // A snapshot taken while running hands over to the next journal: copied now, it is what a crash would leave.
+  await store.flush();
+  // 'everysec' calls back once the OS has the record: the copy below holds it.
+  await call(store, 'set', 'b', session({ user: 'b' }));
+  const crashed = join(tempDir(t), 'sessions.db');
+  for (const name of readdirSync(dir).filter((n) => n.startsWith('sessions.db'))) copyFileSync(join(dir, name), join(dirname(crashed), name));
+  const trailerHash = (path) => /end \d+ ([0-9a-f]{64})\n$/.exec(readFileSync(path, 'latin1'))[1];
+  const header = /^express-memfilestore-snapshot 2 \S+ journal (\d+) ([0-9a-f]{16})\n/.exec(readFileSync(crashed, 'latin1'));
+  assert.ok(header, 'a running store\'s snapshot names its next journal');
+
+  const loadOf = async (path) => {
+    const reopened = track(t, new MemFileStore({ saveFile: path }));
+    const [info] = await once(reopened, 'load');
+    await reopened.close();
+    return info;
+  };
+  // Read before the load: the reopened store's close() writes a new snapshot.
+  const crashedHash = trailerHash(crashed);
+  const running = await loadOf(crashed);
+  assert.equal(running.format, 'v2');
+  assert.equal(running.sha256, crashedHash);
+  assert.deepEqual(running.journal, { gen: Number(header[1]), token: header[2] });
+  assert.equal(running.absorbed, undefined);
+  assert.equal(running.journalRecords, 1, 'the change after the snapshot, from the journal');
+
+  await store.close();
+  const closedHash = trailerHash(file);
+  const absorbed = Number(/^express-memfilestore-snapshot 2 \S+ nojournal (\d+)\n/.exec(readFileSync(file, 'latin1'))[1]);
+  const closed = await loadOf(file);
+  assert.equal(closed.sha256, closedHash);
+  assert.equal(closed.journal, undefined, 'the final snapshot stands alone');
+  assert.equal(closed.absorbed, absorbed);
+  assert.equal(closed.sessions, 2);
 });
