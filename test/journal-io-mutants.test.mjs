@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { call, fsError, session, tempDir } from './fixtures/persist/helpers.mjs';
 import { settle } from './fixtures/store-calls.mjs';
-import { crashCopy, journalFs, journals, open, until } from './fixtures/journal/helpers.mjs';
+import { crashCopy, journalFs, journals, open, syncGate, tracked, turn, until } from './fixtures/journal/helpers.mjs';
 
 /**
  * Session contents whose records together pass the 64 KiB batch buffer in one turn; the fourth, three bytes per
@@ -78,49 +78,6 @@ test('a journal that cannot be created while the journal has failed is not a sec
   assert.equal(store.stats.persistence.journal.failed, false);
   assert.deepEqual(errors.filter((e) => e.code === 'ERR_JOURNAL_FAILED').length, 1, 'one report per failed state');
 });
-
-/**
- * Wraps the seam's fdatasync (before the store is opened: it takes the seam's functions then) so a test can hold
- * the next sync whose path `match`es until `release()`; `reached` resolves with that path when it begins. A sync
- * stays in flight for as long as the test needs, however slow the machine.
- */
-function syncGate(fs) {
-  const original = fs.fdatasync;
-  let armed;
-  fs.fdatasync = (fd, cb) => {
-    const path = fs.calls.findLast((c) => c.call === 'open' && c.fd === fd)?.path;
-    const hold = armed;
-    if (hold === undefined || !hold.match(path)) return original(fd, cb);
-    armed = undefined;
-    hold.reached(path);
-    hold.gate.then((err) => (err ? cb(err) : original(fd, cb)));
-  };
-  return {
-    hold(match) {
-      let release;
-      let reached;
-      const gate = new Promise((resolve) => { release = resolve; });
-      const begun = new Promise((resolve) => { reached = resolve; });
-      armed = { match, gate, reached };
-      // release(err): the held sync fails with `err` instead of running.
-      return { reached: begun, release: (err) => release(err) };
-    },
-  };
-}
-
-/** Calls back `cb`'s arguments as a promise, and says synchronously whether it has been called. */
-function tracked(store, method, ...args) {
-  const result = { called: false };
-  result.done = new Promise((resolve) => {
-    store[method](...args, (err) => {
-      result.called = true;
-      resolve(err ?? null);
-    });
-  });
-  return result;
-}
-
-const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 test("always: a change that appends nothing (destroying a missing id) calls back only once what was written before is synced", { timeout: 20_000 }, async (t) => {
   const file = join(tempDir(t), 'sessions.db');
@@ -262,8 +219,12 @@ test('a journal whose header cannot be written at the first change is closed and
   fs.faults.journalWrite = 'ENOSPC';
   const store = await open(t, file, { journal: 'always', fs });
   store.on('error', () => undefined);
-  assert.equal((await settle(store, 'set', 'a', session({}))).err?.code, 'ERR_JOURNAL_FAILED');
+  const { err } = await settle(store, 'set', 'a', session({}));
+  assert.equal(err?.code, 'ERR_JOURNAL_FAILED');
   const path = `${file}.journal.1`;
+  // Named although the journal was never created: the error says which file could not be written.
+  assert.ok(err.message.startsWith(`express-memfilestore: could not write the journal "${path}" (ENOSPC`), err.message);
+  assert.equal(store.stats.persistence.journal.lastError, err.message);
   assert.equal(existsSync(path), false, 'no journal without its header');
   assert.ok(fs.calls.some((c) => c.call === 'close' && c.path === path));
   fs.faults.journalWrite = null;
