@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { call, fsError, session, tempDir } from './fixtures/persist/helpers.mjs';
 import { settle } from './fixtures/store-calls.mjs';
-import { crashCopy, journalFs, journals, open, syncGate, tracked, turn, until } from './fixtures/journal/helpers.mjs';
+import { crashCopy, gatedStore, journalFs, journals, open, storeWithErrors, syncGate, tracked, turn, until } from './fixtures/journal/helpers.mjs';
 
 /**
  * Session contents whose records together pass the 64 KiB batch buffer in one turn; the fourth, three bytes per
@@ -43,11 +43,7 @@ for (const mode of ['everysec', 'always']) {
 
 test('the first snapshot after a journal failure recovers it: the one naming the first journal created since', { timeout: 20_000 }, async (t) => {
   const file = join(tempDir(t), 'sessions.db');
-  const fs = journalFs();
-  const store = await open(t, file, { journal: 'always', fs });
-  const errors = [];
-  store.on('error', (err) => errors.push(err));
-  await call(store, 'set', 'before', session({}));
+  const { store, fs, errors } = await storeWithErrors(t, file, { journal: 'always' });
   fs.faults.journalWrite = 'EIO';
   assert.equal((await settle(store, 'set', 'during', session({}))).err?.code, 'ERR_JOURNAL_FAILED');
   fs.faults.journalWrite = null;
@@ -61,11 +57,7 @@ test('the first snapshot after a journal failure recovers it: the one naming the
 
 test('a journal that cannot be created while the journal has failed is not a second failure report', { timeout: 20_000 }, async (t) => {
   const file = join(tempDir(t), 'sessions.db');
-  const fs = journalFs();
-  const store = await open(t, file, { fs });
-  const errors = [];
-  store.on('error', (err) => errors.push(err));
-  await call(store, 'set', 'before', session({}));
+  const { store, fs, errors } = await storeWithErrors(t, file);
   fs.faults.journalWrite = 'EIO';
   fs.faults.journalOpen = 'ENOSPC'; // from the start: a recovery retry (every second) cannot end the failure either
   await call(store, 'set', 'during', session({}));
@@ -107,11 +99,7 @@ test("always: a change that appends nothing (destroying a missing id) calls back
 // and synced) a change that appended nothing was acknowledged at once, before the sync of what the old journal was
 // given at the switch: a destroy repeated in that window, then a power cut, brought the session back.
 test("always: a change that appends nothing while a rotation creates the next journal waits for the replaced journal's sync", { timeout: 20_000 }, async (t) => {
-  const file = join(tempDir(t), 'sessions.db');
-  const fs = journalFs();
-  const gate = syncGate(fs);
-  const store = await open(t, file, { journal: 'always', fs });
-  await call(store, 'set', 'warm-up', session({}));
+  const { gate, store } = await gatedStore(t, { journal: 'always' });
   const old = store.stats.persistence.journal.file;
   // The retiring journal's sync is the first sync of `old` after the snapshot began.
   const held = gate.hold((path) => path === old);
@@ -158,12 +146,8 @@ test('a failure while a snapshot is written is not ended by that snapshot: the c
 });
 
 test("always: changes waiting on a replaced or retiring journal's sync get the error when that sync fails", { timeout: 20_000 }, async (t) => {
-  const file = join(tempDir(t), 'sessions.db');
-  const fs = journalFs();
-  const gate = syncGate(fs);
-  const store = await open(t, file, { journal: 'always', fs });
+  const { fs, gate, store } = await gatedStore(t, { journal: 'always' });
   store.on('error', () => undefined);
-  await call(store, 'set', 'warm-up', session({}));
   const old = store.stats.persistence.journal.file;
   const oldSync = gate.hold((path) => path === old);
   const set = tracked(store, 'set', 'a', session({ n: 1 }));

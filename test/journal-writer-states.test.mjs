@@ -8,15 +8,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { call, fsError, HOUR, manualClock, session, tempDir } from './fixtures/persist/helpers.mjs';
 import { settle } from './fixtures/store-calls.mjs';
-import { crashCopy, journalFs, open, syncGate, tracked, turn } from './fixtures/journal/helpers.mjs';
+import { crashCopy, gatedStore, journalFs, open, storeWithErrors, tracked, turn } from './fixtures/journal/helpers.mjs';
 
 /** An 'everysec' store whose journal failed at a write (the fault cleared again), with 'before' in memory. */
 async function failedStore(t, file) {
-  const fs = journalFs();
-  const store = await open(t, file, { fs });
-  const errors = [];
-  store.on('error', (err) => errors.push(err));
-  await call(store, 'set', 'before', session({}));
+  const { store, fs, errors } = await storeWithErrors(t, file);
   fs.faults.journalWrite = 'EIO';
   await call(store, 'set', 'lost', session({})); // 'everysec': memory serves it, the journal has failed
   fs.faults.journalWrite = null;
@@ -100,12 +96,8 @@ test('always: close() while the journal has failed, with a sync of it in flight,
   let journal;
   // Before the store's close (hooks run in order). Failed, not run: the journal's descriptor is closed by then.
   t.after(() => held?.release(fsError('EIO', 'fdatasync', journal)));
-  const file = join(tempDir(t), 'sessions.db');
-  const fs = journalFs();
-  const gate = syncGate(fs);
-  const store = await open(t, file, { journal: 'always', fs });
+  const { file, fs, gate, store } = await gatedStore(t, { journal: 'always' });
   store.on('error', () => undefined);
-  await call(store, 'set', 'warm-up', session({}));
   journal = store.stats.persistence.journal.file;
   held = gate.hold((path) => path === journal);
   const a = tracked(store, 'set', 'a', session({}));
