@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { call, fsError, HOUR, manualClock, session, tempDir } from './fixtures/persist/helpers.mjs';
 import { settle } from './fixtures/store-calls.mjs';
-import { crashCopy, gatedStore, journalFs, open, storeWithErrors, tracked, turn } from './fixtures/journal/helpers.mjs';
+import { crashCopy, gatedStore, journalFs, open, storeWithErrors, tracked, turn, until } from './fixtures/journal/helpers.mjs';
 
 /** An 'everysec' store whose journal failed at a write (the fault cleared again), with 'before' in memory. */
 async function failedStore(t, file) {
@@ -124,6 +124,21 @@ test('a change after close() (an eviction through store.store, the lru-cache) do
   for (let i = 0; i < 3; i++) await turn();
   assert.deepEqual(fs.calls.slice(calls), [], 'no write to the closed descriptor, which another file may have reused');
   assert.equal(store.stats.persistence.journal.failed, false);
+});
+
+test('always: a journal is synced for records only: not at the release of held records nor at close when none came', { timeout: 20_000 }, async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const fs = journalFs();
+  const store = await open(t, file, { journal: 'always', fs });
+  await call(store, 'set', 'a', session({}));
+  const old = store.stats.persistence.journal.file;
+  await store.flush(); // switches to the next journal; its (empty) held back records are released once `old` retired
+  const next = store.stats.persistence.journal.file;
+  await until(() => fs.calls.some((c) => c.call === 'close' && c.path === old), 5000, 'the old journal retired');
+  await store.close();
+  // An empty fdatasync still waits for the disk, and the next change's sync would queue behind it.
+  const header = fs.calls.find((c) => c.call === 'write' && c.path === next).size;
+  assert.deepEqual(fs.calls.filter((c) => c.call === 'fdatasync' && c.path === next).map((c) => c.size), [header], 'its header only');
 });
 
 /** Journal bytes that call for a snapshot while the last snapshot is smaller (JOURNAL_MIN_BYTES, persistence.ts). */
