@@ -113,6 +113,24 @@ test('always: close() while the journal has failed, with a sync of it in flight,
   assert.deepEqual((await call(reopened, 'ids')).sort(), ['a', 'b', 'warm-up'], 'the final snapshot holds everything');
 });
 
+test("always: after a snapshot, a change that appends nothing waits for the new journal's sync, not the retired one's", { timeout: 20_000 }, async (t) => {
+  const { fs, gate, store } = await gatedStore(t, { journal: 'always' });
+  const old = store.stats.persistence.journal.file;
+  await store.flush();
+  await until(() => fs.calls.some((c) => c.call === 'close' && c.path === old), 5000, 'the old journal retired');
+  const journal = store.stats.persistence.journal.file;
+  const held = gate.hold((path) => path === journal);
+  const set = tracked(store, 'set', 'a', session({}));
+  await held.reached;
+  // The journal the rotation replaced is synced and closed: waiting on it would acknowledge at once.
+  const destroy = tracked(store, 'destroy', 'missing');
+  for (let i = 0; i < 5; i++) await turn();
+  assert.equal(destroy.called, false, "waits for the sync of 'a', written before it");
+  held.release();
+  assert.equal(await destroy.done, null);
+  assert.equal(set.called, true);
+});
+
 test('a change after close() (an eviction through store.store, the lru-cache) does not touch the closed journal', { timeout: 20_000 }, async (t) => {
   const file = join(tempDir(t), 'sessions.db');
   const fs = journalFs();
