@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { call, fsError, session, tempDir } from './fixtures/persist/helpers.mjs';
 import { settle } from './fixtures/store-calls.mjs';
-import { crashCopy, journalFs, journals, open, until } from './fixtures/journal/helpers.mjs';
+import { crashCopy, gatedStore, journalFs, journals, open, storeWithErrors, syncGate, tracked, turn, until } from './fixtures/journal/helpers.mjs';
 
 /**
  * Session contents whose records together pass the 64 KiB batch buffer in one turn; the fourth, three bytes per
@@ -43,11 +43,7 @@ for (const mode of ['everysec', 'always']) {
 
 test('the first snapshot after a journal failure recovers it: the one naming the first journal created since', { timeout: 20_000 }, async (t) => {
   const file = join(tempDir(t), 'sessions.db');
-  const fs = journalFs();
-  const store = await open(t, file, { journal: 'always', fs });
-  const errors = [];
-  store.on('error', (err) => errors.push(err));
-  await call(store, 'set', 'before', session({}));
+  const { store, fs, errors } = await storeWithErrors(t, file, { journal: 'always' });
   fs.faults.journalWrite = 'EIO';
   assert.equal((await settle(store, 'set', 'during', session({}))).err?.code, 'ERR_JOURNAL_FAILED');
   fs.faults.journalWrite = null;
@@ -61,11 +57,7 @@ test('the first snapshot after a journal failure recovers it: the one naming the
 
 test('a journal that cannot be created while the journal has failed is not a second failure report', { timeout: 20_000 }, async (t) => {
   const file = join(tempDir(t), 'sessions.db');
-  const fs = journalFs();
-  const store = await open(t, file, { fs });
-  const errors = [];
-  store.on('error', (err) => errors.push(err));
-  await call(store, 'set', 'before', session({}));
+  const { store, fs, errors } = await storeWithErrors(t, file);
   fs.faults.journalWrite = 'EIO';
   fs.faults.journalOpen = 'ENOSPC'; // from the start: a recovery retry (every second) cannot end the failure either
   await call(store, 'set', 'during', session({}));
@@ -78,49 +70,6 @@ test('a journal that cannot be created while the journal has failed is not a sec
   assert.equal(store.stats.persistence.journal.failed, false);
   assert.deepEqual(errors.filter((e) => e.code === 'ERR_JOURNAL_FAILED').length, 1, 'one report per failed state');
 });
-
-/**
- * Wraps the seam's fdatasync (before the store is opened: it takes the seam's functions then) so a test can hold
- * the next sync whose path `match`es until `release()`; `reached` resolves with that path when it begins. A sync
- * stays in flight for as long as the test needs, however slow the machine.
- */
-function syncGate(fs) {
-  const original = fs.fdatasync;
-  let armed;
-  fs.fdatasync = (fd, cb) => {
-    const path = fs.calls.findLast((c) => c.call === 'open' && c.fd === fd)?.path;
-    const hold = armed;
-    if (hold === undefined || !hold.match(path)) return original(fd, cb);
-    armed = undefined;
-    hold.reached(path);
-    hold.gate.then((err) => (err ? cb(err) : original(fd, cb)));
-  };
-  return {
-    hold(match) {
-      let release;
-      let reached;
-      const gate = new Promise((resolve) => { release = resolve; });
-      const begun = new Promise((resolve) => { reached = resolve; });
-      armed = { match, gate, reached };
-      // release(err): the held sync fails with `err` instead of running.
-      return { reached: begun, release: (err) => release(err) };
-    },
-  };
-}
-
-/** Calls back `cb`'s arguments as a promise, and says synchronously whether it has been called. */
-function tracked(store, method, ...args) {
-  const result = { called: false };
-  result.done = new Promise((resolve) => {
-    store[method](...args, (err) => {
-      result.called = true;
-      resolve(err ?? null);
-    });
-  });
-  return result;
-}
-
-const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 test("always: a change that appends nothing (destroying a missing id) calls back only once what was written before is synced", { timeout: 20_000 }, async (t) => {
   const file = join(tempDir(t), 'sessions.db');
@@ -150,11 +99,7 @@ test("always: a change that appends nothing (destroying a missing id) calls back
 // and synced) a change that appended nothing was acknowledged at once, before the sync of what the old journal was
 // given at the switch: a destroy repeated in that window, then a power cut, brought the session back.
 test("always: a change that appends nothing while a rotation creates the next journal waits for the replaced journal's sync", { timeout: 20_000 }, async (t) => {
-  const file = join(tempDir(t), 'sessions.db');
-  const fs = journalFs();
-  const gate = syncGate(fs);
-  const store = await open(t, file, { journal: 'always', fs });
-  await call(store, 'set', 'warm-up', session({}));
+  const { gate, store } = await gatedStore(t, { journal: 'always' });
   const old = store.stats.persistence.journal.file;
   // The retiring journal's sync is the first sync of `old` after the snapshot began.
   const held = gate.hold((path) => path === old);
@@ -201,12 +146,8 @@ test('a failure while a snapshot is written is not ended by that snapshot: the c
 });
 
 test("always: changes waiting on a replaced or retiring journal's sync get the error when that sync fails", { timeout: 20_000 }, async (t) => {
-  const file = join(tempDir(t), 'sessions.db');
-  const fs = journalFs();
-  const gate = syncGate(fs);
-  const store = await open(t, file, { journal: 'always', fs });
+  const { fs, gate, store } = await gatedStore(t, { journal: 'always' });
   store.on('error', () => undefined);
-  await call(store, 'set', 'warm-up', session({}));
   const old = store.stats.persistence.journal.file;
   const oldSync = gate.hold((path) => path === old);
   const set = tracked(store, 'set', 'a', session({ n: 1 }));
@@ -262,8 +203,12 @@ test('a journal whose header cannot be written at the first change is closed and
   fs.faults.journalWrite = 'ENOSPC';
   const store = await open(t, file, { journal: 'always', fs });
   store.on('error', () => undefined);
-  assert.equal((await settle(store, 'set', 'a', session({}))).err?.code, 'ERR_JOURNAL_FAILED');
+  const { err } = await settle(store, 'set', 'a', session({}));
+  assert.equal(err?.code, 'ERR_JOURNAL_FAILED');
   const path = `${file}.journal.1`;
+  // Named although the journal was never created: the error says which file could not be written.
+  assert.ok(err.message.startsWith(`express-memfilestore: could not write the journal "${path}" (ENOSPC`), err.message);
+  assert.equal(store.stats.persistence.journal.lastError, err.message);
   assert.equal(existsSync(path), false, 'no journal without its header');
   assert.ok(fs.calls.some((c) => c.call === 'close' && c.path === path));
   fs.faults.journalWrite = null;
