@@ -41,6 +41,9 @@ test('a start with nothing to absorb has nothing to save: flush() rewrites nothi
   assert.equal(store.stats.persistence.changesSinceSave, 0);
   await store.flush();
   assert.deepEqual(fileState(withJournal), before);
+  // Nor does it count as a save: no save has happened in this process.
+  assert.equal(store.stats.persistence.lastSave, undefined);
+  assert.equal(store.stats.persistence.lastSuccessAt, undefined);
 
   // journal: false, no journal beside.
   const plain = join(tempDir(t), 'plain.db');
