@@ -3,7 +3,7 @@
 // with nothing of the kind leaves nothing to save. And close() is one final save, whatever it writes to the journal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { call, countEvents, decodeSnapshot, fileState, HOUR, session, tempDir } from './fixtures/persist/helpers.mjs';
 import { crashCopy, journals, open } from './fixtures/journal/helpers.mjs';
@@ -54,7 +54,28 @@ test('a start with nothing to absorb has nothing to save: flush() rewrites nothi
   const again = await open(t, plain, { journal: false });
   assert.equal(again.stats.persistence.changesSinceSave, 0);
   await again.flush();
-  assert.deepEqual(fileState(plain), closed);
+  await again.close();
+  assert.deepEqual(fileState(plain), closed, 'neither flush() nor close() rewrote it');
+});
+
+test('close() absorbs a journal that continues a standalone snapshot, even one without records', async (t) => {
+  const running = await open(t, join(tempDir(t), 'sessions.db'));
+  await call(running, 'set', 'a', session({}));
+  await running.close(); // a snapshot that stands alone
+  const restarted = await open(t, running.stats.persistence.file);
+  await call(restarted, 'set', 'b', session({})); // creates a journal continuing it
+  const file = crashCopy(t, running.stats.persistence.file);
+  // Killed after the journal's creation, before its first record reached it: a header, no record.
+  const [journal] = journals(file);
+  const headerOnly = readFileSync(journal, 'latin1').split('\n')[0].length + 1;
+  truncateSync(journal, headerOnly);
+
+  const store = await open(t, file);
+  assert.deepEqual([store.stats.persistence.load.journalFiles, store.stats.persistence.load.journalRecords], [1, 0]);
+  assert.equal(store.stats.persistence.changesSinceSave, 0);
+  await store.close();
+  assert.match(header(file), / nojournal( \d+)?$/);
+  assert.deepEqual(journals(file), [], 'the file stands alone after close()');
 });
 
 test('journal records replayed at a start are due: the first flush() writes them into the snapshot and removes their journal', async (t) => {
