@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MemFileStore } from 'express-memfilestore';
-import { call, countEvents, faultyFs, HOUR, session, tempDir, track } from './fixtures/persist/helpers.mjs';
+import { call, countEvents, faultyFs, fsError, HOUR, session, tempDir, track } from './fixtures/persist/helpers.mjs';
 import { settle } from './fixtures/store-calls.mjs';
 import { journalFs, open, until } from './fixtures/journal/helpers.mjs';
 import { captureDebug } from './fixtures/debug-capture.mjs';
@@ -119,4 +119,28 @@ test('a journal passing its limit during a running snapshot starts no second one
   assert.equal(store.stats.persistence.compactions, 1);
   assert.ok(log.includes('journal passed 8388608 bytes: snapshot'), log.join('\n'));
   await until(() => !store.stats.persistence.saving, 10_000, 'the compaction');
+});
+
+test('a journal that fails after a snapshot copied every change still recovers, with no change to save', { timeout: 20_000 }, async (t) => {
+  const fs = journalFs();
+  // The store takes its journal calls from the seam when it starts: the fault is decided per call.
+  let failing;
+  const fdatasync = fs.fdatasync;
+  fs.fdatasync = (fd, callback) => {
+    if (fd !== failing?.fd) return fdatasync(fd, callback);
+    const { path } = failing;
+    failing = undefined; // once: its descriptor may be reused by a later journal
+    return callback(fsError('EIO', 'fdatasync', path));
+  };
+  const store = await open(t, join(tempDir(t), 'sessions.db'), { journal: 'everysec', fs });
+  const errors = countEvents(store, 'error');
+  await call(store, 'set', 'a', session({})); // written to journal 1, its sync due within a second
+  failing = fs.calls.find((c) => c.call === 'open' && c.path.endsWith('.journal.1'));
+  // The snapshot copies 'a'; journal 1's last sync, as it retires, fails: the journal has failed, yet the store
+  // holds no change the snapshot lacks.
+  await store.flush();
+  assert.equal(store.stats.persistence.journal.failed, true);
+  assert.equal(store.stats.persistence.changesSinceSave, 0);
+  assert.equal(errors.length, 1);
+  await until(() => !store.stats.persistence.journal.failed, 5000, 'the recovery by the retry');
 });
