@@ -144,3 +144,36 @@ test('a journal that fails after a snapshot copied every change still recovers, 
   assert.equal(errors.length, 1);
   await until(() => !store.stats.persistence.journal.failed, 5000, 'the recovery by the retry');
 });
+
+test('a retry whose snapshot fails is logged, not reported again, and the next retry recovers', { timeout: 20_000 }, async (t) => {
+  const log = captureDebug(t);
+  const fs = journalFs();
+  const { store, errors } = await failedStore(t, fs);
+  fs.faults.write = 'EIO'; // the snapshot's temp file
+  await until(() => log.some((line) => line.startsWith('recovery snapshot failed: ')), 5000, 'a failed retry');
+  assert.match(log.find((line) => line.startsWith('recovery snapshot failed: ')), /EIO/);
+  fs.faults.write = null;
+  await until(() => !store.stats.persistence.journal.failed, 5000, 'the recovery by a later retry');
+  assert.equal(errors.length, 1, 'the failed retry is no new error event');
+});
+
+test('a retry tick during a running save starts no second one', { timeout: 20_000 }, async (t) => {
+  const fs = journalFs();
+  const store = await open(t, join(tempDir(t), 'sessions.db'), { journal: 'everysec', fs });
+  store.on('error', () => undefined);
+  await call(store, 'set', 'a', session({}));
+  fs.faults.journalWrite = 'EIO';
+  await call(store, 'set', 'b', session({})); // 'everysec': accepted, the journal has failed
+  fs.faults.journalWrite = null;
+  assert.equal(store.stats.persistence.journal.failed, true);
+  const held = fs.hold();
+  const first = store.flush(); // recovers: its copy was taken after the failure
+  await held.reached;
+  store.set('c', session({}));
+  await sleep(RETRY_MS + 300); // a retry tick finds the save running
+  held.release();
+  await first;
+  await new Promise((resolve) => { setImmediate(resolve); });
+  assert.equal(store.stats.persistence.saving, false, 'no save queued by the retry');
+  assert.equal(store.stats.persistence.changesSinceSave, 1);
+});
