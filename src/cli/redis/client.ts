@@ -125,7 +125,7 @@ export class RedisConnection {
     } catch (err) {
       destroy(client);
       const cause = err instanceof Error ? err : lastError;
-      throw new CliError(`cannot connect to ${target.shown}: ${describe(cause, target.password)}. Nothing was changed`);
+      throw new CliError(`cannot connect to ${target.shown}: ${describe(cause, target.password)}${trustHint(cause)}. Nothing was changed`);
     } finally {
       clearTimeout(timer);
     }
@@ -258,6 +258,17 @@ export class RedisConnection {
 function describe(err: unknown, password: string | undefined): string {
   const message = err instanceof Error ? err.message : String(err);
   return hideSecret(message === '' && err instanceof Error ? err.name : message, password);
+}
+
+/** TLS errors that mean "no trusted root vouches for the server": the usual case of a private CA (a test or internal server). */
+const UNTRUSTED = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY']);
+
+/** How to trust the server's CA, after a certificate error that says it is unknown; '' otherwise. */
+function trustHint(err: unknown): string {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && UNTRUSTED.has(code)
+    ? ' (a server certificate from a private CA: give that CA\'s PEM file as NODE_EXTRA_CA_CERTS=<file>)'
+    : '';
 }
 
 function destroy(client: NodeRedisClient): void {
