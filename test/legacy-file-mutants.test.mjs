@@ -5,10 +5,11 @@
 // Found by mutation testing (npm run mutate -- src/files/legacy-file.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
 import { call, HOUR, manualClock, session, sha256, tempDir, track } from './fixtures/persist/helpers.mjs';
+import { crashCopy } from './fixtures/journal/helpers.mjs';
 
 const clock = manualClock();
 const cookie = (expires) => ({ originalMaxAge: null, expires, httpOnly: true, path: '/' });
@@ -67,11 +68,9 @@ test('changes journaled after a 1.x file are replayed at a restart before the fi
   await call(store, 'set', 'b', session({ user: 'b' }));
   // What a crash leaves before the first save: the 1.x file and the journal (synced before the set returned),
   // copied while the store runs, as a restart on the same files would find them.
-  const copy = join(tempDir(t), 'sessions.json');
   const journals = readdirSync(dirname(file)).filter((name) => name.startsWith(`${basename(file)}.journal.`));
   assert.equal(journals.length, 1, journals.join());
-  copyFileSync(file, copy);
-  copyFileSync(join(dirname(file), journals[0]), join(dirname(copy), journals[0]));
+  const copy = crashCopy(t, file);
   assert.ok(readFileSync(copy, 'utf8').startsWith('{'), 'the 1.x file was not replaced yet');
   const again = track(t, new MemFileStore({ saveFile: copy, savePeriod: 0, clock: clock.fn }));
   await again.ready;

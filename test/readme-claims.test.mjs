@@ -13,6 +13,7 @@ import { MemFileStore } from 'express-memfilestore';
 import {
   call, countEvents, decodeSnapshot, faultyFs, FIXTURES, fsError, manualClock, session, tempDir, track,
 } from './fixtures/persist/helpers.mjs';
+import { crashCopy } from './fixtures/journal/helpers.mjs';
 import { settle } from './fixtures/store-calls.mjs';
 
 const idsIn = (file) => decodeSnapshot(readFileSync(file)).records.map((r) => r.id);
@@ -283,11 +284,8 @@ test('"dispose": not called while the file loads at start, whatever the journal 
   await call(store, 'clear');
   await call(store, 'set', 'c', session({ user: 'c' }));
   await call(store, 'touch', 'c', session({ user: 'c' }, 7_200_000));
-  // A crash: the journal is left beside the snapshot. The lock file names this live process, so a copy of the
-  // files in another directory stands for them.
-  const copy = join(tempDir(t), 'sessions.db');
-  copyFileSync(file, copy);
-  copyFileSync(store.stats.persistence.journal.file, `${copy}.journal.${store.stats.persistence.journal.generation}`);
+  // A crash: the journal is left beside the snapshot.
+  const copy = crashCopy(t, file);
 
   // The journal is read before the snapshot (journal-replay.ts collectFirst), so these records mostly skip snapshot
   // records instead of overwriting or deleting loaded ones; the load guard in session-cache.ts is what keeps dispose
@@ -311,8 +309,7 @@ test('"load" event: sha256 is the snapshot trailer\'s checksum; journal names th
   await store.flush();
   // 'everysec' calls back once the OS has the record: the copy below holds it.
   await call(store, 'set', 'b', session({ user: 'b' }));
-  const crashed = join(tempDir(t), 'sessions.db');
-  for (const name of readdirSync(dir).filter((n) => n.startsWith('sessions.db'))) copyFileSync(join(dir, name), join(dirname(crashed), name));
+  const crashed = crashCopy(t, file);
   const trailerHash = (path) => /end \d+ ([0-9a-f]{64})\n$/.exec(readFileSync(path, 'latin1'))[1];
   const header = /^express-memfilestore-snapshot 2 \S+ journal (\d+) ([0-9a-f]{16})\n/.exec(readFileSync(crashed, 'latin1'));
   assert.ok(header, 'a running store\'s snapshot names its next journal');
