@@ -301,13 +301,10 @@ test('without the optional redis package, migrate says what to install (exit 1);
 
 test('migrate and import redis:// work on a server where KEYS is disabled: keys are found with SCAN, never KEYS', async (t) => {
   // KEYS blocks the server while it walks every key; operators rename it away, as here.
-  const server = await privateRedis(t, ['--rename-command', 'KEYS', '']);
-  if (!server) return;
-  const client = await redisClient(t, server.port);
+  const setup = await serverAndStore(t, sessions(30), ['--rename-command', 'KEYS', '']);
+  if (!setup) return;
+  const { server, client, dir, file } = setup;
   await assert.rejects(client.sendCommand(['KEYS', '*']), /unknown command/i, 'KEYS is disabled on this server');
-  const dir = tempDir(t);
-  const file = join(dir, 's.snap');
-  await writeStore(file, sessions(30));
   const url = `redis://127.0.0.1:${server.port}`;
   const migrated = await cli(['migrate', file, '--to', url, '--json']);
   assert.equal(migrated.code, 0, migrated.stderr);

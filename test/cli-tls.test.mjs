@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../bench/redis-server.mjs';
-import { cli, privateRedis, readStore, redisClient, sessionFor, tempDir, writeStore } from './fixtures/cli/helpers.mjs';
+import { cli, readStore, serverAndStore, sessionFor, tempDir } from './fixtures/cli/helpers.mjs';
 
 const MARK = 'TlsPrivateSid';
 
@@ -25,18 +25,15 @@ function certificates(dir) {
 }
 
 test('migrate to rediss:// and import from valkeys://, trusting a private CA through NODE_EXTRA_CA_CERTS; an untrusted certificate is refused, nothing written', { timeout: 120_000 }, async (t) => {
-  const dir = tempDir(t);
-  const certs = certificates(dir);
+  const certs = certificates(tempDir(t));
   const tlsPort = await freePort();
-  // The plain port stays open for this test's own client; the CLI speaks only TLS.
-  const server = await privateRedis(t, ['--tls-port', String(tlsPort), '--tls-cert-file', certs.cert, '--tls-key-file', certs.key,
-    '--tls-ca-cert-file', certs.ca, '--tls-auth-clients', 'no']);
-  if (!server) return;
-  const client = await redisClient(t, server.port);
-  const file = join(dir, 's.snap');
   const sessions = {};
   for (let i = 0; i < 120; i++) sessions[`${MARK}${i}`] = sessionFor(i, 3_600_000 + i * 1000);
-  await writeStore(file, sessions);
+  // The plain port stays open for this test's own client; the CLI speaks only TLS.
+  const setup = await serverAndStore(t, sessions, ['--tls-port', String(tlsPort), '--tls-cert-file', certs.cert,
+    '--tls-key-file', certs.key, '--tls-ca-cert-file', certs.ca, '--tls-auth-clients', 'no']);
+  if (!setup) return;
+  const { client, dir, file } = setup;
   const url = `rediss://localhost:${tlsPort}`;
 
   const started = Date.now();
