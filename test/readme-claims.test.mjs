@@ -13,13 +13,12 @@ import { MemFileStore } from 'express-memfilestore';
 import {
   call, countEvents, decodeSnapshot, faultyFs, FIXTURES, fsError, manualClock, session, tempDir, track,
 } from './fixtures/persist/helpers.mjs';
-import { crashCopy } from './fixtures/journal/helpers.mjs';
+import { crashCopy, turn } from './fixtures/journal/helpers.mjs';
 import { settle } from './fixtures/store-calls.mjs';
 
 const idsIn = (file) => decodeSnapshot(readFileSync(file)).records.map((r) => r.id);
 const require = createRequire(import.meta.url);
 const hex8 = (n) => n.toString(16).padStart(8, '0');
-const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 test('"What a crash loses": a period that ends during a save is skipped, so a change can wait savePeriod plus two saves', async (t) => {
   t.mock.timers.enable({ apis: ['setInterval'] });
