@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { call, fsError, session, tempDir } from './fixtures/persist/helpers.mjs';
 import { settle } from './fixtures/store-calls.mjs';
-import { crashCopy, gatedStore, journalFs, journals, open, storeWithErrors, syncGate, tracked, turn, until } from './fixtures/journal/helpers.mjs';
+import { crashCopy, gatedStore, journalFs, journals, open, storeWithErrors, syncGate, tracked, trackedPair, turn, until } from './fixtures/journal/helpers.mjs';
 
 /**
  * Session contents whose records together pass the 64 KiB batch buffer in one turn; the fourth, three bytes per
@@ -80,13 +80,13 @@ test("always: a change that appends nothing (destroying a missing id) calls back
   await call(store, 'set', 'warm-up', session({}));
   const journal = store.stats.persistence.journal.file;
   const held = gate.hold((path) => path === journal);
-  const set = tracked(store, 'set', 'a', session({ n: 1 }));
+  const [set] = trackedPair(store, 'a', session({ n: 1 }));
   assert.equal(await held.reached, journal, "a's sync began");
   const destroy = tracked(store, 'destroy', 'missing');
   for (let i = 0; i < 5; i++) await turn();
   assert.equal(destroy.called, false, 'waits for the sync of what was written before it');
   assert.equal(set.called, false);
-  assert.equal(store.stats.persistence.journal.pending, 2, 'a change in the sync, one waiting for it');
+  assert.equal(store.stats.persistence.journal.pending, 3, 'two changes in the sync, one waiting for it');
   held.release();
   assert.equal(await destroy.done, null);
   assert.equal(set.called, true);
@@ -103,7 +103,7 @@ test("always: a change that appends nothing while a rotation creates the next jo
   const old = store.stats.persistence.journal.file;
   // The retiring journal's sync is the first sync of `old` after the snapshot began.
   const held = gate.hold((path) => path === old);
-  const set = tracked(store, 'set', 'a', session({ n: 1 }));
+  const [set] = trackedPair(store, 'a', session({ n: 1 }));
   const saving = store.flush(); // same turn: 'a' goes into the old journal, then the snapshot rotates
   await held.reached;
   const destroy = tracked(store, 'destroy', 'missing');
@@ -150,17 +150,18 @@ test("always: changes waiting on a replaced or retiring journal's sync get the e
   store.on('error', () => undefined);
   const old = store.stats.persistence.journal.file;
   const oldSync = gate.hold((path) => path === old);
-  const set = tracked(store, 'set', 'a', session({ n: 1 }));
+  const [set, companion] = trackedPair(store, 'a', session({ n: 1 }));
   const saving = store.flush(); // 'a' is written to the old journal at the switch; its sync is held
   await oldSync.reached;
   const during = tracked(store, 'destroy', 'missing'); // the next journal is being created
   await saving; // the old journal is retiring now, its sync still held
   const retiring = tracked(store, 'destroy', 'missing');
   for (let i = 0; i < 5; i++) await turn();
-  assert.deepEqual([set.called, during.called, retiring.called], [false, false, false]);
-  assert.equal(store.stats.persistence.journal.pending, 3, "a change in the sync, two waiting on the old journal's");
+  assert.deepEqual([set.called, companion.called, during.called, retiring.called], [false, false, false, false]);
+  assert.equal(store.stats.persistence.journal.pending, 4, "two changes in the sync, two waiting on the old journal's");
   oldSync.release(fsError('EIO', 'fdatasync', old));
   assert.equal((await set.done)?.code, 'ERR_JOURNAL_FAILED', 'the change in the failed sync');
+  assert.equal((await companion.done)?.code, 'ERR_JOURNAL_FAILED');
   assert.equal((await during.done)?.code, 'ERR_JOURNAL_FAILED', 'the change waiting while the next journal was created');
   assert.equal((await retiring.done)?.code, 'ERR_JOURNAL_FAILED', 'the change waiting on the retiring journal');
   assert.ok(fs.calls.some((c) => c.call === 'close' && c.path === old), 'the failed journal is closed');
@@ -285,7 +286,7 @@ test("the periodic sync is 'everysec' only, and ticks harmlessly before any jour
   await call(always, 'set', 'a', session({}));
   const journal = always.stats.persistence.journal.file;
   const held = gate.hold((path) => path === journal);
-  const set = call(always, 'set', 'b', session({}));
+  const set = Promise.all(trackedPair(always, 'b', session({})).map((c) => c.done));
   await held.reached;
   // Held past at least one tick of a one-second timer, were there one: the sync itself then counts once.
   await new Promise((resolve) => setTimeout(resolve, 1500));

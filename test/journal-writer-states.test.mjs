@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { call, fsError, HOUR, manualClock, session, tempDir } from './fixtures/persist/helpers.mjs';
 import { settle } from './fixtures/store-calls.mjs';
-import { crashCopy, gatedStore, journalFs, open, storeWithErrors, tracked, turn, until } from './fixtures/journal/helpers.mjs';
+import { crashCopy, gatedStore, journalFs, open, storeWithErrors, tracked, trackedPair, turn, until } from './fixtures/journal/helpers.mjs';
 
 /** An 'everysec' store whose journal failed at a write (the fault cleared again), with 'before' in memory. */
 async function failedStore(t, file) {
@@ -100,7 +100,7 @@ test('always: close() while the journal has failed, with a sync of it in flight,
   store.on('error', () => undefined);
   journal = store.stats.persistence.journal.file;
   held = gate.hold((path) => path === journal);
-  const a = tracked(store, 'set', 'a', session({}));
+  const [a] = trackedPair(store, 'a', session({}));
   await held.reached; // 'a' written, its sync running
   fs.faults.journalWrite = 'EIO';
   assert.equal((await settle(store, 'set', 'b', session({}))).err?.code, 'ERR_JOURNAL_FAILED');
@@ -110,7 +110,7 @@ test('always: close() while the journal has failed, with a sync of it in flight,
   assert.ok(fs.calls.some((c) => c.call === 'close' && c.path === journal), 'the journal is closed');
   assert.equal(a.called, false, "'a' is still in the sync");
   const reopened = await open(t, file);
-  assert.deepEqual((await call(reopened, 'ids')).sort(), ['a', 'b', 'warm-up'], 'the final snapshot holds everything');
+  assert.deepEqual((await call(reopened, 'ids')).sort(), ['a', 'a+', 'b', 'warm-up'], 'the final snapshot holds everything');
 });
 
 test("always: after a snapshot, a change that appends nothing waits for the new journal's sync, not the retired one's", { timeout: 20_000 }, async (t) => {
@@ -120,7 +120,7 @@ test("always: after a snapshot, a change that appends nothing waits for the new 
   await until(() => fs.calls.some((c) => c.call === 'close' && c.path === old), 5000, 'the old journal retired');
   const journal = store.stats.persistence.journal.file;
   const held = gate.hold((path) => path === journal);
-  const set = tracked(store, 'set', 'a', session({}));
+  const [set] = trackedPair(store, 'a', session({}));
   await held.reached;
   // The journal the rotation replaced is synced and closed: waiting on it would acknowledge at once.
   const destroy = tracked(store, 'destroy', 'missing');
@@ -184,4 +184,23 @@ test('a journal reaching its size limit exactly calls for a snapshot', { timeout
   assert.equal(store.stats.persistence.compactions, 1);
   assert.notEqual(journal().file, first, 'switched to the next journal');
   await store.flush();
+});
+
+test("always: a lone change is synced on the event loop before its callback; a turn's group shares one sync off it", { timeout: 20_000 }, async (t) => {
+  const { file, fs, store } = await gatedStore(t, { journal: 'always' });
+  const journal = store.stats.persistence.journal.file;
+  const syncsOf = (from) => fs.calls.slice(from).filter((c) => c.path === journal && c.call.startsWith('fdatasync')).map((c) => c.call);
+
+  let from = fs.calls.length;
+  const atCallback = await new Promise((resolve) => { store.set('lone', session({}), () => resolve(syncsOf(from))); });
+  assert.deepEqual(atCallback, ['fdatasyncSync'], 'synced once, on the event loop, before the callback: nothing to share it with');
+
+  from = fs.calls.length;
+  const group = [...trackedPair(store, 'x', session({})), tracked(store, 'destroy', 'lone')];
+  assert.deepEqual(await Promise.all(group.map((c) => c.done)), [null, null, null]);
+  assert.deepEqual(syncsOf(from), ['fdatasync'], 'three changes of one turn: one sync, in the thread pool');
+  assert.equal(fs.calls.slice(from).filter((c) => c.path === journal && c.call === 'write').length, 1, 'and one write');
+
+  const after = await open(t, crashCopy(t, file));
+  assert.deepEqual((await call(after, 'ids')).sort(), ['warm-up', 'x', 'x+']);
 });

@@ -2,7 +2,11 @@
  * When journal files are synced (fdatasync, always off the event loop), for journal-writer.ts:
  * - `everysec`: a timer syncs the current journal about every second when something was written since the last sync.
  * - `always`: a sync begins as soon as records are written and none is running; the records written while one runs
- *   share the next (group commit). Callbacks wait for a sync that began after their record was written.
+ *   share the next (group commit). Callbacks wait for a sync that began after their record was written. A turn
+ *   that wrote one record while no sync runs syncs it on the event loop (`inline`): a lone change has nothing to
+ *   share its sync with, and the hand-off to the thread pool and back costs about half a sync again (50-70 µs
+ *   here, `bench/sync-cost.mjs`), which is what SQLite, syncing every commit on the caller's thread, does not pay.
+ *   Under load, turns write several records and syncs run off the loop while the next turn's records gather.
  * - after a rotation, the journals replaced ("retiring") are synced until nothing written to them is unsynced, then
  *   closed; the new journal's records wait for that, so only the last journal holding records can have a torn tail.
  * A failed sync is never retried on the same file and trusted: it is handed to the writer, which fails the journal.
@@ -79,8 +83,11 @@ export class SyncScheduler {
     return this.#retiring.length > 0;
   }
 
-  /** Starts a sync of `file` if something written to it is unsynced and none is running; else calls its waiters. */
-  sync(file: JournalFile): void {
+  /**
+   * Starts a sync of `file` if something written to it is unsynced and none is running; else calls its waiters.
+   * @param inline - sync on the event loop (fdatasyncSync): a lone 'always' change, nothing to group it with.
+   */
+  sync(file: JournalFile, inline = false): void {
     if (file.syncing || this.#hooks.failed()) return;
     if (!file.unsynced) {
       for (const cb of file.waiters.splice(0)) later(cb, null);
@@ -92,7 +99,7 @@ export class SyncScheduler {
     const waiters = file.waiters.splice(0);
     this.#inSync += waiters.length;
     const started = performance.now();
-    this.#io.fdatasync(file.fd, (err) => {
+    const done = (err: unknown): void => {
       file.syncing = false;
       this.#inSync -= waiters.length;
       if (err) {
@@ -103,7 +110,18 @@ export class SyncScheduler {
       this.#lastSyncAt = this.#hooks.clock();
       for (const cb of waiters) later(cb, null);
       if (file.waiters.length > 0 || file.retiring || (file.unsynced && this.#mode === 'always')) this.sync(file);
-    });
+    };
+    if (!inline) {
+      this.#io.fdatasync(file.fd, done);
+      return;
+    }
+    let failure: unknown = null;
+    try {
+      this.#io.fdatasyncSync(file.fd);
+    } catch (err) {
+      failure = err ?? new Error('fdatasync failed');
+    }
+    done(failure);
   }
 
   /**

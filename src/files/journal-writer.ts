@@ -291,7 +291,7 @@ export class JournalWriter {
     this.#records += records;
     if (this.#mode === 'always') {
       for (const cb of waiting) file.waiters.push(cb);
-      this.#syncs.sync(file);
+      this.#syncs.sync(file, records === 1);
     } else for (const cb of waiting) later(cb, null);
     if (this.#bytes >= this.#limit) this.#hooks.grown();
   }
