@@ -3,7 +3,10 @@
 // and 4 all hold records: the chain snapshot -> 2 -> 3 -> 4. Then:
 // - every truncation inside the records of the last journal is a torn tail: it loads the records before the cut,
 //   the 'load' event reports the bytes dropped, and the file is cut back to the last whole record;
-// - zero and garbage tails after the last record load the same way;
+// - the journals as the store left them (zeros set aside after their records) load whole, nothing cut; the rest
+//   of the corpus is their records without that space;
+// - a zero tail after the last record is that space (loads, nothing cut, 0 bytes torn); garbage, or garbage then
+//   zeros, is a torn tail, cut;
 // - a byte flipped in any record that has whole records after it (in its own journal or a later one) is refused
 //   with ERR_SNAPSHOT_DAMAGED naming that journal, and no file is rewritten, replaced or added;
 // - a byte flipped in a later journal's header is refused (or, in its time field, harmless), never a silent
@@ -60,11 +63,19 @@ async function writeCorpus(dir, seed) {
   await change('set', `${seed}g`, session({ user: 'g' }));
   await change('set', `${seed}h`, session({ user: 'h', big: 'x'.repeat(40) }));
   await change('destroy', `${seed}g`);
-  const files = new Map(readdirSync(dir).filter((n) => !n.endsWith('.lock')).map((n) => [n, readFileSync(join(dir, n))]));
+  const asLeft = new Map(readdirSync(dir).filter((n) => !n.endsWith('.lock')).map((n) => [n, readFileSync(join(dir, n))]));
   failRename = false;
   await store.close();
-  assert.deepEqual([...files.keys()].sort(), [NAME, `${NAME}.journal.2`, `${NAME}.journal.3`, `${NAME}.journal.4`]);
-  return { files, states, now: clock.now };
+  assert.deepEqual([...asLeft.keys()].sort(), [NAME, `${NAME}.journal.2`, `${NAME}.journal.3`, `${NAME}.journal.4`]);
+  const files = new Map([...asLeft].map(([n, bytes]) => [n, n === NAME ? bytes : withoutSpace(bytes)]));
+  return { files, asLeft, states, now: clock.now };
+}
+
+/** A journal's bytes without the zeros set aside after its last record. */
+function withoutSpace(bytes) {
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  return bytes.subarray(0, end);
 }
 
 /** End offsets of the records of a journal (after its header line). */
@@ -160,19 +171,32 @@ test('every truncation inside the last journal\'s records is a torn tail: loads 
   t.diagnostic(`${tried} truncations of the last journal's ${ends.length} records, all loaded as torn tails`);
 });
 
-test('zero and garbage tails after the last journal\'s records load and are cut', async (t) => {
+test('the journals as the store left them, with space set aside after their records, load whole and stay as they are', async (t) => {
+  const { asLeft, files, states, now } = await getCorpus(t);
+  for (const gen of [2, 3, 4]) {
+    assert.ok(asLeft.get(J(gen)).length % (1 << 20) === 0 && asLeft.get(J(gen)).length > files.get(J(gen)).length, `journal ${gen}: 1 MiB set aside`);
+  }
+  const res = await load(mkdirTemp(t, 'as-left'), asLeft, now);
+  assert.equal(res.err, undefined, res.err?.message);
+  assert.equal(res.state, states.at(-1));
+  assert.equal(res.load.tornBytes, 0);
+  assert.equal(res.sizes[J(4)], asLeft.get(J(4)).length, 'nothing cut');
+});
+
+test('zero, garbage and garbage-then-zero tails after the last journal\'s records: space set aside, or a torn tail cut', async (t) => {
   const { files, states, now } = await getCorpus(t);
   const dir = mkdirTemp(t, 'tails');
   const last = files.get(J(4));
   let tried = 0;
   for (const n of [1, 7, 64, 512, 4096]) {
-    for (const [kind, tail] of [['zeros', Buffer.alloc(n)], ['garbage', Buffer.from(Array.from({ length: n }, (_, i) => (i * 151 + n * 7 + 13) & 0xff))]]) {
+    const garbage = Buffer.from(Array.from({ length: n }, (_, i) => ((i * 151 + n * 7 + 13) & 0xff) || 1));
+    for (const [kind, tail, torn] of [['zeros', Buffer.alloc(n), 0], ['garbage', garbage, n], ['garbage then zeros', Buffer.concat([garbage, Buffer.alloc(4096)]), n]]) {
       tried++;
       const res = await load(dir, new Map([...files, [J(4), Buffer.concat([last, tail])]]), now);
       assert.equal(res.err, undefined, `${kind} tail of ${n}: ${res.err?.message}`);
       assert.equal(res.state, states.at(-1));
-      assert.equal(res.load.tornBytes, n);
-      assert.equal(res.sizes[J(4)], last.length);
+      assert.equal(res.load.tornBytes, torn, `${kind} tail of ${n}: tornBytes`);
+      assert.equal(res.sizes[J(4)], last.length + (torn === 0 ? n : 0), `${kind} tail of ${n}: cut back only when torn`);
     }
   }
   summary.tail = tried;

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { call, fsError, session, tempDir } from './fixtures/persist/helpers.mjs';
 import { settle } from './fixtures/store-calls.mjs';
-import { crashCopy, gatedStore, journalFs, journals, open, storeWithErrors, syncGate, tracked, trackedPair, turn, until } from './fixtures/journal/helpers.mjs';
+import { crashCopy, gatedStore, journalFs, journalSize, journals, open, storeWithErrors, syncGate, tracked, trackedPair, turn, until } from './fixtures/journal/helpers.mjs';
 
 /**
  * Session contents whose records together pass the 64 KiB batch buffer in one turn; the fourth, three bytes per
@@ -245,7 +245,7 @@ test("everysec: the replaced journal is synced to its last byte after the switch
   await call(store, 'set', 'a', session({}));
   const old = store.stats.persistence.journal.file;
   const saving = store.flush(); // switches at once: `old` holds everything it will ever hold
-  const size = statSync(old).size;
+  const size = journalSize(old);
   await saving;
   await call(store, 'set', 'b', session({})); // held until the old journal is synced, written before its callback
   const synced = fs.calls.findLastIndex((c) => c.call === 'fdatasync' && c.path === old);
@@ -305,7 +305,7 @@ test('a write that fails after half a record cuts the journal back to its last w
   store.on('error', () => undefined);
   for (let i = 0; i < 3; i++) await call(store, 'set', `s${i}`, session({ i }));
   const journal = store.stats.persistence.journal.file;
-  const whole = statSync(journal).size;
+  const whole = journalSize(journal);
   fs.faults.journalWrite = 'EIO';
   fs.faults.partial = true;
   assert.equal((await settle(store, 'set', 'torn', session({ fill: 'x'.repeat(1000) }))).err?.code, 'ERR_JOURNAL_FAILED');
@@ -380,7 +380,7 @@ test('everysec: close() syncs what the journal was given before closing it', { t
   const store = await open(t, file, { fs });
   await call(store, 'set', 'a', session({}));
   const journal = store.stats.persistence.journal.file;
-  const size = statSync(journal).size;
+  const size = journalSize(journal);
   await store.close();
   const synced = fs.calls.findIndex((c) => c.call === 'fdatasync' && c.path === journal && c.size === size);
   const closed = fs.calls.findIndex((c) => c.call === 'close' && c.path === journal);

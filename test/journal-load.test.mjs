@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
 import { call, fileState, session, tempDir, track } from './fixtures/persist/helpers.mjs';
 import { digest } from './fixtures/faults/lib.mjs';
-import { crashCopy, journalFs, journals, open } from './fixtures/journal/helpers.mjs';
+import { crashCopy, journalFs, journalSize, journals, open } from './fixtures/journal/helpers.mjs';
 
 /** A store with five sessions in its journal, and the journal's size after each of them. */
 async function fiveInJournal(t) {
@@ -20,7 +20,7 @@ async function fiveInJournal(t) {
   const sizes = [];
   for (let i = 1; i <= 5; i++) {
     await call(store, 'set', `s${i}`, session({ n: i }));
-    sizes.push(statSync(journals(file)[0]).size);
+    sizes.push(journalSize(journals(file)[0]));
   }
   return { file, store, sizes };
 }
@@ -222,7 +222,7 @@ test('a damaged snapshot is named before a damaged journal that continues it, an
   // A torn journal tail, which a good start would cut.
   const torn = crashCopy(t, base);
   const [tornJournal] = journals(torn);
-  const cutAt = statSync(tornJournal).size - 3;
+  const cutAt = journalSize(tornJournal) - 3;
   truncateSync(tornJournal, cutAt);
   damageSnapshot(torn);
   await refused(torn);

@@ -4,12 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync, truncateSync } from 'node:fs';
+import { readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MemFileStore } from 'express-memfilestore';
 import { call, session, tempDir, track } from './fixtures/persist/helpers.mjs';
-import { crashCopy, journalFs, journals, open, until } from './fixtures/journal/helpers.mjs';
+import { crashCopy, journalFs, journalSize, journals, open, until } from './fixtures/journal/helpers.mjs';
 
 const headerBytes = (path) => readFileSync(path).indexOf(0x0a) + 1;
 
@@ -23,7 +23,7 @@ test('bytes and records since the last snapshot, reset by a snapshot', async (t)
   const [journal] = journals(file);
   let stats = store.stats.persistence.journal;
   assert.equal(stats.records, 4);
-  assert.equal(stats.bytes, statSync(journal).size - headerBytes(journal));
+  assert.equal(stats.bytes, journalSize(journal) - headerBytes(journal));
   assert.equal(stats.generation, 1);
   assert.equal(stats.failed, false);
   assert.equal(stats.lastError, undefined);
@@ -32,7 +32,7 @@ test('bytes and records since the last snapshot, reset by a snapshot', async (t)
   assert.deepEqual([stats.records, stats.bytes, stats.generation], [0, 0, 2], 'the snapshot absorbed the journal');
   await call(store, 'set', 'again', session({}));
   assert.equal(store.stats.persistence.journal.records, 1);
-  assert.equal(store.stats.persistence.journal.bytes, statSync(store.stats.persistence.journal.file).size - headerBytes(store.stats.persistence.journal.file));
+  assert.equal(store.stats.persistence.journal.bytes, journalSize(store.stats.persistence.journal.file) - headerBytes(store.stats.persistence.journal.file));
   // A restart counts what it replayed as appended since the snapshot.
   const after = await open(t, crashCopy(t, file));
   assert.equal(after.stats.persistence.journal.bytes, store.stats.persistence.journal.bytes);
@@ -94,10 +94,10 @@ test("the 'load' event and stats.load: journal files, records and torn bytes rep
   await call(store, 'set', 'b', session({}));
   await call(store, 'set', 'c', session({}));
   // The new journal's records wait for the old journal's last sync (one fdatasync after a snapshot).
-  await until(() => statSync(journals(file)[1]).size > headerBytes(journals(file)[1]), 3000, 'b and c written');
+  await until(() => journalSize(journals(file)[1]) > headerBytes(journals(file)[1]), 3000, 'b and c written');
   const copy = crashCopy(t, file);
   const [, second] = journals(copy);
-  truncateSync(second, statSync(second).size - 5);
+  truncateSync(second, journalSize(second) - 5);
   const after = track(t, new MemFileStore({ saveFile: copy, savePeriod: 0 }));
   const loaded = await new Promise((resolve) => after.once('load', resolve));
   assert.equal(loaded.journalFiles, 2);
@@ -116,8 +116,8 @@ test('DEBUG=MemFileStore with the journal: torn tail, failure, recovery, logged 
   const helpers = fileURLToPath(new URL('./fixtures/journal/helpers.mjs', import.meta.url));
   const script = `
     import { MemFileStore } from 'express-memfilestore';
-    import { truncateSync, statSync } from 'node:fs';
-    import { journalFs, journals } from ${JSON.stringify(helpers)};
+    import { truncateSync } from 'node:fs';
+    import { journalFs, journalSize, journals } from ${JSON.stringify(helpers)};
     const file = ${JSON.stringify(join(dir, 'sessions.db'))};
     const sess = (n) => ({ cookie: { maxAge: 60000 }, email: 'user@example.com', token: 'TOKEN-secret-' + n });
     const step = (fn) => new Promise((resolve) => fn(resolve));
@@ -133,7 +133,7 @@ test('DEBUG=MemFileStore with the journal: torn tail, failure, recovery, logged 
     await step((cb) => store.destroy('SID-secret-1', cb));
     // Abandon it (as a crash would), with its last record torn.
     const last = journals(file).pop();
-    truncateSync(last, statSync(last).size - 3);
+    truncateSync(last, journalSize(last) - 3);
     store.stopInterval();
     store.stopSaveInterval();
     process.exitCode = 0;

@@ -3,10 +3,10 @@
 // an operator has to see why a start or a save took the time it took; it never names a session.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync, truncateSync, writeFileSync } from 'node:fs';
+import { truncateSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { call, faultyFs, fsError, session, tempDir } from './fixtures/persist/helpers.mjs';
-import { crashCopy, journals, open } from './fixtures/journal/helpers.mjs';
+import { crashCopy, journalSize, journals, open } from './fixtures/journal/helpers.mjs';
 import { captureDebug } from './fixtures/debug-capture.mjs';
 
 const REMOVED = /^removed (\d+) temp files left by an interrupted save$/;
@@ -17,7 +17,7 @@ test('a start logs the temp files it removed and the torn journal tail it droppe
   for (const id of ['a', 'b', 'c']) await call(running, 'set', id, session({}));
   const file = crashCopy(t, running.stats.persistence.file);
   const last = journals(file).at(-1);
-  truncateSync(last, statSync(last).size - 3);
+  truncateSync(last, journalSize(last) - 3);
   // Two saves a kill interrupted, by the names the atomic writer gives its temp files.
   for (const name of ['sessions.db.tmp-4242-0123456789ab', 'sessions.db.tmp-4243-0123456789ac']) writeFileSync(join(file, '..', name), 'partial');
 

@@ -13,7 +13,7 @@ import { MemFileStore } from 'express-memfilestore';
 import {
   call, countEvents, decodeSnapshot, faultyFs, FIXTURES, fsError, manualClock, session, tempDir, track,
 } from './fixtures/persist/helpers.mjs';
-import { crashCopy, turn } from './fixtures/journal/helpers.mjs';
+import { crashCopy, journalBytes, turn } from './fixtures/journal/helpers.mjs';
 import { settle } from './fixtures/store-calls.mjs';
 
 const idsIn = (file) => decodeSnapshot(readFileSync(file)).records.map((r) => r.id);
@@ -237,7 +237,10 @@ test('"Journal format": header with its own CRC-32, records with CRC-32 seeded b
   await call(store, 'set', 'b\nc', session({ user: 'b' }));
   await call(store, 'destroy', 'a');
   await call(store, 'clear');
-  const bytes = readFileSync(store.stats.persistence.journal.file);
+  const whole = readFileSync(store.stats.persistence.journal.file);
+  const bytes = journalBytes(store.stats.persistence.journal.file);
+  assert.equal(whole.length % (1 << 20), 0, 'space set aside in 1 MiB steps');
+  assert.ok(whole.length > bytes.length && whole.subarray(bytes.length).every((b) => b === 0), 'zeros after the last record');
 
   const eol = bytes.indexOf(0x0a);
   const header = bytes.toString('latin1', 0, eol);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { MemFileStore } from 'express-memfilestore';
 import { call, session, tempDir, track } from './fixtures/persist/helpers.mjs';
+import { journalBytes } from './fixtures/journal/helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const { main } = require('../dist/cli/main.js');
@@ -40,7 +41,7 @@ test('verify names a torn last journal record (record number, byte offset, file)
     .filter((n) => /\n[0-9a-f]{8} s 2 /.test(readFileSync(join(dir, n), 'latin1')));
   assert.ok(journalName, 'the copy has the journal holding both changes');
   const journal = join(dir, journalName);
-  const text = readFileSync(journal, 'latin1');
+  const text = journalBytes(journal).toString('latin1');
   const second = /\n[0-9a-f]{8} s 2 /.exec(text).index + 1;
   // The process died 5 bytes before the end of its second record.
   truncateSync(journal, text.length - 5);

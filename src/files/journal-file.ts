@@ -11,6 +11,14 @@ import { FILE_MODE } from './atomic-writer.js';
 import { encodeJournalHeader, saltOf } from './journal-format.js';
 import { journalPath } from './journal-reader.js';
 
+/**
+ * Journal space is set aside ahead in steps of this size (ftruncate: a hole, zeros to a reader, no disk blocks until
+ * written), and records are written inside the file's length: a sync then need not also commit a new length, which
+ * on ext4 costs about 40% more per fdatasync of a record (`bench/sync-cost.mjs`: 141 µs appending, 100 µs inside).
+ * A reader takes zeros where a record would begin for the end of the journal (journal-reader.ts).
+ */
+export const JOURNAL_STEP = 1 << 20;
+
 /** The synchronous and callback fs calls the journal makes; a seam for crash-consistency tests. */
 export type JournalIo = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fdatasync' | 'fdatasyncSync' | 'fsyncSync' | 'ftruncateSync' | 'closeSync' | 'unlinkSync'>;
 
@@ -23,6 +31,8 @@ export interface JournalFile {
   path: string;
   /** Bytes of the file known good: header and whole records. */
   size: number;
+  /** The file's length: `size`, then zeros set aside for the next records. */
+  allocated: number;
   seq: number;
   /** Written since the last sync began. */
   unsynced: boolean;
@@ -35,8 +45,8 @@ export interface JournalFile {
   ready: boolean;
 }
 
-export function newFile(fd: number, gen: number, token: string, path: string, size: number, seq: number): JournalFile {
-  return { fd, gen, token, salt: saltOf(token), path, size, seq, unsynced: false, syncing: false, waiters: [], retiring: false, ready: fd >= 0 };
+export function newFile(fd: number, gen: number, token: string, path: string, size: number, seq: number, allocated = size): JournalFile {
+  return { fd, gen, token, salt: saltOf(token), path, size, allocated, seq, unsynced: false, syncing: false, waiters: [], retiring: false, ready: fd >= 0 };
 }
 
 export function closeQuietly(io: JournalIo, fd: number): void {
@@ -72,20 +82,28 @@ export function createJournal(io: JournalIo, saveFile: string, gen: number, afte
 }
 
 /**
- * Appends `bytes` of `out` to `file` with one write (looping on short writes), then counts them as unsynced.
+ * Writes `bytes` of `out` after the last whole record of `file` with one write (looping on short writes), setting
+ * space aside first when they do not fit in the file's length, then counts them as unsynced.
  * @throws the fs error, after cutting a partial record off, as Redis does, so the next start does not find
  * garbage before good records.
  */
 export function appendRecords(io: JournalIo, file: JournalFile, out: Buffer, bytes: number): void {
   try {
+    const end = file.size + bytes;
+    if (end > file.allocated) {
+      const allocated = Math.ceil(end / JOURNAL_STEP) * JOURNAL_STEP;
+      io.ftruncateSync(file.fd, allocated);
+      file.allocated = allocated;
+    }
     for (let done = 0; done < bytes;) {
-      const n = io.writeSync(file.fd, out, done, bytes - done);
+      const n = io.writeSync(file.fd, out, done, bytes - done, file.size + done);
       if (n <= 0) throw new Error('write made no progress');
       done += n;
     }
   } catch (err) {
     try {
       io.ftruncateSync(file.fd, file.size);
+      file.allocated = file.size;
     } catch {
       // Left torn: a start drops a torn tail of the last journal.
     }

@@ -7,9 +7,11 @@
  * leftovers of a finished snapshot and are removed after a good start. A missing link, or a journal holding
  * changes that continues nothing here, is refused.
  *
- * Damage: a record that is incomplete or fails its checksum ends the replay. If nothing valid follows it in that
- * file and no later journal holds records, it is a torn tail (the process or the machine died mid-append): it is
- * dropped and, unless reading only, the file is cut back to the last whole record. Anything else is refused.
+ * End and damage: zeros where a record would begin, to the end of the file, are space set aside for records
+ * (journal-file.ts): the journal ends there. A record that is incomplete or fails its checksum ends the replay. If
+ * nothing valid follows it in that file and no later journal holds records, it is a torn tail (the process or the
+ * machine died mid-append): it is dropped and, unless reading only, the file is cut back to the last whole
+ * record. Anything else is refused.
  */
 import { Buffer } from 'node:buffer';
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readdirSync, readSync } from 'node:fs';
@@ -28,6 +30,8 @@ export interface JournalFile {
   size: number;
   /** The header; `undefined` when the file ends inside it; a string saying what is wrong with it. */
   header: JournalHeader | string | undefined;
+  /** Something other than the zeros set aside follows the header: a record, or what is left of one. */
+  records: boolean;
 }
 
 /** The journal appends continue in after a start. */
@@ -37,6 +41,8 @@ export interface JournalTail {
   path: string;
   /** Bytes of whole records and header (after any torn tail was cut). */
   size: number;
+  /** The file's length: `size`, then zeros set aside (after a torn tail was cut: `size`). */
+  allocated: number;
   /** The number the next record takes. */
   seq: number;
 }
@@ -80,7 +86,9 @@ export function listJournals(file: string): JournalFile[] {
       const n = readSync(fd, head, 0, head.length, 0);
       let header = parseJournalHeader(head.subarray(0, n));
       if (typeof header === 'object' && header.gen !== Number(genText)) header = `its header says generation ${header.gen}`;
-      found.push({ gen: Number(genText), path, size, header });
+      // The header is at most MAX_HEADER bytes: the byte after it is in `head` when the file has one.
+      const records = typeof header === 'object' && size > header.bytes && head[header.bytes] !== 0;
+      found.push({ gen: Number(genText), path, size, header, records });
     } finally {
       closeSync(fd);
     }
@@ -104,7 +112,7 @@ export function replayJournals(file: string, snapshot: LoadResult, apply: (recor
   for (const f of files) {
     if (inChain.has(f)) continue;
     if (chain.length > 0 && f.gen > (chain[0] as JournalFile).gen) {
-      if (holdsRecords(f)) {
+      if (f.records) {
         throw new SnapshotError(f.path, 'it holds changes but continues no journal here (a journal from another copy of these files?)');
       }
       // Records are written only after the header is synced: a damaged header with records after it is damage,
@@ -115,17 +123,18 @@ export function replayJournals(file: string, snapshot: LoadResult, apply: (recor
   }
   for (const [index, f] of chain.entries()) {
     const header = f.header as JournalHeader;
-    const later = chain.slice(index + 1).find(holdsRecords);
+    const later = chain.slice(index + 1).find((next) => next.records);
     const replayed = replayFile(f, header, apply, later);
     result.records += replayed.records;
     result.bytes += replayed.size - header.bytes; // what the writer counts: records, not headers
     if (replayed.tornAt !== undefined) {
-      result.tornBytes = f.size - replayed.tornAt;
+      result.tornBytes = replayed.tornBytes;
       result.torn = `record ${replayed.records + 1} at byte ${replayed.tornAt} of "${f.path}"`;
       result.tornAt = { path: f.path, offset: replayed.tornAt };
       if (repair) cutTornTail(result);
     }
-    result.tail = { gen: f.gen, token: header.token, path: f.path, size: replayed.size, seq: replayed.records + 1 };
+    const allocated = replayed.tornAt === undefined ? f.size : replayed.size;
+    result.tail = { gen: f.gen, token: header.token, path: f.path, size: replayed.size, allocated, seq: replayed.records + 1 };
   }
   return result;
 }
@@ -152,7 +161,7 @@ function findChain(file: string, snapshot: LoadResult, files: JournalFile[]): Jo
       // Journals a standalone snapshot holds are leftovers of the close that wrote it.
       const absorbed = snapshot.absorbed ?? 0;
       // A damaged header without records after it is a journal whose creation a crash cut short.
-      const foreign = files.find((f) => f.gen > absorbed && (holdsRecords(f) || (typeof f.header === 'string' && recordShaped(f.path))));
+      const foreign = files.find((f) => f.gen > absorbed && (f.records || (typeof f.header === 'string' && recordShaped(f.path))));
       if (foreign !== undefined) {
         throw new SnapshotError(foreign.path, typeof foreign.header === 'string' ? foreign.header
           : `it does not belong to ${snapshot.format === 'none' ? 'an empty start (its snapshot is missing)' : `the snapshot "${file}" beside it`}`);
@@ -184,15 +193,13 @@ function recordShaped(path: string): boolean {
   }
 }
 
-function holdsRecords(f: JournalFile): boolean {
-  return typeof f.header === 'object' && f.size > f.header.bytes;
-}
-
 interface FileReplay {
   records: number;
   /** Bytes of header and whole records. */
   size: number;
   tornAt: number | undefined;
+  /** Bytes of the torn tail: from `tornAt` to its last byte that is not zero. */
+  tornBytes: number;
 }
 
 function replayFile(f: JournalFile, header: JournalHeader, apply: (record: JournalRecord) => void, later: JournalFile | undefined): FileReplay {
@@ -218,21 +225,30 @@ function replayFile(f: JournalFile, header: JournalHeader, apply: (record: Journ
       offset += pos;
       return pos;
     });
-    if (bad === undefined) return { records, size: offset, tornAt: undefined };
+    if (bad === undefined) return { records, size: offset, tornAt: undefined, tornBytes: 0 };
+    const rest = Buffer.allocUnsafe(f.size - offset);
+    readSync(fd, rest, 0, rest.length, offset);
+    const used = usedLength(rest);
+    if (used === 0) return { records, size: offset, tornAt: undefined, tornBytes: 0 }; // the space set aside
     const where = `record ${records + 1} at byte ${offset}`;
     if (later !== undefined) {
       throw new SnapshotError(f.path, `${where} is damaged (${bad}) and a later journal "${later.path}" holds changes`);
     }
-    const rest = Buffer.allocUnsafe(f.size - offset);
-    readSync(fd, rest, 0, rest.length, offset);
     const valid = nextValidRecord(rest, salt);
     if (valid !== undefined) {
       throw new SnapshotError(f.path, `${where} is damaged (${bad}) and whole records follow it at byte ${offset + valid}`);
     }
-    return { records, size: offset, tornAt: offset };
+    return { records, size: offset, tornAt: offset, tornBytes: used };
   } finally {
     closeSync(fd);
   }
+}
+
+/** Bytes of `rest` up to its last byte that is not zero: 0 when it holds only the zeros set aside. */
+function usedLength(rest: Buffer): number {
+  let end = rest.length;
+  while (end > 0 && rest[end - 1] === 0) end--;
+  return end;
 }
 
 /**

@@ -73,7 +73,7 @@ export class JournalWriter {
     this.#hooks = hooks;
     this.#saveFile = saveFile;
     this.#file = tail === undefined ? undefined
-      : newFile(io.openSync(tail.path, 'a', FILE_MODE), tail.gen, tail.token, tail.path, tail.size, tail.seq);
+      : newFile(io.openSync(tail.path, 'r+', FILE_MODE), tail.gen, tail.token, tail.path, tail.size, tail.seq, tail.allocated);
     this.#start = start;
     this.#bytes = bytes;
     this.#limit = limit;
