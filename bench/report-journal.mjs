@@ -20,6 +20,28 @@ const WAL_NOTE = 'better-sqlite3 is built with `SQLITE_DEFAULT_WAL_SYNCHRONOUS=1
   '(a process crash loses nothing, a power cut can lose the last commits, as our \'everysec\'), so the "(WAL)" row is not durable ' +
   'per write; the "(WAL, synchronous FULL)" row is (a sync per commit, as our \'always\' and session-file-store).';
 
+/** Median of the per-round ratios a / b of two stores' modifying requests per second. */
+function pairedMedian(http, a, b) {
+  const xs = http.stores[a].scenarios.modify.samples;
+  const ys = http.stores[b].scenarios.modify.samples;
+  const r = xs.map((x, i) => x / ys[i]).sort((p, q) => p - q);
+  return r.length % 2 ? r[r.length >> 1] : (r[r.length / 2 - 1] + r[r.length / 2]) / 2;
+}
+
+/**
+ * What bounds the 'always' targets over HTTP: the same app with no persistence at all against the same peers,
+ * from the same rounds. A journal can at best match `journal: false`.
+ */
+function ceilingNote(http) {
+  if (!http?.stores['ours-nojournal'] || !http.stores['ours-always'] || !http.stores.file || !http.stores['sqlite-wal-full']) return undefined;
+  return `What bounds the 'always' targets over HTTP: the same app with \`journal: false\` (nothing persisted at all) served the ` +
+    `modifying requests ${ratio(pairedMedian(http, 'ours-nojournal', 'sqlite-wal-full'))} as fast as better-sqlite3 WAL FULL and ` +
+    `${ratio(pairedMedian(http, 'ours-nojournal', 'file'))} as fast as session-file-store in the same rounds, and 'always' served ` +
+    `${ratio(pairedMedian(http, 'ours-always', 'ours-nojournal'))} of \`journal: false\`: no journal can do better than that ceiling. ` +
+    'The load generator runs on the same 2 CPUs as the server, so a faster server leaves itself less CPU: the ratios of requests ' +
+    'per second sit below the ratios per server CPU second given with each target.';
+}
+
 /** @returns {{ lines: string[], targets: { name: string, status: string, detail: string }[] }} */
 export function journalMarkdown(j) {
   const lines = [];
@@ -68,6 +90,8 @@ export function journalMarkdown(j) {
     '\'everysec\', may lose its last commits to a power cut) the ratios are listed after them, as comparisons:', '');
   for (const t of targets) push(`- ${t.status}: ${t.name}: ${t.detail}.`);
   for (const c of j.comparisons ?? []) push(`- compared: ${c.name}: ${c.detail}.`);
+  const ceiling = ceilingNote(j.http);
+  if (ceiling) push('', ceiling);
   return { lines, targets };
 }
 
