@@ -57,6 +57,27 @@ test('Redis "append after loading an incomplete journal": the new record survive
   assert.equal(again.stats.persistence.load.journalRecords, 5);
 });
 
+test('a journal reopened after a crash, with space set aside after its records, is appended to right after its last record', async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const first = await open(t, file, { journal: 'always' });
+  await call(first, 'set', 'a', session({ n: 1 }));
+  await call(first, 'set', 'b', session({ n: 2 }));
+  const copy = crashCopy(t, file);
+  const [journal] = journals(copy);
+  const space = statSync(journal).size;
+  assert.ok(space > journalSize(journal), 'the crash left the space set aside after the records');
+  const second = await open(t, copy, { journal: 'always' });
+  assert.equal(second.stats.persistence.load.tornBytes, 0, 'zeros after the records are not a torn tail');
+  const end = journalSize(journal);
+  await call(second, 'set', 'c', session({ n: 3 }));
+  assert.equal(statSync(journal).size, space, 'written inside the space, not after it');
+  assert.ok(journalSize(journal) > end && readFileSync(journal).subarray(end, end + 1)[0] !== 0, 'the record follows the last one, no gap');
+  const third = await open(t, crashCopy(t, copy));
+  assert.deepEqual((await call(third, 'ids')).sort(), ['a', 'b', 'c']);
+  assert.equal(third.stats.persistence.load.journalRecords, 3);
+  assert.equal(third.stats.persistence.load.tornBytes, 0);
+});
+
 test('garbage between records, or a flipped byte with whole records after it, is refused and left untouched', async (t) => {
   const { file, sizes } = await fiveInJournal(t);
   for (const [what, damage] of [
