@@ -1,5 +1,5 @@
 /**
- * When journal files are synced (fdatasync, always off the event loop), for journal-writer.ts:
+ * When journal files are synced (fdatasync, off the event loop but for a lone 'always' change), for journal-writer.ts:
  * - `everysec`: a timer syncs the current journal about every second when something was written since the last sync.
  * - `always`: a sync begins as soon as records are written and none is running; the records written while one runs
  *   share the next (group commit). Callbacks wait for a sync that began after their record was written. A turn
