@@ -212,7 +212,7 @@ test("always: a lone change's sync on the event loop failing with no error objec
   const sync = fs.fdatasyncSync;
   let nothing = false;
   fs.fdatasyncSync = (fd) => {
-    if (nothing) throw undefined; // eslint-disable-line no-throw-literal
+    if (nothing) throw undefined;
     sync(fd);
   };
   const store = await open(t, join(tempDir(t), 'sessions.db'), { journal: 'always', fs });
