@@ -679,6 +679,22 @@ test('zeros after a journal\'s header are the space set aside, not records: such
     { file: 'sessions.db.journal.4', reason: 'it does not belong to the snapshot "<saveFile>" beside it' });
 });
 
+test('a journal that continues nothing here, with records after zeros (its first page lost in a crash), holds changes: refused, not removed', async (t) => {
+  // Zeros where its first record would begin, whole records further on: what a crash leaves of unsynced pages.
+  const firstPageLost = (journal) => {
+    const header = journalBytes({ ...journal, records: [] }).length;
+    const whole = journalBytes(journal);
+    return withSpace(Buffer.concat([whole.subarray(0, header), Buffer.alloc(4096 - header), whole.subarray(header)]));
+  };
+  const chained = file([rec('a')], { header: `express-memfilestore-snapshot 2 2030-01-01T00:00:00.000Z journal 1 ${TOKEN}\n` });
+  const other = { gen: 2, token: 'fedcba9876543210', after: 'j:fedcba9876543210', records: [['s', 'k'], ['s', 'l']] };
+  assert.deepEqual(await start(t, { 'sessions.db': chained, 'sessions.db.journal.1': journalBytes({ gen: 1, records: [['s', 'j']] }), 'sessions.db.journal.2': firstPageLost(other) }),
+    { file: 'sessions.db.journal.2', reason: 'it holds changes but continues no journal here (a journal from another copy of these files?)' });
+  const standalone = file([rec('a')], { header: 'express-memfilestore-snapshot 2 2030-01-01T00:00:00.000Z nojournal 3\n' });
+  assert.deepEqual(await start(t, { 'sessions.db': standalone, 'sessions.db.journal.4': firstPageLost({ gen: 4, after: `s:${'e'.repeat(64)}`, records: [['s', 'j']] }) }),
+    { file: 'sessions.db.journal.4', reason: 'it does not belong to the snapshot "<saveFile>" beside it' });
+});
+
 test('a journal cut inside its header beside a snapshot without a pointer is a leftover of a crashed creation', async (t) => {
   const cut = Buffer.from(encodeJournalHeader(1, TOKEN, 's:-', NOW), 'latin1').subarray(0, 50);
   assert.deepEqual(await start(t, { 'sessions.db': file([rec('a')]), 'sessions.db.journal.1': cut }), ['a']);
