@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
 import { call, HOUR, sha256, tempDir, track } from './fixtures/persist/helpers.mjs';
+import { isJournal, journalFs } from './fixtures/journal/helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const { crc32, encodeJournalHeader, encodeJournalRecord, parseJournalHeader, parseJournalRecord, recordBound, saltOf } =
@@ -353,6 +354,9 @@ function journalBytes({ gen, token = TOKEN, after = 's:-', records = [], damage 
   return Buffer.concat(parts);
 }
 
+/** `bytes` followed by zeros to 1 MiB: a journal as the writer leaves it, with the space it set aside (journal-file.ts). */
+const withSpace = (bytes) => Buffer.concat([bytes, Buffer.alloc((1 << 20) - bytes.length)]);
+
 /** Starts a store on `files` (name -> bytes) in a fresh directory: its ids, or the refusal's reason and file. */
 async function start(t, files) {
   const dir = tempDir(t);
@@ -639,6 +643,56 @@ test('appends after a replay continue the journal\'s record numbers', async (t) 
   }
   assert.equal(bytes.length, 1 << 20, 'the reopened journal sets space aside as a new one does');
   assert.ok(bytes.subarray(pos).every((b) => b === 0), 'nothing after record 3 but that space');
+});
+
+test('a start sets space aside again at the first append after cutting a torn tail, and none more in a journal left with its space', async (t) => {
+  const whole = journalFile([['s', 'j1', VALUE], ['s', 'j2', VALUE]]);
+  const torn = journalFile([['s', 'j1', VALUE], ['s', 'j2', VALUE], ['s', 'j3', VALUE]]).subarray(0, whole.length + 20);
+  for (const [name, journal, left, setAside] of [['torn', torn, whole.length, [1 << 20]], ['intact', whole, 1 << 20, []]]) {
+    const saveFile = join(tempDir(t), 'sessions.db');
+    writeFileSync(saveFile, snapshotBeforeJournal());
+    writeFileSync(`${saveFile}.journal.1`, withSpace(journal));
+    const fs = journalFs();
+    const store = track(t, new MemFileStore({ saveFile, savePeriod: 0, journal: 'always', clock: () => NOW, fs }));
+    await store.ready;
+    assert.equal(readFileSync(`${saveFile}.journal.1`).length, left, `${name}: the file's length after the start`);
+    await call(store, 'set', 'k', { cookie: { expires: new Date(NOW + HOUR).toISOString() } });
+    assert.deepEqual(fs.calls.filter((c) => c.call === 'ftruncate' && isJournal(c.path)).map((c) => c.size), setAside, `${name}: space set aside`);
+    assert.equal(readFileSync(`${saveFile}.journal.1`).length, 1 << 20, `${name}: the record written inside 1 MiB set aside`);
+  }
+});
+
+test('zeros after a journal\'s header are the space set aside, not records: such a journal that continues nothing here is a leftover', async (t) => {
+  const chained = file([rec('a')], { header: `express-memfilestore-snapshot 2 2030-01-01T00:00:00.000Z journal 1 ${TOKEN}\n` });
+  const other = { gen: 2, token: 'fedcba9876543210', after: 'j:fedcba9876543210' };
+  const first = journalBytes({ gen: 1, records: [['s', 'j']] });
+  assert.deepEqual(await start(t, { 'sessions.db': chained, 'sessions.db.journal.1': first, 'sessions.db.journal.2': withSpace(journalBytes(other)) }), ['a', 'j']);
+  // The same journal with a record in that space is another copy's.
+  const held = withSpace(journalBytes({ ...other, records: [['s', 'k']] }));
+  assert.deepEqual(await start(t, { 'sessions.db': chained, 'sessions.db.journal.1': first, 'sessions.db.journal.2': held }),
+    { file: 'sessions.db.journal.2', reason: 'it holds changes but continues no journal here (a journal from another copy of these files?)' });
+  // Beside a standalone snapshot, of a later generation than it absorbed.
+  const standalone = file([rec('a')], { header: 'express-memfilestore-snapshot 2 2030-01-01T00:00:00.000Z nojournal 3\n' });
+  const later = { gen: 4, after: `s:${'e'.repeat(64)}` };
+  assert.deepEqual(await start(t, { 'sessions.db': standalone, 'sessions.db.journal.4': withSpace(journalBytes(later)) }), ['a']);
+  assert.deepEqual(await start(t, { 'sessions.db': standalone, 'sessions.db.journal.4': withSpace(journalBytes({ ...later, records: [['s', 'j']] })) }),
+    { file: 'sessions.db.journal.4', reason: 'it does not belong to the snapshot "<saveFile>" beside it' });
+});
+
+test('a journal that continues nothing here, with records after zeros (its first page lost in a crash), holds changes: refused, not removed', async (t) => {
+  // Zeros where its first record would begin, whole records further on: what a crash leaves of unsynced pages.
+  const firstPageLost = (journal) => {
+    const header = journalBytes({ ...journal, records: [] }).length;
+    const whole = journalBytes(journal);
+    return withSpace(Buffer.concat([whole.subarray(0, header), Buffer.alloc(4096 - header), whole.subarray(header)]));
+  };
+  const chained = file([rec('a')], { header: `express-memfilestore-snapshot 2 2030-01-01T00:00:00.000Z journal 1 ${TOKEN}\n` });
+  const other = { gen: 2, token: 'fedcba9876543210', after: 'j:fedcba9876543210', records: [['s', 'k'], ['s', 'l']] };
+  assert.deepEqual(await start(t, { 'sessions.db': chained, 'sessions.db.journal.1': journalBytes({ gen: 1, records: [['s', 'j']] }), 'sessions.db.journal.2': firstPageLost(other) }),
+    { file: 'sessions.db.journal.2', reason: 'it holds changes but continues no journal here (a journal from another copy of these files?)' });
+  const standalone = file([rec('a')], { header: 'express-memfilestore-snapshot 2 2030-01-01T00:00:00.000Z nojournal 3\n' });
+  assert.deepEqual(await start(t, { 'sessions.db': standalone, 'sessions.db.journal.4': firstPageLost({ gen: 4, after: `s:${'e'.repeat(64)}`, records: [['s', 'j']] }) }),
+    { file: 'sessions.db.journal.4', reason: 'it does not belong to the snapshot "<saveFile>" beside it' });
 });
 
 test('a journal cut inside its header beside a snapshot without a pointer is a leftover of a crashed creation', async (t) => {

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { call, fsError, session, tempDir } from './fixtures/persist/helpers.mjs';
 import { settle } from './fixtures/store-calls.mjs';
-import { crashCopy, gatedStore, journalFs, journalSize, journals, open, storeWithErrors, syncGate, tracked, trackedPair, turn, until } from './fixtures/journal/helpers.mjs';
+import { crashCopy, gatedStore, isJournal, journalFs, journalSize, journals, open, storeWithErrors, syncGate, tracked, trackedPair, turn, until } from './fixtures/journal/helpers.mjs';
 
 /**
  * Session contents whose records together pass the 64 KiB batch buffer in one turn; the fourth, three bytes per
@@ -469,4 +469,49 @@ test('held records wait for every retiring journal: the oldest finishing first d
   assert.equal(await set.done, null);
   const after = await open(t, crashCopy(t, file));
   assert.deepEqual((await call(after, 'ids')).sort(), ['a', 'b']);
+});
+
+test('a short write is continued where it stopped: the journal holds the record whole, and nothing after it', { timeout: 20_000 }, async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const fs = journalFs();
+  const write = fs.writeSync;
+  let short = false;
+  fs.writeSync = (fd, buffer, offset, length, position) => {
+    const path = fs.calls.findLast((c) => c.call === 'open' && c.fd === fd)?.path;
+    if (!short || length < 2 || !isJournal(path)) return write(fd, buffer, offset, length, position);
+    short = false;
+    return write(fd, buffer, offset, Math.floor(length / 2), position); // the disk took half: the rest is written next
+  };
+  const store = await open(t, file, { journal: 'always', fs });
+  // A larger record first: the batch buffer holds its bytes past the shorter record written short after it.
+  await call(store, 'set', 'large', session({ fill: 'l'.repeat(20_000) }));
+  short = true;
+  await call(store, 'set', 'split', session({ fill: 's'.repeat(5_000) }));
+  assert.equal(short, false, 'the write was short');
+  await call(store, 'set', 'after', session({}));
+  const after = await open(t, crashCopy(t, file));
+  assert.deepEqual((await call(after, 'ids')).sort(), ['after', 'large', 'split']);
+  assert.deepEqual({ records: after.stats.persistence.load.journalRecords, tornBytes: after.stats.persistence.load.tornBytes }, { records: 3, tornBytes: 0 });
+});
+
+test('space is set aside only for a write that does not fit: none for one ending exactly where the space ends', { timeout: 20_000 }, async (t) => {
+  const STEP = 1 << 20;
+  const file = join(tempDir(t), 'sessions.db');
+  const fs = journalFs();
+  const store = await open(t, file, { journal: 'always', fs });
+  await call(store, 'set', 'warm-up', session({}));
+  const journal = store.stats.persistence.journal.file;
+  const setAside = () => fs.calls.filter((c) => c.call === 'ftruncate' && c.path === journal).map((c) => c.size);
+  assert.deepEqual(setAside(), [STEP], 'the first record sets the first MiB aside');
+  // A record's size grows byte for byte with its value while its numbers keep their digits: measure one, then
+  // size the next to end the MiB exactly.
+  const before = journalSize(journal);
+  await call(store, 'set', 'probe-1', session({ fill: 'x'.repeat(400_000) }));
+  const probe = journalSize(journal) - before;
+  await call(store, 'set', 'probe-2', session({ fill: 'x'.repeat(400_000 + STEP - journalSize(journal) - probe) }));
+  assert.equal(journalSize(journal), STEP, 'the records end where the space set aside ends');
+  assert.deepEqual(setAside(), [STEP], 'records that fit set nothing more aside');
+  await call(store, 'set', 'next', session({}));
+  assert.deepEqual(setAside(), [STEP, 2 * STEP], 'the next record sets the next MiB aside');
+  assert.equal(statSync(journal).size, 2 * STEP);
 });

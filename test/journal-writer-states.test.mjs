@@ -204,3 +204,26 @@ test("always: a lone change is synced on the event loop before its callback; a t
   const after = await open(t, crashCopy(t, file));
   assert.deepEqual((await call(after, 'ids')).sort(), ['warm-up', 'x', 'x+']);
 });
+
+test("always: a lone change's sync on the event loop failing with no error object fails the journal all the same", { timeout: 20_000 }, async (t) => {
+  const fs = journalFs();
+  // A seam may throw anything; a nullish throw is still a failed sync, never taken for a good one. Wrapped before
+  // the store opens: it takes the seam's functions then.
+  const sync = fs.fdatasyncSync;
+  let nothing = false;
+  fs.fdatasyncSync = (fd) => {
+    if (nothing) throw undefined;
+    sync(fd);
+  };
+  const store = await open(t, join(tempDir(t), 'sessions.db'), { journal: 'always', fs });
+  const errors = [];
+  store.on('error', (err) => errors.push(err));
+  await call(store, 'set', 'before', session({})); // the journal created, its header synced
+  nothing = true;
+  const { err } = await settle(store, 'set', 'lone', session({}));
+  nothing = false;
+  assert.equal(err?.code, 'ERR_JOURNAL_FAILED', 'the change is not acknowledged as durable');
+  assert.match(err.message, /\(fdatasync failed\)/, 'and the error says what failed');
+  assert.equal(store.stats.persistence.journal.failed, true);
+  assert.deepEqual(errors.map((e) => e.code), ['ERR_JOURNAL_FAILED']);
+});

@@ -112,7 +112,7 @@ export function replayJournals(file: string, snapshot: LoadResult, apply: (recor
   for (const f of files) {
     if (inChain.has(f)) continue;
     if (chain.length > 0 && f.gen > (chain[0] as JournalFile).gen) {
-      if (f.records) {
+      if (f.records || (typeof f.header === 'object' && recordShaped(f.path))) {
         throw new SnapshotError(f.path, 'it holds changes but continues no journal here (a journal from another copy of these files?)');
       }
       // Records are written only after the header is synced: a damaged header with records after it is damage,
@@ -161,7 +161,7 @@ function findChain(file: string, snapshot: LoadResult, files: JournalFile[]): Jo
       // Journals a standalone snapshot holds are leftovers of the close that wrote it.
       const absorbed = snapshot.absorbed ?? 0;
       // A damaged header without records after it is a journal whose creation a crash cut short.
-      const foreign = files.find((f) => f.gen > absorbed && (f.records || (typeof f.header === 'string' && recordShaped(f.path))));
+      const foreign = files.find((f) => f.gen > absorbed && (f.records || recordShaped(f.path)));
       if (foreign !== undefined) {
         throw new SnapshotError(foreign.path, typeof foreign.header === 'string' ? foreign.header
           : `it does not belong to ${snapshot.format === 'none' ? 'an empty start (its snapshot is missing)' : `the snapshot "${file}" beside it`}`);
@@ -180,8 +180,13 @@ function findChain(file: string, snapshot: LoadResult, files: JournalFile[]): Jo
   return chain;
 }
 
-/** A record line (journal-format.ts) anywhere in the first 64 KiB: random bytes never form one by chance. */
-const RECORD_LINE = /\n[0-9a-f]{8} [stdc] \d{1,16} \d{1,16} \d{1,16} \d{1,16}\n/;
+/**
+ * A record line (journal-format.ts) anywhere in the first 64 KiB: random bytes never form one by chance. Asked of a
+ * journal outside the chain whose header is damaged, or whose first record begins with zeros (`records` false): a
+ * crash can leave zeros where unsynced pages were and records in later pages, changes not to be taken for a leftover
+ * (a record line then follows a zero, not a newline).
+ */
+const RECORD_LINE = /[\n\0][0-9a-f]{8} [stdc] \d{1,16} \d{1,16} \d{1,16} \d{1,16}\n/;
 
 function recordShaped(path: string): boolean {
   const fd = openSync(path, 'r');
