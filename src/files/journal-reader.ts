@@ -17,7 +17,7 @@ import { Buffer } from 'node:buffer';
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readdirSync, readSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseJournalHeader, parseJournalRecord, saltOf, type JournalHeader, type JournalRecord } from './journal-format.js';
-import { readChunks } from './read-chunks.js';
+import { readChunks, STOP } from './read-chunks.js';
 import { SnapshotError } from './snapshot-format.js';
 import type { LoadResult } from './snapshot-loader.js';
 
@@ -228,7 +228,8 @@ function replayFile(f: JournalFile, header: JournalHeader, apply: (record: Journ
         pos = parsed.end;
       }
       offset += pos;
-      return pos;
+      // Past a bad record the rest is read once, below, to tell space set aside, a torn tail and damage apart.
+      return bad === undefined ? pos : STOP;
     });
     if (bad === undefined) return { records, size: offset, tornAt: undefined, tornBytes: 0 };
     const rest = Buffer.allocUnsafe(f.size - offset);

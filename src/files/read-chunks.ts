@@ -10,12 +10,17 @@ const CHUNK = 1 << 20;
 /**
  * Parses the unit at the start of the bytes given (the first byte not consumed yet, then the rest of the file as
  * far as read) and returns how many bytes it consumed; `eof` says whether the bytes reach the end of the file.
+ * {@link STOP} ends the reading: the parser has found where what it reads ends, and the rest is not for it.
  */
 export type ChunkConsumer = (bytes: Buffer, eof: boolean) => number;
 
+/** What a {@link ChunkConsumer} returns to stop the reading. */
+export const STOP = -1;
+
 /**
- * Feeds the file from `start` to `size` to `consume` until it is read; the last call, exactly one, has `eof`
- * true, and is made even when nothing is left, so the parser sees the unparsed rest.
+ * Feeds the file from `start` to `size` to `consume` until it is read or `consume` returns {@link STOP}; unless
+ * stopped, the last call, exactly one, has `eof` true, and is made even when nothing is left, so the parser sees
+ * the unparsed rest.
  * @returns the number of bytes read.
  */
 export function readChunks(fd: number, start: number, size: number, consume: ChunkConsumer): number {
@@ -29,7 +34,7 @@ export function readChunks(fd: number, start: number, size: number, consume: Chu
     // A read of 0 before `size`: the file shrank while we read it; what is there is all there is.
     const eof = position >= size || read === 0;
     const used = consume(buffer.subarray(0, filled), eof);
-    if (eof) break;
+    if (eof || used === STOP) break;
     const rest = filled - used;
     // One buffer for the whole file (decoded strings are copies): a fresh one per chunk cost page faults
     // and external-memory GCs, a fifth of the load time at 100k sessions.
