@@ -1,5 +1,7 @@
 // The journal section of the report (issue 9, item 7): markdown tables and one chart panel from
 // results/journal.json, written by journal.mjs. report.mjs calls these; every number comes from the JSON.
+import { median } from './http-load.mjs';
+
 const int = (n) => Math.round(n).toLocaleString('en-US');
 const dec = (n, d) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 const num = (n, d = 0) => (typeof n === 'number' && Number.isFinite(n) ? (d ? dec(n, d) : int(n)) : '–');
@@ -22,10 +24,8 @@ const WAL_NOTE = 'better-sqlite3 is built with `SQLITE_DEFAULT_WAL_SYNCHRONOUS=1
 
 /** Median of the per-round ratios a / b of two stores' modifying requests per second. */
 function pairedMedian(http, a, b) {
-  const xs = http.stores[a].scenarios.modify.samples;
   const ys = http.stores[b].scenarios.modify.samples;
-  const r = xs.map((x, i) => x / ys[i]).sort((p, q) => p - q);
-  return r.length % 2 ? r[r.length >> 1] : (r[r.length / 2 - 1] + r[r.length / 2]) / 2;
+  return median(http.stores[a].scenarios.modify.samples.map((x, i) => x / ys[i]));
 }
 
 /**

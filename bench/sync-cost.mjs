@@ -13,6 +13,7 @@
 import { closeSync, fdatasyncSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { median } from './http-load.mjs';
 
 const { values: args } = parseArgs({ options: { dir: { type: 'string', default: '.' }, writes: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '5' } } });
 const WRITES = Number(args.writes);
@@ -56,7 +57,6 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-const median = (list) => [...list].sort((a, b) => a - b)[list.length >> 1];
 console.log(`${WRITES} writes of ${RECORD.length} bytes, each followed by fdatasync, median of ${ROUNDS} rounds, in ${args.dir}:`);
 const base = median(samples.append);
 for (const [name, list] of Object.entries(samples)) {

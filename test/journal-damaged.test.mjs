@@ -24,6 +24,7 @@ import { MemFileStore } from 'express-memfilestore';
 import { call, captureWarnings, fsError, manualClock, session } from './fixtures/persist/helpers.mjs';
 import { mergeFaultsReport } from './fixtures/faults/report-merge.mjs';
 import { noSyncFs } from './fixtures/crash-fs.mjs';
+import { withoutSpace } from './fixtures/journal/helpers.mjs';
 
 const NAME = 'sessions.db';
 
@@ -69,13 +70,6 @@ async function writeCorpus(dir, seed) {
   assert.deepEqual([...asLeft.keys()].sort(), [NAME, `${NAME}.journal.2`, `${NAME}.journal.3`, `${NAME}.journal.4`]);
   const files = new Map([...asLeft].map(([n, bytes]) => [n, n === NAME ? bytes : withoutSpace(bytes)]));
   return { files, asLeft, states, now: clock.now };
-}
-
-/** A journal's bytes without the zeros set aside after its last record. */
-function withoutSpace(bytes) {
-  let end = bytes.length;
-  while (end > 0 && bytes[end - 1] === 0) end--;
-  return bytes.subarray(0, end);
 }
 
 /** End offsets of the records of a journal (after its header line). */
