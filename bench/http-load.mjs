@@ -121,6 +121,11 @@ export function median(list) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** Median of the per-round ratios xs[i] / ys[i] of two stores measured in the same rounds. */
+export function pairedMedian(xs, ys) {
+  return median(xs.map((x, i) => x / ys[i]));
+}
+
 /** Microseconds some task has waited for a CPU (Linux pressure stall information), or `undefined`. */
 export function cpuPressureMicros() {
   try {

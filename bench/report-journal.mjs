@@ -1,6 +1,6 @@
 // The journal section of the report (issue 9, item 7): markdown tables and one chart panel from
 // results/journal.json, written by journal.mjs. report.mjs calls these; every number comes from the JSON.
-import { median } from './http-load.mjs';
+import { pairedMedian as paired } from './http-load.mjs';
 
 const int = (n) => Math.round(n).toLocaleString('en-US');
 const dec = (n, d) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
@@ -24,8 +24,7 @@ const WAL_NOTE = 'better-sqlite3 is built with `SQLITE_DEFAULT_WAL_SYNCHRONOUS=1
 
 /** Median of the per-round ratios a / b of two stores' modifying requests per second. */
 function pairedMedian(http, a, b) {
-  const ys = http.stores[b].scenarios.modify.samples;
-  return median(http.stores[a].scenarios.modify.samples.map((x, i) => x / ys[i]));
+  return paired(http.stores[a].scenarios.modify.samples, http.stores[b].scenarios.modify.samples);
 }
 
 /**
