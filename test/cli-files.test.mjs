@@ -2,7 +2,7 @@
 // exit codes, the lock, and that no session id or content is ever printed. Runs the built bin as a child process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
 import { call, cli, MINUTE_AGO, readStore, sessionFor, staleSession, tempDir, writeStore } from './fixtures/cli/helpers.mjs';
@@ -314,26 +314,34 @@ test('a running store cannot start on a file while import writes it, and import 
   copyFileSync(source, join(dir, 'copy.snap'));
   const result = await cli(['import', join(dir, 'copy.snap'), '--into', target]);
   assert.equal(result.code, 0, result.stderr);
-  const { readdirSync } = await import('node:fs');
   assert.deepEqual(readdirSync(dir).sort(), ['copy.snap', 's.snap', 't.snap']);
   assert.equal(Object.keys(await readStore(target)).length, 200);
 });
 
+/**
+ * The files a crashed store leaves: a store on `<dir>/crashed/<name>` that is never closed (its last changes live
+ * only in its journal, as after a kill -9) makes `changes`, and its files but the lock are copied into `dir` (the
+ * running store keeps its own lock). Returns the running store, for the test to close at its end.
+ */
+async function crashedCopy(dir, name, changes) {
+  const crashed = join(dir, 'crashed');
+  mkdirSync(crashed);
+  const running = new MemFileStore({ saveFile: join(crashed, name), savePeriod: 0 });
+  await changes(running);
+  for (const file of readdirSync(crashed).filter((n) => !n.endsWith('.lock'))) {
+    copyFileSync(join(crashed, file), join(dir, file));
+  }
+  return running;
+}
+
 test('verify and import read the journals a crashed store left; import --merge absorbs them into a snapshot that stands alone', async (t) => {
   const dir = tempDir(t);
-  const crashed = join(dir, 'crashed');
   const target = join(dir, 't.snap');
-  // A store that is never closed: its last change lives only in its journal, as after a kill -9. Its files are
-  // copied under another name (the running store keeps its own lock).
-  const { mkdirSync, readdirSync } = await import('node:fs');
-  mkdirSync(crashed);
-  const running = new MemFileStore({ saveFile: join(crashed, 't.snap'), savePeriod: 0 });
-  await call(running, 'set', 'saved', sessionFor('saved'));
-  await running.flush();
-  await call(running, 'set', 'journaled', sessionFor('journaled'));
-  for (const name of readdirSync(crashed).filter((n) => !n.endsWith('.lock'))) {
-    copyFileSync(join(crashed, name), join(dir, name));
-  }
+  const running = await crashedCopy(dir, 't.snap', async (store) => {
+    await call(store, 'set', 'saved', sessionFor('saved'));
+    await store.flush();
+    await call(store, 'set', 'journaled', sessionFor('journaled'));
+  });
   const journals = () => readdirSync(dir).filter((n) => n.startsWith('t.snap.journal.'));
   assert.ok(journals().length > 0, 'the copy has a journal');
 
@@ -353,5 +361,42 @@ test('verify and import read the journals a crashed store left; import --merge a
   await store.ready;
   assert.deepEqual((await call(store, 'ids')).sort(), ['imported', 'journaled', 'saved']);
   await store.close();
+  await running.close();
+});
+
+test('verify, inspect and export read a store that crashed before its first snapshot: its journal alone, as a start does', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'j.snap');
+  // A store killed within its first savePeriod leaves a journal and no snapshot; a start loads the journal's sessions.
+  const running = await crashedCopy(dir, 'j.snap', async (store) => {
+    await call(store, 'set', 'a', sessionFor('a'));
+    await call(store, 'set', 'b', sessionFor('b'));
+  });
+  assert.ok(!existsSync(file), 'no snapshot yet');
+  assert.ok(readdirSync(dir).some((n) => n.startsWith('j.snap.journal.')), 'a journal');
+
+  const verified = await cli(['verify', file, '--json']);
+  assert.equal(verified.code, 0, verified.stderr);
+  assert.equal(JSON.parse(verified.stdout).sessions, 2);
+  const inspected = await cli(['inspect', file, '--json']);
+  assert.equal(inspected.code, 0, inspected.stderr);
+  assert.equal(JSON.parse(inspected.stdout).sessions, 2);
+  assert.equal(JSON.parse(inspected.stdout).format, 'none');
+  assert.match((await cli(['inspect', file])).stdout, /format: +no snapshot yet \(journal only\)/);
+  const out = join(dir, 'j.jsonl');
+  const exported = await cli(['export', file, '--out', out]);
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.deepEqual(readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line).sid).sort(), ['a', 'b']);
+
+  // What a start of the store sees, for comparison.
+  const store = new MemFileStore({ saveFile: file });
+  await store.ready;
+  assert.deepEqual((await call(store, 'ids')).sort(), ['a', 'b']);
+  await store.close();
+
+  // Still: no snapshot and no journal is a missing file.
+  const missing = await cli(['verify', join(dir, 'none.snap')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /none\.snap.*no such file/);
   await running.close();
 });

@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import { legacyConverter } from '../files/legacy-file.js';
 import { JournalReplay } from '../files/journal-replay.js';
-import type { ReplayResult } from '../files/journal-reader.js';
+import { listJournals, type ReplayResult } from '../files/journal-reader.js';
 import { recoverFiles } from '../files/recover.js';
 import { SnapshotError } from '../files/snapshot-format.js';
 import type { LoadResult } from '../files/snapshot-loader.js';
@@ -35,9 +35,19 @@ export interface StoreFile {
 /** What a store does with a 1.x browser-session cookie by default: one day. */
 const ONE_DAY_MS = 86_400_000;
 
+/** Whether journals lie beside `file`: a store that never saved a snapshot (killed in its first `savePeriod`) left them. */
+function hasJournals(file: string): boolean {
+  try {
+    return listJournals(file).length > 0;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Reads `file` as a start would.
- * @param mustExist a missing file is an error (verify, inspect, export, migrate) rather than an empty store (import target).
+ * Reads `file` as a start would: a missing snapshot with journals beside it is their sessions, as at a start.
+ * @param mustExist a missing file (and no journal) is an error (verify, inspect, export, migrate) rather than an
+ * empty store (import target).
  * @throws CliError (exit 1) naming the file when it is missing, unreadable or damaged (with record number or byte offset).
  */
 export function readStoreFile(file: string, now: number, mustExist = true): StoreFile {
@@ -49,7 +59,7 @@ export function readStoreFile(file: string, now: number, mustExist = true): Stor
   } catch (err) {
     if (err instanceof CliError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' || mustExist) throw new CliError(`cannot read "${file}": ${describeCode(code, err)}`);
+    if (code !== 'ENOENT' || mustExist && !hasJournals(file)) throw new CliError(`cannot read "${file}": ${describeCode(code, err)}`);
   }
   const sessions = new Map<string, SavedSession>();
   let load: LoadResult;

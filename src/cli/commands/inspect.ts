@@ -25,7 +25,8 @@ export const inspect = fileReport({
     }
     sizes.sort((a, b) => b - a);
     const largest = sizes.slice(0, LARGEST);
-    const format = read.load.format === '1.x' ? '1.x' : 'snapshot';
+    // 'none': a store that never saved a snapshot (killed in its first savePeriod) left only its journal.
+    const format = read.load.format === '1.x' || read.load.format === 'none' ? read.load.format : 'snapshot';
     const version = VERSIONS[read.load.format];
     const writtenAt = read.load.writtenAt ?? null;
     const data = {
@@ -34,7 +35,8 @@ export const inspect = fileReport({
     };
     out.result([
       `file:        ${file}`,
-      `format:      ${format === '1.x' ? 'express-memfilestore 1.x JSON' : `snapshot, version ${version ?? '-'}`}`,
+      `format:      ${format === '1.x' ? 'express-memfilestore 1.x JSON' : format === 'none' ? 'no snapshot yet (journal only)'
+        : `snapshot, version ${version ?? '-'}`}`,
       `written at:  ${writtenAt ?? 'unknown'}`,
       `sessions:    ${sizes.length} live, ${expired} expired`,
       `bytes:       ${read.size} (sessions ${valueBytes})`,
