@@ -192,7 +192,7 @@ test('import: refuses a locked target, a target with sessions unless --merge; --
 
   const refused = await cli(['import', jsonl, '--into', target]);
   assert.equal(refused.code, 1);
-  assert.match(refused.stderr, /already holds 1 sessions.*--merge/);
+  assert.match(refused.stderr, /already holds 1 session: .*--replace.*logged out since.*--merge/);
   assert.deepEqual(readFileSync(target), before);
 
   const running = new MemFileStore({ saveFile: target });
@@ -215,6 +215,7 @@ test('import: refuses a locked target, a target with sessions unless --merge; --
   const replaced = await cli(['import', newerJsonl, '--into', target, '--merge', '--json']);
   assert.equal(replaced.code, 0, replaced.stderr);
   assert.equal(JSON.parse(replaced.stdout).sessions, 3);
+  assert.equal(JSON.parse(replaced.stdout).kept, 2, 'the saved session the import replaced is not counted as kept');
   const all = await readStore(target);
   assert.deepEqual(Object.keys(all).sort(), ['one', 'three', 'two']);
   assert.deepEqual(all.three.user, replacement.user);
@@ -222,6 +223,33 @@ test('import: refuses a locked target, a target with sessions unless --merge; --
   const store = new MemFileStore({ saveFile: target });
   assert.equal(await call(store, 'length'), 3);
   await store.close();
+});
+
+test('import --replace writes only the imported sessions (the way back into the file a migration came from); with --merge it is refused', async (t) => {
+  const dir = tempDir(t);
+  // What Redis holds by the way back: 'one' only, newer than the file's.
+  const redisState = join(dir, 'redis-state.snap');
+  await writeStore(redisState, { one: sessionFor(1) });
+  const fromRedis = join(dir, 'from-redis.jsonl');
+  assert.equal((await cli(['export', redisState, '--out', fromRedis])).code, 0);
+  // The file as the migration left it: 'two' and 'three' were logged out since.
+  const target = join(dir, 't.snap');
+  await writeStore(target, { one: sessionFor(10), two: sessionFor(20), three: sessionFor(3) });
+  const before = readFileSync(target);
+
+  const both = await cli(['import', fromRedis, '--into', target, '--merge', '--replace']);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /--merge and --replace cannot be used together/);
+  assert.deepEqual(readFileSync(target), before);
+
+  const result = await cli(['import', fromRedis, '--into', target, '--replace', '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  const summary = JSON.parse(result.stdout);
+  assert.equal(summary.sessions, 1);
+  assert.equal(summary.kept, 0);
+  const all = await readStore(target);
+  assert.deepEqual(Object.keys(all), ['one']);
+  assert.deepEqual(all.one.user, sessionFor(1).user);
 });
 
 test('import: a damaged JSON Lines file is refused with its line number, nothing written', async (t) => {

@@ -16,12 +16,14 @@ import { batchFlag, prefixFlag, targetFlag, ttlFlag } from './flags.js';
 export const importCommand: Command = {
   name: 'import',
   summary: 'read sessions from JSON Lines, a 1.x file, a session-file-store directory or Redis/Valkey into a session file',
-  usage: 'import <source> --into <file> [--merge]',
+  usage: 'import <source> --into <file> [--merge | --replace]',
   help: [
     '  <source>              an export (.jsonl), an express-memfilestore 1.x file, a session-file-store directory,',
     '                        or redis://, rediss://, valkey://, valkeys://[user[:password]@]host[:port][/db]',
     '  --into <file>         the session file to write (atomically, mode 0600); refused while a running store holds it',
     '  --merge               add to the sessions the file already holds (an imported id replaces the saved one)',
+    '  --replace             write only the imported sessions, dropping those the file holds (the way back from',
+    '                        Redis into the file you migrated from: its sessions are older than the source\'s)',
     '  --prefix <p>          Redis key prefix (default sess:)',
     '  --ttl <seconds>       Redis: expiry of a session with none (default 86400, connect-redis\'s);',
     '                        session-file-store: its "ttl" option (default 3600, its own)',
@@ -31,7 +33,7 @@ export const importCommand: Command = {
     '  --skip-damaged        import what can be read, leaving out (and counting) what cannot',
   ].join('\n'),
   options: {
-    into: { type: 'string' }, merge: { type: 'boolean' }, prefix: { type: 'string' }, ttl: { type: 'string' },
+    into: { type: 'string' }, merge: { type: 'boolean' }, replace: { type: 'boolean' }, prefix: { type: 'string' }, ttl: { type: 'string' },
     'password-file': { type: 'string' }, ext: { type: 'string' }, 'secret-file': { type: 'string' },
     'skip-damaged': { type: 'boolean' }, batch: { type: 'string' },
   },
@@ -46,14 +48,20 @@ export const importCommand: Command = {
       throw new UsageError(`unsupported source URL scheme in "${source.replace(/\/\/[^@/]*@/, '//***@')}" (expected redis://, rediss://, valkey:// or valkeys://)`);
     }
     const merge = args.values.merge === true;
+    const replace = args.values.replace === true;
+    if (merge && replace) throw new UsageError('--merge and --replace cannot be used together');
     const lock = lockFile(into);
     try {
       const target = readStoreFile(into, now, false);
       let held = 0;
       for (const session of target.sessions.values()) if (!isExpired(session.expires, now)) held++;
-      if (held > 0 && !merge) {
-        throw new CliError(`"${into}" already holds ${held} sessions: nothing was written. Add --merge to add to them, or choose another --into`);
+      if (held > 0 && !merge && !replace) {
+        // Not "add --merge": into the file a migration came from, a merge brings back sessions logged out since.
+        throw new CliError(`"${into}" already holds ${held} session${held === 1 ? '' : 's'}: nothing was written. ` +
+          'Add --replace to write only the imported sessions (the way back into the file you migrated from: a merge ' +
+          'would bring back sessions logged out since), --merge to add to them, or choose another --into');
       }
+      if (replace) held = 0;
       let phases = new PhaseTimer();
       const imported = await readSource(ctx, source, redisTarget);
       // A Redis source times its own phases (scan, fetch); the others are one read.
@@ -72,13 +80,15 @@ export const importCommand: Command = {
       phases.skip();
       const bytes = await writeStoreFile(into, sessions, Date.now());
       phases.end('write');
+      // The saved sessions still in the file: those an imported id replaced are not kept.
+      const kept = sessions.size - imported.sessions.size;
       const data = {
         source: redisTarget?.shown ?? source, kind: imported.kind, into, imported: imported.sessions.size,
-        expired: imported.expired, damaged: imported.damaged, kept: held, sessions: sessions.size, bytes, phases: phases.seconds,
+        expired: imported.expired, damaged: imported.damaged, kept, sessions: sessions.size, bytes, phases: phases.seconds,
       };
       out.result(`imported ${imported.sessions.size} sessions from ${imported.kind} into "${into}" ` +
         `(${imported.expired} expired left out${imported.damaged > 0 ? `, ${imported.damaged} unreadable skipped` : ''}` +
-        `${merge ? `, ${held} kept` : ''}; ${sessions.size} sessions, ${bytes} bytes)`, data);
+        `${merge ? `, ${kept} kept` : ''}; ${sessions.size} sessions, ${bytes} bytes)`, data);
       return 0;
     } finally {
       lock.release();
