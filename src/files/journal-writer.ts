@@ -193,7 +193,9 @@ export class JournalWriter {
     this.#lastGen = next.gen;
     // Still held (the last snapshot failed before the old journal's final sync): the records waiting were encoded
     // for a journal that will never receive them. They go first in the new one, re-encoded with its salt and seq.
-    this.#batch.restartFor(next, this.#held);
+    // Not while the journal has failed: nothing acknowledged waits for them, and the copy taken with this switch holds
+    // them (carried, they grew with every change for as long as recovery snapshots kept failing).
+    this.#batch.restartFor(next, this.#held && !this.#failed);
     this.#file = next;
     this.#bytes = 0;
     this.#records = 0;
