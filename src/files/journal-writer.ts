@@ -84,6 +84,10 @@ export class JournalWriter {
       allRetired: () => { this.#release(); },
       clock: () => hooks.clock(),
     });
+    // A journal left by a killed process may hold records only the page cache has: the first sync must cover them,
+    // also when nothing new is written (the 'everysec' timer syncs it within a second; in 'always' mode the next
+    // change's sync does, and a change that appends nothing waits for it).
+    if (this.#file !== undefined) this.#file.unsynced = true;
   }
 
   /**
