@@ -26,6 +26,8 @@ export class SnapshotTriggers {
   readonly #hooks: TriggerHooks;
   #timer: NodeJS.Timeout | undefined;
   #recovery: NodeJS.Timeout | undefined;
+  /** close() began: no recovery timer any more (a close() that fails is retried by calling it again). */
+  #stopped = false;
   #compactions = 0;
 
   constructor(periodMs: number, hooks: TriggerHooks) {
@@ -57,9 +59,11 @@ export class SnapshotTriggers {
     this.#timer = undefined;
   }
 
-  /** Stops the recovery retries (the period timer is stopped by {@link stopPeriod}). */
+  /** Stops the recovery retries for good (the period timer is stopped by {@link stopPeriod}). */
   stop(): void {
+    this.#stopped = true;
     clearInterval(this.#recovery);
+    this.#recovery = undefined;
   }
 
   /** The journal passed `limit` bytes (the last snapshot's size, or the minimum): a snapshot absorbs it. */
@@ -74,7 +78,7 @@ export class SnapshotTriggers {
   journalFailed(err: JournalError): void {
     log('journal failed: %s', err.message);
     this.#hooks.report(err);
-    if (this.#recovery !== undefined) return;
+    if (this.#recovery !== undefined || this.#stopped) return;
     this.#recovery = setInterval(() => {
       if (!this.#hooks.journalFailed()) {
         clearInterval(this.#recovery);

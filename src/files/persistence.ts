@@ -206,6 +206,8 @@ export class Persistence {
    */
   close(): Promise<void> {
     this.stopTimer();
+    // Every timer, the journal's recovery too: once closed, only a close() called again saves.
+    this.#triggers.stop();
     this.#closing ??= (async () => {
       // A rotation in flight owns the new journal's file until its snapshot is written: closing it under the
       // rotation's sync failed that save (EBADF) and with it close().
