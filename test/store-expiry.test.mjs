@@ -57,6 +57,21 @@ describe('the lifetime rules, through the store', () => {
     });
   }
 
+  test('a ttl of 0, as a number or from the function, never expires (as in memorystore); below 0 from the function removes', async () => {
+    for (const ttl of [0, () => 0]) {
+      const clock = makeClock(T0);
+      const store = new MemFileStore({ ttl, clock: clock.fn });
+      await call(store, 'set', 'sid', { cookie: { maxAge: HOUR, expires: iso(T0 + HOUR) } });
+      assert.equal(await presentAt(store, clock, T0 + 10 * 365 * DAY), true, `ttl ${String(ttl)}: still there ten years on`);
+      await store.close();
+    }
+    const clock = makeClock(T0);
+    const store = new MemFileStore({ ttl: () => -1, clock: clock.fn });
+    await call(store, 'set', 'sid', { cookie: { maxAge: HOUR } });
+    assert.equal(await presentAt(store, clock, T0), false, 'a negative ttl stores nothing');
+    await store.close();
+  });
+
   test('touch with a plain cookie moves the expiry to its expires; an expires already past removes the session', async () => {
     const clock = makeClock(T0);
     const store = new MemFileStore({ clock: clock.fn });

@@ -257,7 +257,8 @@ export class RedisConnection {
 
 function describe(err: unknown, password: string | undefined): string {
   const message = err instanceof Error ? err.message : String(err);
-  return hideSecret(message === '' && err instanceof Error ? err.name : message, password);
+  // The server's own sentence ends with a period ("... user is disabled."): ours follows it after one of our own.
+  return hideSecret(message === '' && err instanceof Error ? err.name : message, password).replace(/\.+$/, '');
 }
 
 /** TLS errors that mean "no trusted root vouches for the server": the usual case of a private CA (a test or internal server). */
