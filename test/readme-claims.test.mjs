@@ -19,6 +19,7 @@ import { settle } from './fixtures/store-calls.mjs';
 const idsIn = (file) => decodeSnapshot(readFileSync(file)).records.map((r) => r.id);
 const require = createRequire(import.meta.url);
 const hex8 = (n) => n.toString(16).padStart(8, '0');
+const README = new URL('../README.md', import.meta.url);
 
 test('"What a crash loses": a period that ends during a save is skipped, so a change can wait savePeriod plus two saves', async (t) => {
   t.mock.timers.enable({ apis: ['setInterval'] });
@@ -339,4 +340,23 @@ test('"load" event: sha256 is the snapshot trailer\'s checksum; journal names th
   assert.equal(closed.journal, undefined, 'the final snapshot stands alone');
   assert.equal(closed.absorbed, absorbed);
   assert.equal(closed.sessions, 2);
+});
+
+test('the \'load\' event carries exactly the keys its README row lists, for every format (no file, a snapshot, a 1.x file)', async (t) => {
+  const row = readFileSync(README, 'utf8').split('\n').find((line) => line.startsWith('| `\'load\'` |'));
+  const listed = /`\{ format: [^}]*?, ([^`]*) \}`/.exec(row)[1].split(', ');
+  const keys = ['format', ...listed].sort();
+  const dir = tempDir(t);
+  const loadOf = async (file) => {
+    const store = track(t, new MemFileStore({ saveFile: file }));
+    const [info] = await once(store, 'load');
+    await store.close();
+    return info;
+  };
+  const fresh = join(dir, 'fresh.db');
+  assert.deepEqual(Object.keys(await loadOf(fresh)).sort(), keys, 'no file yet');
+  assert.deepEqual(Object.keys(await loadOf(fresh)).sort(), keys, 'a snapshot');
+  const legacy = join(dir, 'legacy.db');
+  copyFileSync(join(FIXTURES, 'sessions-1.7.1.json'), legacy);
+  assert.deepEqual(Object.keys(await loadOf(legacy)).sort(), keys, 'a 1.x file');
 });

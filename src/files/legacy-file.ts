@@ -89,7 +89,7 @@ export function loadLegacy(file: string, fd: number, size: number, onRecord: (re
   for (let i = records.length - 1; i >= 0; i--) onRecord(records[i] as SnapshotRecord);
   // The identity a journal started after this file names (journal-format.ts).
   const sha256 = createHash('sha256').update(bytes.subarray(0, filled)).digest('hex');
-  return { format: '1.x', records: entries.length, bytes: filled, writtenAt: undefined, sha256, journal: undefined };
+  return { format: '1.x', records: entries.length, bytes: filled, writtenAt: undefined, sha256, journal: undefined, absorbed: undefined };
 }
 
 function isObject(value: unknown): value is object {

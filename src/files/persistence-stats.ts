@@ -76,7 +76,7 @@ export function saveInfo(started: number, now: number, bytes: number, sessions: 
 
 export function emptyLoad(): LoadInfo {
   return {
-    format: 'none', records: 0, bytes: 0, writtenAt: undefined, sha256: '-', journal: undefined, durationMs: 0, sessions: 0,
+    format: 'none', records: 0, bytes: 0, writtenAt: undefined, sha256: '-', journal: undefined, absorbed: undefined, durationMs: 0, sessions: 0,
     movedAside: undefined, journalFiles: 0, journalRecords: 0, tornBytes: 0,
   };
 }

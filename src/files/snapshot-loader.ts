@@ -20,10 +20,10 @@ export interface LoadResult {
   /** The journal a version 2 snapshot hands over to. */
   journal: JournalPointer | undefined;
   /** A snapshot that stands alone: journals up to this generation are in it, leftovers if still on disk. */
-  absorbed?: number | undefined;
+  absorbed: number | undefined;
 }
 
-export const NO_SNAPSHOT: LoadResult = { format: 'none', records: 0, bytes: 0, writtenAt: undefined, sha256: '-', journal: undefined };
+export const NO_SNAPSHOT: LoadResult = { format: 'none', records: 0, bytes: 0, writtenAt: undefined, sha256: '-', journal: undefined, absorbed: undefined };
 
 /**
  * The journal a version 2 snapshot's header names, read without loading the rest. `undefined` for any other
