@@ -185,6 +185,7 @@ test('saveFile that is a symbolic link is refused plainly, and neither it nor it
   const { store, err } = await startRefused(file);
   assert.ok(err.message.includes(file), err.message);
   assert.match(err.message, /symbolic link/);
+  assert.equal(err.code, 'ELOOP', 'a code, as every other reason ready rejects with');
   assert.equal(await callError(store, 'get', 'a'), err);
   assert.equal(readFileSync(target, 'utf8'), 'not ours to overwrite');
   assert.equal(readlinkSync(file), target);

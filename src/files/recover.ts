@@ -116,7 +116,8 @@ function asideName(file: string, now: number): string {
 export function refuseSymlink(file: string): void {
   try {
     if (lstatSync(file).isSymbolicLink()) {
-      throw new Error(`express-memfilestore: saveFile "${file}" is a symbolic link; point saveFile at the real file`);
+      // ELOOP: what open() with O_NOFOLLOW gives for a symbolic link, so handlers that switch on errno codes see one.
+      throw Object.assign(new Error(`express-memfilestore: saveFile "${file}" is a symbolic link; point saveFile at the real file`), { code: 'ELOOP' });
     }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
