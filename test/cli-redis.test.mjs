@@ -72,6 +72,7 @@ test('migrate writes every live session as connect-redis would, verifies, refuse
   const replaced = await cli(['migrate', file, '--to', url, '--replace', '--json']);
   assert.equal(replaced.code, 0, replaced.stderr);
   assert.equal(JSON.parse(replaced.stdout).written, 251);
+  assert.equal(JSON.parse(replaced.stdout).existing, null, '--replace does not count what it overwrote: not 0');
   assert.notEqual(await client.get(`sess:${MARK}3`), 'changed');
   assert.equal(await client.dbSize(), 251);
 });

@@ -73,7 +73,8 @@ export const migrate: Command = {
         const seconds = (performance.now() - started) / 1000;
         const data = {
           file, to: target.shown, prefix, sessions: sessions.list.length, written: written.sent.length,
-          existing: written.existing, expired: sessions.expired, verified: written.sent.length - mismatched, mismatched,
+          // Counted only by --skip-existing (the keys it kept); --replace overwrites without asking what was there.
+          existing: skipExisting ? written.existing : null, expired: sessions.expired, verified: written.sent.length - mismatched, mismatched,
           seconds: Number(seconds.toFixed(3)), phases: phases.seconds,
         };
         if (mismatched > 0) {
@@ -81,7 +82,7 @@ export const migrate: Command = {
             'do not have the value or expiry sent (was something else writing there?); rerun with --replace');
         }
         out.result(`migrated ${sessions.list.length} sessions from "${file}" to ${target.shown} (prefix ${prefix}): ` +
-          `${written.sent.length} written, ${written.existing} already there, ${sessions.expired} expired left out; ` +
+          `${written.sent.length} written, ${skipExisting ? `${written.existing} kept (already there), ` : ''}${sessions.expired} expired left out; ` +
           `verified ${data.verified}/${written.sent.length} in ${seconds.toFixed(1)} s`, data);
         out.info(`next: use connect-redis (connect-redis@9 on Node 20) with new RedisStore({ client, prefix: ${JSON.stringify(prefix)} }), ` +
           'a client without keyPrefix, and keep session({ name, secret }) as they are');
