@@ -319,6 +319,16 @@ test('usage errors exit 2: unknown command or flag, missing argument or flag, ba
 test('--help on every command, --version, and NO_COLOR / --no-color', async (t) => {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   assert.equal((await cli(['--version'])).stdout.trim(), pkg.version);
+  // The global flags the top-level help lists work before the command too.
+  assert.equal((await cli(['--json', '--version'])).stdout.trim(), pkg.version);
+  const saved = join(tempDir(t), 's.snap');
+  await writeStore(saved, { a: sessionFor(1) });
+  const before = await cli(['--json', '-q', 'verify', saved]);
+  assert.equal(before.code, 0, before.stderr);
+  assert.equal(JSON.parse(before.stdout).ok, true);
+  const alone = await cli(['--json']);
+  assert.equal(alone.code, 2, 'global flags without a command: usage');
+  assert.match(alone.stderr, /Usage: express-memfilestore <command>/);
   const top = await cli(['--help']);
   assert.equal(top.code, 0);
   for (const name of ['verify', 'inspect', 'export', 'import', 'migrate']) {

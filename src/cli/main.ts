@@ -26,6 +26,9 @@ const GLOBAL_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
   'no-color': { type: 'boolean' },
 };
 
+/** The global flags that take no value, accepted before the command. */
+const LEADING_FLAGS = new Set(['--json', '-q', '--quiet', '--no-color']);
+
 const GLOBAL_HELP = [
   '  --json         print the result as one JSON object on stdout (errors too: {"ok":false,...})',
   '  -q, --quiet    no progress, no notes on stderr (warnings and errors still)',
@@ -34,8 +37,12 @@ const GLOBAL_HELP = [
 ].join('\n');
 
 /** Runs the CLI with `argv` (without node and the script). @returns the exit code. */
-export async function main(argv: string[], io: Io): Promise<number> {
-  const first = argv[0];
+export async function main(given: string[], io: Io): Promise<number> {
+  // Global flags may come before the command too (`--json verify f`), as the top-level help lists them.
+  let lead = 0;
+  while (lead < given.length && LEADING_FLAGS.has(given[lead] as string)) lead++;
+  const argv = [...given.slice(lead), ...given.slice(0, lead)];
+  const first = lead === given.length ? undefined : argv[0];
   if (first === '--version') {
     io.stdout.write(`${version()}\n`);
     return 0;
