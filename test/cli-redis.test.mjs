@@ -181,6 +181,20 @@ test('one script call per batch; where scripts are refused (an ACL without @scri
   assert.deepEqual(await readStore(target), await readStore(file));
   assertNoSecrets(plain);
   assertNoSecrets(back);
+
+  // A least-privilege user: its keys and data commands only, not even INFO. The version is then unknown, and the
+  // commands every server has (SET PX, PTTL) do the same job.
+  await client.sendCommand(['ACL', 'SETUSER', 'least', 'on', '>pw', '~sess:*', '+@read', '+@write', '+@keyspace', '+@connection', '-info', '-@scripting']);
+  const least = `redis://least@127.0.0.1:${server.port}/3`;
+  const narrow = await cli(['migrate', file, '--to', least, '--password-file', pw, '--batch', '50', '--json']);
+  assert.equal(narrow.code, 0, narrow.stderr);
+  assert.equal(JSON.parse(narrow.stdout).verified, 121);
+  const narrowBack = join(dir, 'narrow-back.snap');
+  const home = await cli(['import', least, '--password-file', pw, '--into', narrowBack, '--batch', '50', '--json']);
+  assert.equal(home.code, 0, home.stderr);
+  const returned = await readStore(narrowBack);
+  assert.deepEqual(Object.keys(returned).sort(), Object.keys(await readStore(file)).sort());
+  assert.deepEqual(returned[`${MARK}7`], (await readStore(file))[`${MARK}7`]);
 });
 
 test('migrate: unreachable server fails fast, exit 1, the file unchanged; wrong password gives the server word, masked', async (t) => {
