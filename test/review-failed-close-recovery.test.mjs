@@ -39,4 +39,22 @@ for (const mode of ['everysec', 'always']) {
     await reopened.ready;
     assert.deepEqual((await call(reopened, 'ids')).sort(), ['before', 'x']);
   });
+
+  test(`${mode}: a journal that fails during close() starts no recovery timer either`, { timeout: 20_000 }, async (t) => {
+    const file = join(tempDir(t), 'sessions.db');
+    const { store, fs, errors } = await storeWithErrors(t, file, { journal: mode });
+    fs.faults.journalWrite = 'EIO';
+    fs.faults.open = 'ENOSPC';
+    // Written by close() itself, which then fails the journal; the final save fails too.
+    store.set('x', session({ user: 'x' }), () => {});
+    await assert.rejects(store.close(), /ENOSPC|EIO/);
+    assert.ok(errors.length > 0, 'the journal failed');
+    fs.faults.journalWrite = null;
+    fs.faults.open = null;
+    const saves = countEvents(store, 'save');
+    await sleep(2.5 * RECOVERY_RETRY_MS);
+    assert.equal(saves.length, 0, 'no save after close() but the one a retried close() makes');
+    await store.close();
+    assert.equal(saves.length, 1);
+  });
 }

@@ -264,7 +264,8 @@ export class JournalWriter {
     if (file === undefined) return;
     if (!this.#failed && !this.#held) {
       this.#write();
-      if (file.unsynced || file.syncing) {
+      // A write that failed just now failed the journal: no sync will come (the final snapshot holds the records).
+      if (!this.#failed && (file.unsynced || file.syncing)) {
         await new Promise<void>((resolve) => {
           file.waiters.push(() => { resolve(); });
           this.#syncs.sync(file);
