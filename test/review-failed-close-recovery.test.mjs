@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MemFileStore } from 'express-memfilestore';
-import { call, countEvents, session, tempDir } from './fixtures/persist/helpers.mjs';
+import { call, countEvents, nextEvent, session, tempDir } from './fixtures/persist/helpers.mjs';
 import { storeWithErrors, until } from './fixtures/journal/helpers.mjs';
 
 /** The journal's recovery snapshots are retried every second (persistence-triggers.ts). */
@@ -38,6 +38,29 @@ for (const mode of ['everysec', 'always']) {
     t.after(() => reopened.close());
     await reopened.ready;
     assert.deepEqual((await call(reopened, 'ids')).sort(), ['before', 'x']);
+  });
+
+  test(`${mode}: a journal that fails again right after a recovery keeps one recovery timer, which close() stops`, { timeout: 20_000 }, async (t) => {
+    const file = join(tempDir(t), 'sessions.db');
+    const { store, fs, errors } = await storeWithErrors(t, file, { journal: mode });
+    fs.faults.journalWrite = 'EIO';
+    store.set('x', session({ user: 'x' }), () => {});
+    await until(() => errors.length > 0, 5000, 'the journal failure');
+    fs.faults.journalWrite = null;
+    // The recovery snapshot succeeds; its timer notices only at its next tick, a second later. Fail again before.
+    await nextEvent(store, 'save');
+    fs.faults.journalWrite = 'EIO';
+    store.set('y', session({ user: 'y' }), () => {});
+    await until(() => errors.length > 1, 5000, 'the second journal failure');
+    fs.faults.open = 'ENOSPC';
+    await assert.rejects(store.close(), /ENOSPC|EIO/);
+    fs.faults.journalWrite = null;
+    fs.faults.open = null;
+    const saves = countEvents(store, 'save');
+    await sleep(2.5 * RECOVERY_RETRY_MS);
+    assert.equal(saves.length, 0, 'a second recovery timer, left running by close(), saved the closed store');
+    await store.close();
+    assert.equal(saves.length, 1);
   });
 
   test(`${mode}: a journal that fails during close() starts no recovery timer either`, { timeout: 20_000 }, async (t) => {
