@@ -15,7 +15,7 @@ import { FILE_MODE } from './atomic-writer.js';
 import type { JournalOp } from './journal-format.js';
 import { RecordBatch } from './journal-batch.js';
 import {
-  appendRecords, closeQuietly, createJournal, newFile, syncDirectorySync, type JournalFile, type JournalIo,
+  appendRecords, closeQuietly, createJournal, newFile, removeQuietly, syncDirectorySync, type JournalFile, type JournalIo,
 } from './journal-file.js';
 import { journalPath, type JournalTail } from './journal-reader.js';
 import { createNextJournal, planRotation, type Rotation } from './journal-rotation.js';
@@ -56,6 +56,12 @@ export class JournalWriter {
   #opening: Rotation | undefined;
   /** The journal a rotation replaces, from the switch until it is retiring (or failed): its last sync may run. */
   #replaced: JournalFile | undefined;
+  /**
+   * The journal a rotation created while the journal had failed, as long as no snapshot naming it can be on disk.
+   * It holds no record (nothing is written while failed, and only that snapshot, durable, ends the failure), and no
+   * start needs it: the next rotation removes it, or every failed recovery snapshot would leave one more file.
+   */
+  #unnamed: JournalFile | undefined;
   #closing: Promise<void> | undefined;
   /** close() waiting for held records to be released. */
   #onRelease: (() => void)[] = [];
@@ -219,12 +225,16 @@ export class JournalWriter {
     if (opening === undefined) return;
     this.#opening = undefined;
     const { next, old } = opening;
+    // Still unnamed, `old` is a failed rotation's empty journal: removed once retired (closed), whatever this one does.
+    const leftover = old !== undefined && old === this.#unnamed;
+    this.#unnamed = undefined;
     try {
       await createNextJournal(this.#io, this.#saveFile, opening, this.#hooks.clock(), syncDirectory);
     } catch (err) {
       // The records held for it have nowhere to go: failed, until a snapshot copies memory again.
       this.#fail(next.path, err, []);
       if (old !== undefined) this.#syncs.retire(old, false, this.#failure.error);
+      if (leftover) removeQuietly(this.#io, old.path);
       throw err;
     } finally {
       // The old journal is retiring (or failed) from here on: changes that append nothing wait for it there.
@@ -234,6 +244,9 @@ export class JournalWriter {
       // A failed journal is never synced again: the snapshot naming the new one ends the failure.
       this.#failure.recoverWith(next.gen);
       if (old !== undefined) this.#syncs.retire(old, false, this.#failure.error);
+      if (leftover) removeQuietly(this.#io, old.path);
+      // Empty until the snapshot naming it is durable; removed by the next rotation if that snapshot is never written.
+      this.#unnamed = next;
       return;
     }
     if (old === undefined) this.#release();
@@ -242,8 +255,17 @@ export class JournalWriter {
 
   /** The snapshot naming journal `gen` is durable: what was held back can go, and a failure before its copy is over. */
   snapshotDone(gen: number): void {
+    this.snapshotInPlace(gen);
     this.#failure.snapshotDone(gen);
     if (gen === this.#file?.gen) this.#release();
+  }
+
+  /**
+   * A snapshot naming journal `gen` was renamed into place (durable or not: its directory sync may have failed): a
+   * start may read it, so that journal is kept.
+   */
+  snapshotInPlace(gen: number): void {
+    if (gen === this.#unnamed?.gen) this.#unnamed = undefined;
   }
 
   /**

@@ -240,6 +240,7 @@ export class Persistence {
     if (this.#lock === undefined || !this.#due()) return;
     const started = performance.now();
     let sessions = 0;
+    let next: { gen: number; token: string } | undefined;
     try {
       this.#lock.verify(this.#file);
       const journal = this.#final ? undefined : this.#journal;
@@ -247,7 +248,7 @@ export class Persistence {
       const changes = this.#source.changes();
       const copy = this.#source.copy();
       const writtenAt = this.#source.clock();
-      const next = journal?.rotate();
+      next = journal?.rotate();
       sessions = copy.ids.length;
       await journal?.openNext(() => syncDirectory(this.#fs, dirname(this.#file)));
       // Without a next journal, the snapshot names the last journal it holds: until their removal is on disk,
@@ -266,8 +267,11 @@ export class Persistence {
       this.#lastSave = saveInfo(started, this.#source.clock(), 0, sessions, error);
       log('save failed after %d ms: %s', Math.round(this.#lastSave.durationMs), error.message);
       // A snapshot renamed into place without a durable directory may not survive a power cut: its older
-      // journals stay until a snapshot is durable.
-      if (err instanceof DirectorySyncError) log('older journals kept');
+      // journals stay until a snapshot is durable, and so does the one it names (a start may read it).
+      if (err instanceof DirectorySyncError) {
+        if (next !== undefined) this.#journal?.snapshotInPlace(next.gen);
+        log('older journals kept');
+      }
       throw error;
     }
     this.#lastSuccessAt = this.#lastSave.at;
