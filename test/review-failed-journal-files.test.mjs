@@ -72,8 +72,15 @@ test('a start after failed recovery snapshots, and after one succeeds, loads eve
   await call(store, 'set', 'after', session({}));
   assert.deepEqual(await idsAfterStart(t, crashCopy(t, file)), ['after', 'before', 'fails', 'in-new', 'in-old']);
   assert.equal(journals(file).length, 1, 'the snapshot absorbed the rest');
+  // That journal, created by a failed retry, is named by the durable snapshot and holds 'after': when it fails in
+  // turn, the next failed retry keeps it.
+  await failJournal(store, fs, errors, 'fails-again');
+  fs.faults.open = 'ENOSPC';
+  for (let retry = 0; retry < 2; retry++) await assert.rejects(store.flush(), /ENOSPC/);
+  assert.deepEqual(await idsAfterStart(t, crashCopy(t, file)), ['after', 'before', 'fails', 'in-new', 'in-old']);
+  fs.faults.open = null;
   await store.close();
-  assert.deepEqual(await idsAfterStart(t, file), ['after', 'before', 'fails', 'in-new', 'in-old']);
+  assert.deepEqual(await idsAfterStart(t, file), ['after', 'before', 'fails', 'fails-again', 'in-new', 'in-old']);
 });
 
 test('the journal a snapshot renamed into place names stays, though its directory sync failed', {
