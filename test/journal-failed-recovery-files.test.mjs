@@ -1,4 +1,4 @@
-// while a failed journal's recovery snapshots kept failing after creating their new journal
+// While a failed journal's recovery snapshots kept failing after creating their new journal
 // (a disk with room for a journal header, not for a snapshot), every retry (one a second) left one more header-only
 // journal beside the snapshot, until a snapshot succeeded: 3,600 files an hour, each taking a block and an inode on
 // the disk that is already full, and each opened by the next start. Those journals never receive a record before

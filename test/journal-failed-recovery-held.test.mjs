@@ -1,4 +1,4 @@
-// an 'everysec' journal that has failed, while its recovery snapshots keep failing after their new
+// An 'everysec' journal that has failed, while its recovery snapshots keep failing after their new
 // journal was created (a disk with room for a journal header but not for a snapshot), must not keep every change
 // made meanwhile in memory. The README: a failed 'everysec' journal keeps serving from memory and durability falls
 // back to snapshots; the recovery snapshot copies memory, so the changes made before its copy are in it. Before the

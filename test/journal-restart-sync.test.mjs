@@ -1,4 +1,4 @@
-// a start that continues a journal left by a killed process must make that journal's records durable
+// A start that continues a journal left by a killed process must make that journal's records durable
 // within about a second, also when nothing new is written. The README: with 'everysec' "a kill -9 loses at most the
 // last few milliseconds, a power cut about one second". A process killed before its sync leaves records that are
 // only in the page cache; the next start replays and serves them, and before the fix it never synced the file until
