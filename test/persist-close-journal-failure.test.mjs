@@ -1,4 +1,4 @@
-// Close() stops every timer (README, Methods: "stops all timers"), also when its final save fails.
+// close() stops every timer (README, Methods: "stops all timers"), also when its final save fails.
 // A store whose journal had failed kept its recovery timer after a failed close(): once the disk was usable again it
 // saved a snapshot every second, for as long as the process lived, although the store was closed and nothing
 // changed (README: "an unchanged store is never rewritten"). The final save of a close() writes no new journal, so
