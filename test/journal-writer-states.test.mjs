@@ -200,6 +200,32 @@ test("always: a lone change is synced on the event loop before its callback; a t
   assert.deepEqual((await call(after, 'ids')).sort(), ['warm-up', 'x', 'x+']);
 });
 
+test('always: after a sync of several changes (requests in flight), a lone change syncs off the loop; after one that held it alone, on it again', { timeout: 20_000 }, async (t) => {
+  const { fs, gate, store } = await gatedStore(t, { journal: 'always' });
+  const journal = store.stats.persistence.journal.file;
+  const syncsOf = (from) => fs.calls.slice(from).filter((c) => c.path === journal && c.call.startsWith('fdatasync')).map((c) => c.call);
+  const lone = async (id) => {
+    const from = fs.calls.length;
+    await call(store, 'set', id, session({}));
+    return syncsOf(from);
+  };
+  assert.deepEqual(await lone('a'), ['fdatasyncSync'], 'warm-up\'s sync held it alone: changes come one at a time');
+  assert.deepEqual(await Promise.all(trackedPair(store, 'g', session({})).map((c) => c.done)), [null, null]);
+  assert.deepEqual(await lone('b'), ['fdatasync'], 'the last sync held two changes: off the loop, where others can join it');
+  assert.deepEqual(await lone('c'), ['fdatasyncSync'], 'the sync of b held it alone: on the loop again');
+
+  // A lone change whose sync another change joins (written while it ran): lone changes stay off the loop.
+  assert.deepEqual(await Promise.all(trackedPair(store, 'h', session({})).map((c) => c.done)), [null, null]);
+  const held = gate.hold((path) => path === journal);
+  const first = tracked(store, 'set', 'd', session({}));
+  await held.reached;
+  const joiner = tracked(store, 'set', 'j', session({}));
+  await turn();
+  held.release();
+  assert.deepEqual([await first.done, await joiner.done], [null, null]);
+  assert.deepEqual(await lone('e'), ['fdatasync'], 'a change joined the last sync a write started: off the loop');
+});
+
 test("always: a lone change's sync on the event loop failing with no error object fails the journal all the same", { timeout: 20_000 }, async (t) => {
   const fs = journalFs();
   // A seam may throw anything; a nullish throw is still a failed sync, never taken for a good one. Wrapped before

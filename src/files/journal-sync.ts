@@ -3,10 +3,13 @@
  * - `everysec`: a timer syncs the current journal about every second when something was written since the last sync.
  * - `always`: a sync begins as soon as records are written and none is running; the records written while one runs
  *   share the next (group commit). Callbacks wait for a sync that began after their record was written. A turn
- *   that wrote one record while no sync runs syncs it on the event loop (`inline`): a lone change has nothing to
- *   share its sync with, and the hand-off to the thread pool and back costs about half a sync again (50-70 µs
- *   here, `bench/sync-cost.mjs`), which is what SQLite, syncing every commit on the caller's thread, does not pay.
- *   Under load, turns write several records and syncs run off the loop while the next turn's records gather.
+ *   that wrote one record while no sync runs syncs it on the event loop (`inline`) when the last sync started that
+ *   way off the loop held one change and none was written while it ran: callers that wait for each change before
+ *   the next (a script, a queue) have nothing to share a sync with, and the hand-off to the thread pool and back
+ *   costs about half a sync again (50-70 µs here, `bench/sync-cost.mjs`), which SQLite, syncing every commit on
+ *   the caller's thread, does not pay. After a sync of several changes, or one that others joined (a server with
+ *   requests in flight), lone changes sync off the loop: a sync on it stalls every other request for its whole
+ *   duration (over HTTP, syncing every lone change on the loop cost 5-7% of the requests per second).
  * - after a rotation, the journals replaced ("retiring") are synced until nothing written to them is unsynced, then
  *   closed; the new journal's records wait for that, so only the last journal holding records can have a torn tail.
  * A failed sync is never retried on the same file and trusted: it is handed to the writer, which fails the journal.
@@ -40,6 +43,11 @@ export class SyncScheduler {
   #inSync = 0;
   #lastSyncAt: number | undefined;
   #delayedSyncs = 0;
+  /**
+   * Whether the last sync of the current journal that a write started off the loop held one change, and no record was
+   * written while it ran: changes come one at a time, and a lone one is synced on the loop.
+   */
+  #ranAlone = false;
   readonly #timer: NodeJS.Timeout | undefined;
 
   constructor(mode: JournalMode, io: JournalIo, hooks: SyncHooks) {
@@ -85,15 +93,21 @@ export class SyncScheduler {
 
   /**
    * Starts a sync of `file` if something written to it is unsynced and none is running; else calls its waiters.
-   * @param inline - sync on the event loop (fdatasyncSync): a lone 'always' change, nothing to group it with.
+   * @param lone - a turn's lone 'always' change: synced on the event loop (fdatasyncSync) if the last sync ran alone.
    */
-  sync(file: JournalFile, inline = false): void {
+  sync(file: JournalFile, lone = false): void {
+    this.#sync(file, lone, true);
+  }
+
+  /** @param fresh - started by a write (or the timer), not by the end of a sync that records were written during. */
+  #sync(file: JournalFile, lone: boolean, fresh: boolean): void {
     if (file.syncing || this.#hooks.failed()) return;
     if (!file.unsynced) {
       for (const cb of file.waiters.splice(0)) later(cb, null);
       if (file.retiring) this.#retired(file);
       return;
     }
+    const inline = lone && this.#ranAlone;
     file.syncing = true;
     file.unsynced = false;
     const waiters = file.waiters.splice(0);
@@ -107,9 +121,10 @@ export class SyncScheduler {
         return;
       }
       if (performance.now() - started > SYNC_EVERY_MS) this.#delayedSyncs++;
+      if (fresh && !inline && file === this.#hooks.current()) this.#ranAlone = waiters.length <= 1 && !file.unsynced;
       this.#lastSyncAt = this.#hooks.clock();
       for (const cb of waiters) later(cb, null);
-      if (file.waiters.length > 0 || file.retiring || (file.unsynced && this.#mode === 'always')) this.sync(file);
+      if (file.waiters.length > 0 || file.retiring || (file.unsynced && this.#mode === 'always')) this.#sync(file, false, false);
     };
     if (!inline) {
       this.#io.fdatasync(file.fd, done);
