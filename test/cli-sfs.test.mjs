@@ -86,7 +86,7 @@ test('import an encrypted session-file-store directory with the secret read from
   assert.match(wrong.stderr, /3 of 3 files .* could not be read as sessions \(3 failed to decrypt: wrong secret/);
   const noSecret = await cli(['import', sfsDir, '--into', join(dir, 'n.snap')]);
   assert.equal(noSecret.code, 1);
-  assert.match(noSecret.stderr, /3 of 3 files/);
+  assert.match(noSecret.stderr, /3 of 3 files .*\(3 are encrypted: give the app's session-file-store "secret" with --secret-file\)/);
   const missingSecret = await cli(['import', sfsDir, '--into', join(dir, 'n.snap'), '--secret-file', join(dir, 'nope')]);
   assert.equal(missingSecret.code, 1);
   assert.match(missingSecret.stderr, /cannot read --secret-file/);

@@ -39,6 +39,8 @@ export async function readSessionFileStore(dir: string, now: number, opts: SfsOp
   let expired = 0;
   let unreadable = 0;
   let wrongSecret = 0;
+  /** Read without a secret, files shaped as kruptein's ciphertext: an encrypted directory. */
+  let encrypted = 0;
   const progress = out.progress(secret === undefined ? 'read' : 'decrypt', names.length);
   for (const name of names) {
     progress.tick();
@@ -62,6 +64,7 @@ export async function readSessionFileStore(dir: string, now: number, opts: SfsOp
       continue;
     }
     if (!isSession(data)) {
+      if (isCiphertext(data)) encrypted++;
       unreadable++;
       continue;
     }
@@ -80,11 +83,17 @@ export async function readSessionFileStore(dir: string, now: number, opts: SfsOp
   progress.done();
   const damaged = unreadable + wrongSecret;
   if (damaged > 0 && !opts.skipDamaged) {
-    const why = wrongSecret > 0 ? ` (${wrongSecret} failed to decrypt: wrong secret, or not encrypted?)` : '';
+    const why = wrongSecret > 0 ? ` (${wrongSecret} failed to decrypt: wrong secret, or not encrypted?)`
+      : encrypted > 0 ? ` (${encrypted} are encrypted: give the app's session-file-store "secret" with --secret-file)` : '';
     throw new CliError(`${damaged} of ${names.length} files in "${dir}" could not be read as sessions${why}; nothing was written. ` +
       'Add --skip-damaged to import the others');
   }
   return { sessions, expired, damaged, kind: `session-file-store directory${secret === undefined ? '' : ' (encrypted)'}` };
+}
+
+/** kruptein's ciphertext, as session-file-store writes it with a `secret`: `{ hmac, ct, iv, ... }`. */
+function isCiphertext(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && 'ct' in data && 'iv' in data && 'hmac' in data;
 }
 
 function readSecret(file: string): string {
