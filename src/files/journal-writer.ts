@@ -53,7 +53,8 @@ export class JournalWriter {
   #closed = false;
   /** The last generation a rotation took: never reused, even when its journal could not be created. */
   #lastGen = 0;
-  #opening: Rotation | undefined;
+  /** The rotation {@link openNext} completes, with the journal's failure (if any) when memory was copied. */
+  #opening: (Rotation & { failure: JournalError | undefined }) | undefined;
   /** The journal a rotation replaces, from the switch until it is retiring (or failed): its last sync may run. */
   #replaced: JournalFile | undefined;
   /**
@@ -210,7 +211,7 @@ export class JournalWriter {
     this.#bytes = 0;
     this.#records = 0;
     this.#held = true;
-    this.#opening = rotation;
+    this.#opening = { ...rotation, failure: this.#failure.error };
     this.#replaced = rotation.old;
     return { gen: next.gen, token: next.token };
   }
@@ -241,8 +242,10 @@ export class JournalWriter {
       this.#replaced = undefined;
     }
     if (this.#failed) {
-      // A failed journal is never synced again: the snapshot naming the new one ends the failure.
-      this.#failure.recoverWith(next.gen);
+      // A failed journal is never synced again: the snapshot naming the new one ends the failure, if its copy of
+      // memory was taken after it. Not a failure while the new one was created (the old journal's sync): the
+      // changes held since the copy were dropped with it, and only a later copy holds them.
+      if (this.#failure.error === opening.failure) this.#failure.recoverWith(next.gen);
       if (old !== undefined) this.#syncs.retire(old, false, this.#failure.error);
       if (leftover) removeQuietly(this.#io, old.path);
       // Empty until the snapshot naming it is durable; removed by the next rotation if that snapshot is never written.
