@@ -1,0 +1,40 @@
+// A journal's descriptor is not closed while a sync of it is still to run. fdatasync runs in the thread pool: a
+// call made on the event loop may wait there behind others (a slow disk's syncs, the snapshot's writes) and reach
+// the kernel after the event loop has closed the descriptor; if a file opened meanwhile took its number, that sync
+// flushes the other file and reports success, and the 'always' changes waiting for it are acknowledged with their
+// records never synced (a power cut loses them: README, 'always' "nothing acknowledged: a callback is called after
+// its record is written and synced"). Before the fix, a snapshot whose next journal could not be created closed the
+// journal it replaced at once, with the sync its own switch started (of the turn's records) still queued.
+// The sync gate stands for the thread pool's queue.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { session, tempDir } from './fixtures/persist/helpers.mjs';
+import { gatedStore, journalSize, trackedPair } from './fixtures/journal/helpers.mjs';
+
+test("always: a snapshot whose next journal cannot be created does not close the old journal under its queued sync", { timeout: 20_000 }, async (t) => {
+  const { fs, gate, store } = await gatedStore(t, { journal: 'always' });
+  store.on('error', () => undefined);
+  const journal = store.stats.persistence.journal.file;
+  const fd = fs.calls.findLast((c) => c.call === 'open' && c.path === journal).fd;
+  const held = gate.hold((path) => path === journal);
+  // Two changes and a snapshot in one turn: the switch writes them to the old journal and starts their sync.
+  const pair = trackedPair(store, 'p', session({}));
+  fs.faults.journalOpen = 'ENOSPC'; // the next journal cannot be created
+  await assert.rejects(store.flush(), { code: 'ENOSPC' });
+  await held.reached;
+  const size = journalSize(journal);
+  // Any file opened now (by the app, or the store's next snapshot) takes the lowest free descriptor number.
+  const other = openSync(join(tempDir(t), 'other'), 'w');
+  t.after(() => closeSync(other));
+  held.release(); // the queued sync reaches the kernel
+  const results = await Promise.all(pair.map((c) => c.done));
+  fs.faults.journalOpen = null;
+  if (results.every((r) => r === null)) {
+    assert.ok(fs.synced.some((s) => s.path === journal && s.size >= size),
+      `acknowledged, so the journal holding them was synced (descriptor ${fd} was ${other === fd ? 'reused by another file' : 'closed'} before its sync ran)`);
+  } else {
+    for (const r of results) assert.equal(r?.code, 'ERR_JOURNAL_FAILED');
+  }
+});
