@@ -116,8 +116,14 @@ export class SyncScheduler {
     const done = (err: unknown): void => {
       file.syncing = false;
       this.#inSync -= waiters.length;
+      if (file.closing) closeQuietly(this.#io, file.fd);
       if (err) {
         this.#hooks.syncFailed(file, err, waiters);
+        return;
+      }
+      if (file.closing) {
+        // Given up while this sync ran: what it covered is synced; nothing more is.
+        for (const cb of waiters) later(cb, null);
         return;
       }
       if (performance.now() - started > SYNC_EVERY_MS) this.#delayedSyncs++;
@@ -146,7 +152,7 @@ export class SyncScheduler {
   retire(old: JournalFile, sync: boolean, error: Error | undefined): void {
     if (!sync) {
       for (const cb of old.waiters.splice(0)) later(cb, error);
-      closeQuietly(this.#io, old.fd);
+      this.#close(old);
       return;
     }
     old.retiring = true;
@@ -165,7 +171,13 @@ export class SyncScheduler {
   /** After a failure: takes the retiring journals' waiters and closes them (nothing in them is trusted any more). */
   abandonRetiring(): AnyCallback[] {
     const waiters = this.#retiring.flatMap((f) => f.waiters.splice(0));
-    for (const f of this.#retiring.splice(0)) closeQuietly(this.#io, f.fd);
+    for (const f of this.#retiring.splice(0)) this.#close(f);
     return waiters;
+  }
+
+  /** Closes `file` now, or when the sync of it that is running completes (its descriptor is in use until then). */
+  #close(file: JournalFile): void {
+    if (file.syncing) file.closing = true;
+    else closeQuietly(this.#io, file.fd);
   }
 }
