@@ -38,3 +38,25 @@ test("always: a snapshot whose next journal cannot be created does not close the
     for (const r of results) assert.equal(r?.code, 'ERR_JOURNAL_FAILED');
   }
 });
+
+test("always: the late failure of a sync of a journal given up for a failure does not fail the recovered journal again", { timeout: 20_000 }, async (t) => {
+  const { fs, gate, store } = await gatedStore(t, { journal: 'always' });
+  const errors = [];
+  store.on('error', (err) => errors.push(err));
+  const journal = store.stats.persistence.journal.file;
+  const held = gate.hold((path) => path === journal);
+  const pair = trackedPair(store, 'p', session({}));
+  fs.faults.journalOpen = 'ENOSPC';
+  await assert.rejects(store.flush(), { code: 'ENOSPC' });
+  await held.reached;
+  fs.faults.journalOpen = null;
+  await store.flush(); // the recovery: its copy holds 'p' and 'p+'
+  assert.equal(store.stats.persistence.journal.failed, false);
+  // The sync queued before the failure comes back failed (on HEAD: EBADF, its descriptor closed under it).
+  held.release(Object.assign(new Error('EIO: injected, fdatasync'), { code: 'EIO' }));
+  for (const c of pair) assert.equal((await c.done)?.code, 'ERR_JOURNAL_FAILED', 'not acknowledged');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(store.stats.persistence.journal.failed, false, 'the journal the recovery started is healthy');
+  assert.equal(errors.length, 1, 'one failure, reported once');
+  assert.equal(await new Promise((resolve) => { store.set('q', session({}), (err) => resolve(err ?? null)); }), null);
+});
