@@ -55,5 +55,5 @@ test("an 'error' listener calling flush() when the journal fails at a snapshot's
   const after = await open(t, crashCopy(t, file));
   assert.deepEqual((await call(after, 'ids')).sort(), ['a', 'b']);
   assert.equal(store.stats.persistence.journal.failed, false, 'recovered');
-  assert.equal(renames(fs) - before, 2, 'the save asked for, then the one the listener asked for');
+  assert.equal(renames(fs) - before, 1, "the save asked for (its copy holds 'b': it ends the failure); the listener's, after it, finds nothing to save");
 });
