@@ -66,6 +66,11 @@ export class Persistence {
   #journal: JournalWriter | undefined;
   readonly #triggers: SnapshotTriggers;
   #current: Promise<void> | undefined;
+  /**
+   * A save is in its synchronous start (copy, journal switch), before it is {@link #current}: the switch's write can
+   * ask for a save (the size limit, or an 'error' listener calling flush()), which must come after this one.
+   */
+  #starting = false;
   #queued: Promise<void> | undefined;
   #savedChanges = 0;
   #lastSave: SaveInfo | undefined;
@@ -85,7 +90,7 @@ export class Persistence {
     this.#fs = options.fs ?? fsPromises;
     this.#io = journalIo(options.fs as Partial<JournalIo> | undefined);
     this.#triggers = new SnapshotTriggers(options.periodMs, {
-      busy: () => this.#current !== undefined,
+      busy: () => this.#current !== undefined || this.#starting,
       dirty: () => this.dirty,
       journalFailed: () => this.#journal?.failed === true,
       flush: () => this.flush(),
@@ -181,6 +186,8 @@ export class Persistence {
 
   /** Saves now if anything changed. Concurrent calls share the running save plus at most one more after it. */
   flush(): Promise<void> {
+    // Called inside a save's start: it is the current save once its start returns, and this one queues after it.
+    if (this.#starting) return Promise.resolve().then(() => this.flush());
     if (this.#current === undefined) return this.#startSave();
     this.#queued ??= this.#current.then(noop, noop).then(() => {
       this.#queued = undefined;
@@ -192,9 +199,11 @@ export class Persistence {
 
   #startSave(): Promise<void> {
     // Cleared in a callback, which always runs after the assignment, even when there is nothing to save.
+    this.#starting = true;
     const run: Promise<void> = this.#save().finally(() => {
       if (this.#current === run) this.#current = undefined;
     });
+    this.#starting = false;
     this.#current = run;
     return run;
   }
@@ -210,7 +219,9 @@ export class Persistence {
     this.#triggers.stop();
     this.#closing ??= (async () => {
       // A rotation in flight owns the new journal's file until its snapshot is written: closing it under the
-      // rotation's sync failed that save (EBADF) and with it close().
+      // rotation's sync failed that save (EBADF) and with it close(). Called inside a save's start (an 'error'
+      // listener), that save is the current one a moment later.
+      if (this.#starting) await Promise.resolve();
       await this.#current?.catch(noop);
       await this.#journal?.close();
       this.#final = true;
