@@ -25,10 +25,14 @@ test('a change whose write at a snapshot\'s switch passes the journal size limit
   const store = await open(t, file, { fs });
   const fill = () => session({ fill: 'x'.repeat(1_000_000) });
   for (let i = 0; store.stats.persistence.journal.bytes < JOURNAL_MIN_BYTES - 1_100_000; i++) await call(store, 'set', `f${i}`, fill());
+  const errors = [];
+  store.on('error', (err) => errors.push(err.message));
   const before = renames(fs);
   store.set('crossing', fill(), () => undefined); // written by the snapshot's switch, into the old journal
   await store.flush();
+  assert.equal(store.stats.persistence.compactions, 0, 'no second snapshot started inside the running one');
   await until(() => !store.stats.persistence.saving, 10_000, 'every save done');
+  assert.deepEqual(errors, [], 'no save failed');
   // What a kill -9 now leaves loads (before the fix: refused, the snapshot renamed last naming a removed journal).
   const after = await open(t, crashCopy(t, file));
   assert.deepEqual((await call(after, 'ids')).sort(), (await call(store, 'ids')).sort());
@@ -56,4 +60,24 @@ test("an 'error' listener calling flush() when the journal fails at a snapshot's
   assert.deepEqual((await call(after, 'ids')).sort(), ['a', 'b']);
   assert.equal(store.stats.persistence.journal.failed, false, 'recovered');
   assert.equal(renames(fs) - before, 1, "the save asked for (its copy holds 'b': it ends the failure); the listener's, after it, finds nothing to save");
+});
+
+test("an 'error' listener calling close() when the journal fails at a snapshot's switch closes after that save", { timeout: 20_000 }, async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const fs = journalFs();
+  const store = await open(t, file, { fs });
+  await call(store, 'set', 'a', session({}));
+  let closing;
+  store.on('error', () => {
+    fs.faults.journalWrite = null;
+    closing ??= store.close();
+  });
+  fs.faults.journalWrite = 'EIO';
+  store.set('b', session({}), () => undefined);
+  const saving = store.flush();
+  assert.ok(closing !== undefined, 'the failure was reported');
+  await saving; // not failed by close() closing the new journal under its creation
+  await closing;
+  const after = await open(t, file);
+  assert.deepEqual((await call(after, 'ids')).sort(), ['a', 'b']);
 });
