@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { session, tempDir } from './fixtures/persist/helpers.mjs';
-import { gatedStore, journalSize, trackedPair } from './fixtures/journal/helpers.mjs';
+import { gatedStore, journalSize, trackedPair, turn } from './fixtures/journal/helpers.mjs';
 
 test("always: a snapshot whose next journal cannot be created does not close the old journal under its queued sync", { timeout: 20_000 }, async (t) => {
   const { fs, gate, store } = await gatedStore(t, { journal: 'always' });
@@ -59,4 +59,27 @@ test("always: the late failure of a sync of a journal given up for a failure doe
   assert.equal(store.stats.persistence.journal.failed, false, 'the journal the recovery started is healthy');
   assert.equal(errors.length, 1, 'one failure, reported once');
   assert.equal(await new Promise((resolve) => { store.set('q', session({}), (err) => resolve(err ?? null)); }), null);
+});
+
+test("always: close() of a failed journal waits for the sync still queued before it closes the descriptor", { timeout: 20_000 }, async (t) => {
+  const { fs, gate, store } = await gatedStore(t, { journal: 'always' });
+  store.on('error', () => undefined);
+  const journal = store.stats.persistence.journal.file;
+  const fd = fs.calls.findLast((c) => c.call === 'open' && c.path === journal).fd;
+  const held = gate.hold((path) => path === journal);
+  const pair = trackedPair(store, 'p', session({}));
+  await held.reached;
+  // A write fails while the pair's sync is queued: the journal has failed, the pair's records are already written.
+  fs.faults.journalWrite = 'EIO';
+  assert.equal(await new Promise((resolve) => { store.set('q', session({}), (err) => resolve(err?.code)); }), 'ERR_JOURNAL_FAILED');
+  fs.faults.journalWrite = null;
+  const closing = store.close();
+  for (let i = 0; i < 20; i++) await turn();
+  const closedEarly = fs.calls.some((c) => c.call === 'close' && c.fd === fd && c.path === journal);
+  held.release();
+  await closing;
+  assert.equal(closedEarly, false, `descriptor ${fd} closed while its sync was still queued: a file opened meanwhile could take the number, and the sync flush it instead`);
+  assert.ok(fs.calls.some((c) => c.call === 'close' && c.fd === fd && c.path === journal), 'closed once the sync completed');
+  // Written before the failure and covered by a sync that completed on their own file: durable, acknowledged.
+  assert.deepEqual(await Promise.all(pair.map((c) => c.done)), [null, null]);
 });
