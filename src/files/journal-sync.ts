@@ -116,12 +116,16 @@ export class SyncScheduler {
     const done = (err: unknown): void => {
       file.syncing = false;
       this.#inSync -= waiters.length;
-      if (file.closing) closeQuietly(this.#io, file.fd);
+      const closing = file.closing;
+      if (closing !== undefined) {
+        closeQuietly(this.#io, file.fd);
+        for (const closed of closing) closed();
+      }
       if (err) {
         this.#hooks.syncFailed(file, err, waiters);
         return;
       }
-      if (file.closing) {
+      if (closing !== undefined) {
         // Given up while this sync ran: what it covered is synced; nothing more is.
         for (const cb of waiters) later(cb, null);
         return;
@@ -152,7 +156,7 @@ export class SyncScheduler {
   retire(old: JournalFile, sync: boolean, error: Error | undefined): void {
     if (!sync) {
       for (const cb of old.waiters.splice(0)) later(cb, error);
-      this.#close(old);
+      void this.close(old);
       return;
     }
     old.retiring = true;
@@ -171,13 +175,16 @@ export class SyncScheduler {
   /** After a failure: takes the retiring journals' waiters and closes them (nothing in them is trusted any more). */
   abandonRetiring(): AnyCallback[] {
     const waiters = this.#retiring.flatMap((f) => f.waiters.splice(0));
-    for (const f of this.#retiring.splice(0)) this.#close(f);
+    for (const f of this.#retiring.splice(0)) void this.close(f);
     return waiters;
   }
 
   /** Closes `file` now, or when the sync of it that is running completes (its descriptor is in use until then). */
-  #close(file: JournalFile): void {
-    if (file.syncing) file.closing = true;
-    else closeQuietly(this.#io, file.fd);
+  close(file: JournalFile): Promise<void> {
+    if (!file.syncing) {
+      closeQuietly(this.#io, file.fd);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => { (file.closing ??= []).push(resolve); });
   }
 }

@@ -15,7 +15,7 @@ import { FILE_MODE } from './atomic-writer.js';
 import type { JournalOp } from './journal-format.js';
 import { RecordBatch } from './journal-batch.js';
 import {
-  appendRecords, closeQuietly, createJournal, newFile, removeQuietly, syncDirectorySync, type JournalFile, type JournalIo,
+  appendRecords, createJournal, newFile, removeQuietly, syncDirectorySync, type JournalFile, type JournalIo,
 } from './journal-file.js';
 import { journalPath, type JournalTail } from './journal-reader.js';
 import { createNextJournal, planRotation, type Rotation } from './journal-rotation.js';
@@ -90,7 +90,7 @@ export class JournalWriter {
       syncFailed: (failed, err, waiters) => {
         // A journal given up for an earlier failure (its sync ran on): every snapshot that can end that failure
         // copied memory after its records, so only the changes that waited for this sync learn of it.
-        if (failed.closing) for (const cb of waiters) later(cb, mode === 'always' ? new JournalError(failed.path, err) : null);
+        if (failed.closing !== undefined) for (const cb of waiters) later(cb, mode === 'always' ? new JournalError(failed.path, err) : null);
         else this.#fail(failed.path, err, waiters);
       },
       allRetired: () => { this.#release(); },
@@ -302,7 +302,9 @@ export class JournalWriter {
         });
       }
     }
-    closeQuietly(this.#io, file.fd);
+    // Failed, a sync of it may still be queued: its descriptor is closed when that sync completes. Not awaited: a
+    // failed journal is not waited for, and nothing it still syncs is acknowledged for it (journal-sync.ts).
+    void this.#syncs.close(file);
   }
 
   #release(): void {
