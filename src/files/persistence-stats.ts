@@ -12,7 +12,7 @@ export interface JournalStats {
   /** Bytes and records appended since the last snapshot. */
   bytes: number;
   records: number;
-  /** Records not yet written, or written and waiting for a sync in 'always' mode. */
+  /** Changes whose records are not yet written, or that wait for a sync in 'always' mode (one that wrote nothing too). */
   pending: number;
   /** When the last sync completed (ms since the epoch). */
   lastSyncAt: number | undefined;
