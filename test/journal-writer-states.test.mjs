@@ -252,3 +252,63 @@ test("always: a lone change's sync on the event loop failing with no error objec
   assert.equal(store.stats.persistence.journal.failed, true);
   assert.deepEqual(errors.map((e) => e.code), ['ERR_JOURNAL_FAILED']);
 });
+
+test('always: the first change after a start is synced off the event loop: no sync has shown changes coming one at a time yet', { timeout: 20_000 }, async (t) => {
+  const fs = journalFs();
+  const store = await open(t, join(tempDir(t), 'sessions.db'), { journal: 'always', fs });
+  await call(store, 'set', 'first', session({}));
+  const journal = store.stats.persistence.journal.file;
+  const syncs = () => fs.calls.filter((c) => c.path === journal && c.call.startsWith('fdatasync')).map((c) => c.call);
+  assert.deepEqual(syncs(), ['fdatasyncSync', 'fdatasync'], "the new journal's header (on the loop, at its creation), then 'first' in the thread pool");
+  await call(store, 'set', 'second', session({}));
+  assert.deepEqual(syncs().slice(2), ['fdatasyncSync'], "the sync of 'first' held it alone: 'second' on the loop");
+});
+
+test("everysec: the timer's syncs never run on the event loop, however few changes each holds", { timeout: 20_000 }, async (t) => {
+  const fs = journalFs();
+  const store = await open(t, join(tempDir(t), 'sessions.db'), { journal: 'everysec', fs });
+  await call(store, 'set', 'a', session({}));
+  const journal = store.stats.persistence.journal.file;
+  const syncs = () => fs.calls.filter((c) => c.path === journal && c.call.startsWith('fdatasync')).map((c) => c.call);
+  // Completed, not just begun: 'b' written while it runs would make the next sync one that held several changes.
+  await until(() => fs.synced.filter((s) => s.path === journal).length === 2, 5000, "the timer's sync of 'a'");
+  await call(store, 'set', 'b', session({}));
+  await until(() => syncs().length === 3, 5000, "the timer's sync of 'b'");
+  assert.deepEqual(syncs(), ['fdatasyncSync', 'fdatasync', 'fdatasync'], "the header at the journal's creation, then each change's sync off the loop: a sync on it stalls every request");
+});
+
+test("always: the last sync of a journal a snapshot replaced does not decide where the new journal's lone changes sync", { timeout: 20_000 }, async (t) => {
+  const fs = journalFs();
+  const store = await open(t, join(tempDir(t), 'sessions.db'), { journal: 'always', fs });
+  await call(store, 'set', 'warm-up', session({}));
+  assert.deepEqual(await Promise.all(trackedPair(store, 'g', session({})).map((c) => c.done)), [null, null]);
+  const old = store.stats.persistence.journal.file;
+  await store.flush(); // the old journal's last sync holds no change: it is not a write of changes coming one at a time
+  await until(() => fs.calls.some((c) => c.call === 'close' && c.path === old), 5000, 'the old journal retired');
+  const journal = store.stats.persistence.journal.file;
+  const from = fs.calls.length;
+  await call(store, 'set', 'lone', session({}));
+  const syncs = fs.calls.slice(from).filter((c) => c.path === journal && c.call.startsWith('fdatasync')).map((c) => c.call);
+  assert.deepEqual(syncs, ['fdatasync'], 'the last sync a write started held two changes: off the loop');
+});
+
+test('always: a change written while a sync runs, then carried by the sync that follows it, is synced off the loop also across a snapshot', { timeout: 20_000 }, async (t) => {
+  const { fs, gate, store } = await gatedStore(t, { journal: 'always' });
+  const old = store.stats.persistence.journal.file;
+  const syncsOf = (from) => fs.calls.slice(from).filter((c) => c.path === old && c.call.startsWith('fdatasync')).map((c) => c.call);
+  let from = fs.calls.length;
+  await call(store, 'set', 'a', session({}));
+  assert.deepEqual(syncsOf(from), ['fdatasyncSync'], "warm-up's sync held it alone: changes come one at a time");
+  from = fs.calls.length;
+  const held = gate.hold((path) => path === old);
+  const pair = trackedPair(store, 'g', session({}));
+  await held.reached;
+  const x = tracked(store, 'set', 'x', session({})); // written to the old journal while its sync runs
+  await turn();
+  const saving = store.flush(); // the snapshot switches to a new journal: the old one is no longer the current one
+  await until(() => store.stats.persistence.journal.file !== old, 5000, 'the switch');
+  held.release();
+  assert.deepEqual(await Promise.all([...pair, x].map((c) => c.done)), [null, null, null]);
+  await saving;
+  assert.deepEqual(syncsOf(from).filter((c) => c === 'fdatasyncSync'), [], "'x' joined a running sync: never synced on the loop");
+});
