@@ -112,3 +112,25 @@ test('the journal a snapshot renamed into place names stays, though its director
   assert.deepEqual(await idsAfterStart(t, crashCopy(t, file)), ['before', 'fails']);
   fs.faults.open = null;
 });
+
+test("a failed retry's empty journal is removed also when the next retry cannot create its own journal", {
+  timeout: 20_000,
+}, async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const { store, fs, errors } = await storeWithErrors(t, file, { journal: 'everysec', savePeriod: 0 });
+  await store.flush(); // the snapshot names the journal the failure hits
+  const named = store.stats.persistence.journal.file;
+  await failJournal(store, fs, errors, 'fails');
+  fs.faults.open = 'ENOSPC'; // this retry creates its journal, then fails at the snapshot's temp file
+  await assert.rejects(store.flush(), /ENOSPC/);
+  const unnamed = store.stats.persistence.journal.file;
+  assert.deepEqual(journals(file), [named, unnamed]);
+  fs.faults.open = null;
+  fs.faults.journalOpen = 'ENOSPC'; // the next retry fails creating its journal: it replaced the unnamed one all the same
+  await assert.rejects(store.flush(), /ENOSPC/);
+  fs.faults.journalOpen = null;
+  assert.deepEqual(journals(file), [named], 'only the journal the snapshot on disk names');
+  await store.flush(); // recovers
+  assert.equal(store.stats.persistence.journal.failed, false);
+  assert.deepEqual(await idsAfterStart(t, crashCopy(t, file)), ['before', 'fails']);
+});
