@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MemFileStore } from 'express-memfilestore';
 import {
-  call, callError, countEvents, decodeSnapshot, faultyFs, fileState, HOUR, manualClock, nextEvent, session, tempDir,
+  call, callError, countEvents, decodeSnapshot, faultyFs, fileState, fsError, HOUR, manualClock, nextEvent, session, tempDir,
   tempFiles, track,
 } from './fixtures/persist/helpers.mjs';
 
@@ -212,4 +212,37 @@ test('a save is a point-in-time snapshot: changes made while it is being written
   assert.equal(next.length, 2497);
   assert.equal(next.at(-1).id, 's5');
   assert.equal(JSON.parse(next.find((r) => r.id === 's0').value).version, 2);
+});
+
+test("close() whose final snapshot is renamed into place but its directory sync fails rejects with that save's error; a second close() saves", async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const fs = faultyFs();
+  let dirSync = null;
+  const openFile = fs.open;
+  fs.open = async (path, flags, mode) => {
+    const handle = await openFile(path, flags, mode);
+    if (String(path).includes('.tmp-')) return handle;
+    return {
+      // Only the sync that makes the snapshot's rename durable.
+      sync: async () => {
+        if (dirSync && fs.events.at(-1)?.[0] === 'rename') throw fsError(dirSync, 'fsync', path);
+        await handle.sync();
+      },
+      close: () => handle.close(),
+    };
+  };
+  // The journal on: the final snapshot stands alone (it names no next journal).
+  const store = track(t, new MemFileStore({ saveFile: file, savePeriod: 0, journal: 'everysec', fs }));
+  await store.ready;
+  store.on('error', () => undefined);
+  await call(store, 'set', 'a', session({ user: 'alice' }));
+  dirSync = 'EIO';
+  await assert.rejects(store.close(), (err) => {
+    assert.equal(err.code, 'EIO', err.stack);
+    assert.match(err.message, /its directory could not be synced/);
+    return true;
+  });
+  dirSync = null;
+  await store.close();
+  assert.deepEqual(idsInFile(file), ['a']);
 });
