@@ -255,11 +255,13 @@ export class Persistence {
     try {
       this.#lock.verify(this.#file);
       const journal = this.#final ? undefined : this.#journal;
-      // One synchronous step: every change is in this copy or in the next journal.
+      // One synchronous step: every change is in this copy or in the next journal. The switch first: its write of
+      // the turn's records into the old journal can fail it, and an 'error' listener called there can make changes
+      // the failed journal drops; taken after, the copy holds them, and the snapshot ends that failure rightly.
+      next = journal?.rotate();
       const changes = this.#source.changes();
       const copy = this.#source.copy();
       const writtenAt = this.#source.clock();
-      next = journal?.rotate();
       sessions = copy.ids.length;
       await journal?.openNext(() => syncDirectory(this.#fs, dirname(this.#file)));
       // Without a next journal, the snapshot names the last journal it holds: until their removal is on disk,
