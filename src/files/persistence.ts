@@ -36,8 +36,8 @@ export const JOURNAL_MIN_BYTES = 8 * 1024 * 1024;
 export interface SnapshotSource {
   /** A counter that increases on every change to the sessions. */
   changes(): number;
-  /** A point-in-time copy of the live sessions, least recently used first. */
-  copy(): EntryCopy;
+  /** A point-in-time copy of the sessions live at `now`, least recently used first (no user code runs). */
+  copy(now: number): EntryCopy;
   readonly clock: () => number;
 }
 
@@ -258,10 +258,12 @@ export class Persistence {
       // One synchronous step: every change is in this copy or in the next journal. The switch first: its write of
       // the turn's records into the old journal can fail it, and an 'error' listener called there can make changes
       // the failed journal drops; taken after, the copy holds them, and the snapshot ends that failure rightly.
+      // Nothing between the switch and openNext() may throw (the clock is read before): the rotation would be left
+      // half done, its records held back for good.
+      const writtenAt = this.#source.clock();
       next = journal?.rotate();
       const changes = this.#source.changes();
-      const copy = this.#source.copy();
-      const writtenAt = this.#source.clock();
+      const copy = this.#source.copy(writtenAt);
       sessions = copy.ids.length;
       await journal?.openNext(() => syncDirectory(this.#fs, dirname(this.#file)));
       // Without a next journal, the snapshot names the last journal it holds: until their removal is on disk,

@@ -20,8 +20,8 @@ export interface StoreSide extends PersistenceEvents {
   stringify: (session: unknown) => unknown;
   /** A counter that increases on every change to the sessions. */
   changes: () => number;
-  /** Live sessions, least recently used first. */
-  copy: () => EntryCopy;
+  /** Live sessions at `now`, least recently used first. */
+  copy: (now: number) => EntryCopy;
 }
 
 /**

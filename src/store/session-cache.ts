@@ -114,8 +114,8 @@ export class SessionCache {
    * Live sessions, least recently used first: references only, no serialization. Expired ones are left out even with
    * `stale` (lru-cache's own iteration would include them then).
    */
-  live(): EntryCopy {
-    return copyEntries(this.cache, this.#clock());
+  live(now = this.#clock()): EntryCopy {
+    return copyEntries(this.cache, now);
   }
 
   #disposed(value: string, key: string, reason: DisposeReason): void {

@@ -85,7 +85,7 @@ export class MemFileStore extends Store {
       sessions.persistence = sessions.loading(() => openFiles({
         file, opts: this.#opts, cache: sessions.cache, lru: sessions.lru,
         stringify: (v) => this.serializer.stringify(v),
-        changes: () => sessions.changes, copy: () => sessions.live(),
+        changes: () => sessions.changes, copy: (now) => sessions.live(now),
         // A listener that throws must not turn a good save into a failed flush(), nor crash a tick.
         emit: (event, info) => {
           try {
