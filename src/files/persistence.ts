@@ -222,7 +222,8 @@ export class Persistence {
       // rotation's sync failed that save (EBADF) and with it close(). Called inside a save's start (an 'error'
       // listener), that save is the current one a moment later.
       if (this.#starting) await Promise.resolve();
-      await this.#current?.catch(noop);
+      // A save queued behind the running one starts as that one settles, and owns its rotation just the same.
+      while (this.#current !== undefined || this.#queued !== undefined) await (this.#queued ?? this.#current)?.catch(noop);
       await this.#journal?.close();
       this.#final = true;
       await this.flush();
