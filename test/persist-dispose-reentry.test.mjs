@@ -1,0 +1,33 @@
+// A `dispose` hook that calls back into the store. lru-cache calls `dispose` in the middle of its own operation
+// (an eviction runs inside the `set` that caused it, before the slot it frees is reused): a session set from there
+// corrupts the cache (the same id listed several times, sessions set and acknowledged not served), while the journal
+// records what the calls did, so memory and what a restart loads disagree. The store must keep the cache whole and
+// a restart (here a kill -9's files) must load what memory serves.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { call, session, tempDir } from './fixtures/persist/helpers.mjs';
+import { crashCopy, open } from './fixtures/journal/helpers.mjs';
+
+test('a dispose hook that sets a session when one is evicted by max keeps the cache whole, and a restart loads what memory serves', { timeout: 20_000 }, async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  let store;
+  let sets = 0;
+  const acknowledged = [];
+  store = await open(t, file, {
+    max: 3,
+    dispose: (sid, _value, reason) => {
+      if (reason !== 'evict' || sets >= 2) return;
+      const id = `moved-${++sets}`;
+      acknowledged.push(new Promise((resolve) => { store.set(id, session({ from: sid }), (err) => resolve(err ?? null)); }));
+    },
+  });
+  for (const id of ['a', 'b', 'c', 'd', 'e']) await call(store, 'set', id, session({ id }));
+  assert.deepEqual(await Promise.all(acknowledged), [null, null]);
+  const ids = await call(store, 'ids');
+  assert.equal(new Set(ids).size, ids.length, `each session once: ${ids.join(', ')}`);
+  assert.equal(ids.length, store.store.size);
+  for (const id of ids) assert.notEqual(await call(store, 'get', id), undefined, `${id} is served`);
+  const after = await open(t, crashCopy(t, file), { max: 3 });
+  assert.deepEqual((await call(after, 'ids')).sort(), [...ids].sort(), 'a restart loads what memory serves');
+});
