@@ -41,6 +41,10 @@ export class SessionCache {
       // A replaced value matters only to the user's dispose hook: without one, lru-cache need not call back at all.
       noDisposeOnSet: opts.public.noDisposeOnSet === true || typeof opts.public.dispose !== 'function',
       dispose: (value, key, reason) => { this.#disposed(value, key, reason); },
+      // The user's hook once the cache is whole again: lru-cache calls `dispose` in the middle of its operation (an
+      // eviction inside the set that caused it, before the slot is reused), and a session set from there corrupted
+      // the cache (an id listed several times, a session acknowledged and not served) while the journal kept it.
+      disposeAfter: typeof opts.public.dispose === 'function' ? (value, key, reason) => { this.#hook(value, key, reason); } : undefined,
       // Expiry is wall-clock time (as the cookie's), so it can be written to and read from a file.
       perf: { now: opts.clock },
       ttlResolution: 0,
@@ -123,6 +127,10 @@ export class SessionCache {
     if (reason !== 'set') this.#changes++;
     // An eviction by max/maxSize must be replayed as such: a restart cannot see the reads that chose it.
     if (reason === 'evict') this.persistence?.record('d', key, 0, '');
+  }
+
+  #hook(value: string, key: string, reason: DisposeReason): void {
+    if (this.#loading) return;
     const dispose = this.#options.dispose;
     if (typeof dispose !== 'function') return;
     try {
