@@ -31,3 +31,22 @@ test('a dispose hook that sets a session when one is evicted by max keeps the ca
   const after = await open(t, crashCopy(t, file), { max: 3 });
   assert.deepEqual((await call(after, 'ids')).sort(), [...ids].sort(), 'a restart loads what memory serves');
 });
+
+test('a dispose hook that destroys the session whose set evicted another: a restart does not bring that session back', { timeout: 20_000 }, async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  let store;
+  let destroyed;
+  store = await open(t, file, {
+    max: 2,
+    dispose: (sid, _value, reason) => {
+      // A hook that refuses newcomers while the store is full: the session just set goes again.
+      if (reason === 'evict') destroyed ??= new Promise((resolve) => { store.destroy('c', (err) => resolve(err ?? null)); });
+    },
+  });
+  for (const id of ['a', 'b', 'c']) await call(store, 'set', id, session({ id }));
+  assert.equal(await destroyed, null);
+  const ids = (await call(store, 'ids')).sort();
+  assert.deepEqual(ids, ['b'], 'c destroyed by the hook, a evicted by its set');
+  const after = await open(t, crashCopy(t, file), { max: 2 });
+  assert.deepEqual((await call(after, 'ids')).sort(), ids, 'a restart loads what memory serves');
+});
