@@ -25,6 +25,11 @@ export class SessionCache {
   #changes = 0;
   /** While the file loads, entries that come and go are not the user's events: no dispose, no change. */
   #loading = false;
+  /** Changes being made (nested: an 'error' listener may change the store inside one): dispose hooks wait for their records. */
+  #depth = 0;
+  #draining = false;
+  /** Dispose hooks waiting for the change that caused them to be journaled. */
+  readonly #hooks: [string, string, DisposeReason][] = [];
 
   /** @param report - where a throwing `dispose` hook is reported. */
   constructor(opts: ResolvedOptions, report: (err: Error) => void) {
@@ -97,21 +102,51 @@ export class SessionCache {
       return new RangeError(`express-memfilestore: the session is ${size} bytes, more than maxSize (${this.#maxBytes})`);
     }
     const expires = expiryOf(now, lifetime);
-    putEntry(this.cache, id, text, expires, now, size);
-    this.#changes++;
-    this.persistence?.record(op, id, expires, text);
+    this.#depth++;
+    try {
+      putEntry(this.cache, id, text, expires, now, size);
+      this.#changes++;
+      this.persistence?.record(op, id, expires, text);
+    } finally {
+      this.#changed();
+    }
     return null;
   }
 
   /** Deletes `id` if present, and journals it. */
   delete(id: string): void {
-    if (this.cache.delete(id)) this.persistence?.record('d', id, 0, '');
+    this.#depth++;
+    try {
+      if (this.cache.delete(id)) this.persistence?.record('d', id, 0, '');
+    } finally {
+      this.#changed();
+    }
   }
 
   /** Deletes every session (`dispose` fires for each), and journals it. */
   clear(): void {
-    this.cache.clear();
-    this.persistence?.record('c', '', 0, '');
+    this.#depth++;
+    try {
+      this.cache.clear();
+      this.persistence?.record('c', '', 0, '');
+    } finally {
+      this.#changed();
+    }
+  }
+
+  /**
+   * A change is journaled: the dispose hooks it caused run now. Not before its record: a hook that changes the store
+   * (destroys the session just set) is journaled after it, as it happened in memory.
+   */
+  #changed(): void {
+    if (--this.#depth > 0 || this.#draining) return;
+    this.#draining = true;
+    try {
+      // Hooks that change the store queue their own hooks here, run in order.
+      for (let call = this.#hooks.shift(); call !== undefined; call = this.#hooks.shift()) this.#callHook(...call);
+    } finally {
+      this.#draining = false;
+    }
   }
 
   /**
@@ -131,6 +166,11 @@ export class SessionCache {
 
   #hook(value: string, key: string, reason: DisposeReason): void {
     if (this.#loading) return;
+    if (this.#depth > 0 || this.#draining) this.#hooks.push([value, key, reason]);
+    else this.#callHook(value, key, reason);
+  }
+
+  #callHook(value: string, key: string, reason: DisposeReason): void {
     const dispose = this.#options.dispose;
     if (typeof dispose !== 'function') return;
     try {
