@@ -219,9 +219,10 @@ export class Persistence {
     this.#triggers.stop();
     this.#closing ??= (async () => {
       // A rotation in flight owns the new journal's file until its snapshot is written: closing it under the
-      // rotation's sync failed that save (EBADF) and with it close(). Called inside a save's start (an 'error'
-      // listener), that save is the current one a moment later.
-      if (this.#starting) await Promise.resolve();
+      // rotation's sync failed that save (EBADF) and with it close(). Never in close()'s own call: #closing is set
+      // by then (the journal's close writes what is pending, and passing the size limit must not start a
+      // compaction), and a save whose start called close() (an 'error' listener) is the current one.
+      await Promise.resolve();
       // A save queued behind the running one starts as that one settles, and owns its rotation just the same.
       while (this.#current !== undefined || this.#queued !== undefined) await (this.#queued ?? this.#current)?.catch(noop);
       await this.#journal?.close();
