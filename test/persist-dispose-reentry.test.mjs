@@ -50,3 +50,23 @@ test('a dispose hook that destroys the session whose set evicted another: a rest
   const after = await open(t, crashCopy(t, file), { max: 2 });
   assert.deepEqual((await call(after, 'ids')).sort(), ids, 'a restart loads what memory serves');
 });
+
+test('with noDisposeOnSet, evictions still call the dispose hook in the set that evicts, and an expiry on a read or a prune calls it after', { timeout: 20_000 }, async (t) => {
+  const calls = [];
+  const clock = { now: Date.now() };
+  const store = await open(t, join(tempDir(t), 'sessions.db'), {
+    max: 2, noDisposeOnSet: true, clock: () => clock.now, dispose: (sid, _value, reason) => calls.push(`${sid}:${reason}`),
+  });
+  for (const id of ['a', 'b', 'c']) await call(store, 'set', id, session({ id }, 1_000));
+  // memorystore: noDisposeOnSet leaves out only the overwrite of a session, never an eviction.
+  assert.deepEqual(calls, ['a:evict']);
+  await call(store, 'set', 'c', session({ id: 'c', again: true }, 1_000));
+  assert.deepEqual(calls, ['a:evict']);
+  await call(store, 'set', 'd', session({ id: 'd' }, 1_000));
+  assert.deepEqual(calls, ['a:evict', 'b:evict']);
+  clock.now += 2_000;
+  assert.equal(await call(store, 'get', 'c'), undefined);
+  assert.deepEqual(calls, ['a:evict', 'b:evict', 'c:expire']);
+  store.prune();
+  assert.deepEqual(calls, ['a:evict', 'b:evict', 'c:expire', 'd:expire']);
+});

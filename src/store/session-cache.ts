@@ -46,10 +46,6 @@ export class SessionCache {
       // A replaced value matters only to the user's dispose hook: without one, lru-cache need not call back at all.
       noDisposeOnSet: opts.public.noDisposeOnSet === true || typeof opts.public.dispose !== 'function',
       dispose: (value, key, reason) => { this.#disposed(value, key, reason); },
-      // The user's hook once the cache is whole again: lru-cache calls `dispose` in the middle of its operation (an
-      // eviction inside the set that caused it, before the slot is reused), and a session set from there corrupted
-      // the cache (an id listed several times, a session acknowledged and not served) while the journal kept it.
-      disposeAfter: typeof opts.public.dispose === 'function' ? (value, key, reason) => { this.#hook(value, key, reason); } : undefined,
       // Expiry is wall-clock time (as the cookie's), so it can be written to and read from a file.
       perf: { now: opts.clock },
       ttlResolution: 0,
@@ -77,14 +73,36 @@ export class SessionCache {
     // A read that moves the session in the LRU order changes what the snapshot keeps (the order decides
     // evictions after a restart); reading the most recent session again changes nothing.
     const reorders = readReorders(this.cache, this.lru, id);
-    const text = this.cache.get(id);
+    let text: string | undefined;
+    // An expired session is deleted by the read: its dispose hook runs once lru-cache's get is done.
+    this.#depth++;
+    try {
+      text = this.cache.get(id);
+    } finally {
+      this.#changed();
+    }
     if (text !== undefined && reorders) this.#changes++;
     return text;
   }
 
   /** The stored text of a live `id` (never a stale one), marking it most recently used. */
   readLive(id: string): string | undefined {
-    return this.cache.get(id, { allowStale: false });
+    this.#depth++;
+    try {
+      return this.cache.get(id, { allowStale: false });
+    } finally {
+      this.#changed();
+    }
+  }
+
+  /** Removes the expired sessions (their dispose hooks run once all are removed). */
+  purgeStale(): void {
+    this.#depth++;
+    try {
+      this.cache.purgeStale();
+    } finally {
+      this.#changed();
+    }
   }
 
   /**
@@ -162,10 +180,12 @@ export class SessionCache {
     if (reason !== 'set') this.#changes++;
     // An eviction by max/maxSize must be replayed as such: a restart cannot see the reads that chose it.
     if (reason === 'evict') this.persistence?.record('d', key, 0, '');
-  }
-
-  #hook(value: string, key: string, reason: DisposeReason): void {
-    if (this.#loading) return;
+    if (typeof this.#options.dispose !== 'function') return;
+    // Never in the middle of lru-cache's operation: it disposes of an evicted session before the set that evicts it
+    // reuses the slot, and a session set from there corrupted the cache (an id listed several times, a session
+    // acknowledged and not served). Nor before the change that caused it is journaled. (lru-cache's disposeAfter
+    // would do the first, but not for evictions by a set with noDisposeOnSet: those it never delivers.) A change
+    // made on the cache directly (the `store` property) calls the hook in place, as before.
     if (this.#depth > 0 || this.#draining) this.#hooks.push([value, key, reason]);
     else this.#callHook(value, key, reason);
   }

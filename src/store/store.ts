@@ -246,7 +246,7 @@ export class MemFileStore extends Store {
   /** Removes expired sessions now, keeping the LRU order of the others. */
   prune(): void {
     const before = this.store.size;
-    this.store.purgeStale();
+    this.#sessions.purgeStale();
     log('prune: %d expired removed', before - this.store.size);
   }
 
