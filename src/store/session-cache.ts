@@ -157,7 +157,7 @@ export class SessionCache {
    * (destroys the session just set) is journaled after it, as it happened in memory.
    */
   #changed(): void {
-    if (--this.#depth > 0 || this.#draining) return;
+    if (--this.#depth > 0 || this.#draining || this.#hooks.length === 0) return;
     this.#draining = true;
     try {
       // Hooks that change the store queue their own hooks here, run in order.
