@@ -13,14 +13,19 @@ import { join } from 'node:path';
 import { session, tempDir } from './fixtures/persist/helpers.mjs';
 import { gatedStore, journalSize, trackedPair, turn } from './fixtures/journal/helpers.mjs';
 
-test("always: a snapshot whose next journal cannot be created does not close the old journal under its queued sync", { timeout: 20_000 }, async (t) => {
+/** An 'always' store whose journal's next sync is held, and two changes made (their sync is the one held). */
+async function heldPair(t) {
   const { fs, gate, store } = await gatedStore(t, { journal: 'always' });
   store.on('error', () => undefined);
   const journal = store.stats.persistence.journal.file;
   const fd = fs.calls.findLast((c) => c.call === 'open' && c.path === journal).fd;
   const held = gate.hold((path) => path === journal);
-  // Two changes and a snapshot in one turn: the switch writes them to the old journal and starts their sync.
-  const pair = trackedPair(store, 'p', session({}));
+  return { fs, store, journal, fd, held, pair: trackedPair(store, 'p', session({})) };
+}
+
+test("always: a snapshot whose next journal cannot be created does not close the old journal under its queued sync", { timeout: 20_000 }, async (t) => {
+  const { fs, store, journal, fd, held, pair } = await heldPair(t);
+  // The pair and a snapshot in one turn: the switch writes them to the old journal and starts their sync.
   fs.faults.journalOpen = 'ENOSPC'; // the next journal cannot be created
   await assert.rejects(store.flush(), { code: 'ENOSPC' });
   await held.reached;
@@ -40,12 +45,9 @@ test("always: a snapshot whose next journal cannot be created does not close the
 });
 
 test("always: the late failure of a sync of a journal given up for a failure does not fail the recovered journal again", { timeout: 20_000 }, async (t) => {
-  const { fs, gate, store } = await gatedStore(t, { journal: 'always' });
+  const { fs, store, held, pair } = await heldPair(t);
   const errors = [];
   store.on('error', (err) => errors.push(err));
-  const journal = store.stats.persistence.journal.file;
-  const held = gate.hold((path) => path === journal);
-  const pair = trackedPair(store, 'p', session({}));
   fs.faults.journalOpen = 'ENOSPC';
   await assert.rejects(store.flush(), { code: 'ENOSPC' });
   await held.reached;
@@ -62,12 +64,7 @@ test("always: the late failure of a sync of a journal given up for a failure doe
 });
 
 test("always: close() of a failed journal closes the descriptor only once the sync still queued completes", { timeout: 20_000 }, async (t) => {
-  const { fs, gate, store } = await gatedStore(t, { journal: 'always' });
-  store.on('error', () => undefined);
-  const journal = store.stats.persistence.journal.file;
-  const fd = fs.calls.findLast((c) => c.call === 'open' && c.path === journal).fd;
-  const held = gate.hold((path) => path === journal);
-  const pair = trackedPair(store, 'p', session({}));
+  const { fs, store, journal, fd, held, pair } = await heldPair(t);
   await held.reached;
   // A write fails while the pair's sync is queued: the journal has failed, the pair's records are already written.
   fs.faults.journalWrite = 'EIO';
