@@ -106,7 +106,10 @@ if (soak) {
       `${mib(soak.heapUsedMiB.medianQ2)} → ${mib(soak.heapUsedMiB.medianQ4)} MiB (median; max ${mib(soak.heapUsedMiB.max)} MiB); ` +
       `RSS ${mib(soak.rssMiB.medianQ2)} → ${mib(soak.rssMiB.medianQ4)} MiB; open fds ` +
       `at most ${soak.fds.maxQ2} → ${soak.fds.maxQ4}, ${soak.fds.baseline} before the store and ${soak.fds.afterClose} after ` +
-      `close(); snapshot file at most ${kb(soak.fileBytes.maxQ2)} → ${kb(soak.fileBytes.maxQ4)}; temp files at most ` +
+      `close(); snapshot file at most ${kb(soak.fileBytes.maxQ2)} → ${kb(soak.fileBytes.maxQ4)}; ` +
+      (soak.journal ? `journal ('${soak.journal.mode}') at most ${kb(soak.journal.bytesMaxQ2)} → ${kb(soak.journal.bytesMaxQ4)} ` +
+        `between snapshots, at most ${soak.journal.filesMaxWhileRunning} journal files at once, ${soak.journal.filesAfterClose} after close(); ` : '') +
+      `temp files at most ` +
       `${soak.tempFiles.maxWhileRunning} while saving, ${soak.tempFiles.afterClose} after close(); at most ` +
       `${n(soak.maxSessions)} sessions held.`,
   ]);

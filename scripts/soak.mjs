@@ -1,5 +1,6 @@
 // Soak: millions of operations against one persisted store, with expiry, eviction, pruning and periodic
-// saves all running, checking that heap, open file descriptors, the snapshot file and temp files stay bounded.
+// saves all running (and the journal between them, 'everysec' by default), checking that heap, open file
+// descriptors, the snapshot file, the journal and temp files stay bounded.
 //
 //   node scripts/soak.mjs [--ops N] [--json]          (10 million ops by default, about a minute on 2 cores;
 //                                                     re-runs itself with --expose-gc if needed)
@@ -11,11 +12,13 @@
 // and save timers run between batches as they would between requests. Cycles of bursts (many new visitors for
 // 0.5 s: the store fills up and evicts) and calm stretches (regular users only for 1.5 ttl: idle sessions
 // expire and are pruned) exercise both. Every `--sample-every` ops (ops / 40 by default): heapUsed after a
-// full GC, RSS, the file's size, entries of /proc/self/fd, temp files next to the snapshot.
+// full GC, RSS, the file's size, the journal's bytes since the last snapshot and its files, entries of
+// /proc/self/fd, temp files next to the snapshot.
 //
 // Bounded means, comparing the last quarter of the samples with the second quarter (the first is warm-up):
-// median heap not above 1.15x + 2 MiB, most fds not above +2, largest file not above 1.25x; at the end, after
-// close(), the fd count is back to its value before the store existed and no temp file remains; and the
+// median heap not above 1.15x + 2 MiB, most fds not above +2, largest file and largest journal not above 1.25x
+// (the journal + 1 MiB), at most 3 journal files at once; at the end, after close(), the fd count is back to its
+// value before the store existed and no temp file or journal remains; and the
 // store never held more than `max` sessions. Exits non-zero otherwise, or if no eviction, expiry, prune or
 // save happened (the soak would prove nothing). `--json` writes scripts/results/soak.json. `--sabotage` is
 // its self-test: the loop itself then leaks (it keeps every session it writes, and an fd per sample), and the
@@ -65,6 +68,7 @@ const fdTargets = () => readdirSync('/proc/self/fd').map((fd) => {
   }
 });
 const tempCount = () => readdirSync(dirname(file)).filter((n) => n.startsWith(`${basename(file)}.tmp-`)).length;
+const journalCount = () => readdirSync(dirname(file)).filter((n) => n.startsWith(`${basename(file)}.journal.`)).length;
 const MiB = 2 ** 20;
 
 const seen = { evict: 0, expire: 0, delete: 0, set: 0, fetch: 0, saves: 0, saveErrors: 0, callbackErrors: 0, maxSessions: 0 };
@@ -161,6 +165,8 @@ function sample() {
     fileBytes: existsSync(file) ? statSync(file).size : 0,
     fds: fds(),
     tempFiles: tempCount(),
+    journalBytes: store.stats.persistence.journal.bytes,
+    journalFiles: journalCount(),
     sessions: store.stats.sessions,
     saves: seen.saves,
   });
@@ -204,6 +210,7 @@ const endTargets = fdTargets();
 const fdsOpened = [...endTargets];
 for (const t of baselineTargets) if (fdsOpened.includes(t)) fdsOpened.splice(fdsOpened.indexOf(t), 1);
 const endTemp = tempCount();
+const endJournals = journalCount();
 const durationMs = Math.round(performance.now() - started);
 rmSync(dir, { recursive: true, force: true });
 
@@ -227,6 +234,9 @@ const figures = {
   fileMaxQ2: max(q2.map((s) => s.fileBytes)),
   fileMaxQ4: max(q4.map((s) => s.fileBytes)),
   tempFilesMax: max(samples.map((s) => s.tempFiles)),
+  journalMaxQ2: max(q2.map((s) => s.journalBytes)),
+  journalMaxQ4: max(q4.map((s) => s.journalBytes)),
+  journalFilesMax: max(samples.map((s) => s.journalFiles)),
 };
 const checks = [
   ['enough samples', samples.length >= 8, `${samples.length} samples`],
@@ -235,6 +245,10 @@ const checks = [
   ['fds bounded', figures.fdsMaxQ4 <= figures.fdsMaxQ2 + 2, `max fds ${figures.fdsMaxQ2} -> ${figures.fdsMaxQ4}`],
   ['fds back to baseline', endFds === baselineFds, `${baselineFds} before the store, ${endFds} after close()${fdsOpened.length > 0 ? `, new: ${tally(fdsOpened)}` : ''}`],
   ['file bounded', figures.fileMaxQ4 <= figures.fileMaxQ2 * 1.25, `largest file ${figures.fileMaxQ2} -> ${figures.fileMaxQ4} bytes`],
+  ['journal bounded', figures.journalMaxQ4 <= figures.journalMaxQ2 * 1.25 + MiB,
+    `largest journal since a snapshot ${figures.journalMaxQ2} -> ${figures.journalMaxQ4} bytes`],
+  ['journal files bounded', figures.journalFilesMax <= 3 && endJournals === 0,
+    `at most ${figures.journalFilesMax} while running, ${endJournals} after close()`],
   ['no temp file left', endTemp === 0 && figures.tempFilesMax <= 1, `${endTemp} at the end, at most ${figures.tempFilesMax} while running`],
   ['max respected', seen.maxSessions <= MAX, `at most ${seen.maxSessions} sessions (max ${MAX})`],
   ['no errors', seen.saveErrors === 0 && seen.callbackErrors === 0, `${seen.saveErrors} save errors, ${seen.callbackErrors} callback errors`],
@@ -260,6 +274,7 @@ const result = {
   fds: { baseline: baselineFds, maxQ2: figures.fdsMaxQ2, maxQ4: figures.fdsMaxQ4, afterClose: endFds },
   fileBytes: { maxQ2: figures.fileMaxQ2, maxQ4: figures.fileMaxQ4, atEnd: beforeClose.fileBytes },
   tempFiles: { maxWhileRunning: figures.tempFilesMax, afterClose: endTemp },
+  journal: { mode: store.stats.persistence.journal.mode, bytesMaxQ2: figures.journalMaxQ2, bytesMaxQ4: figures.journalMaxQ4, filesMaxWhileRunning: figures.journalFilesMax, filesAfterClose: endJournals },
   bounded: failed.length === 0,
   checks: checks.map(([name, ok, detail]) => ({ name, ok, detail })),
   config: { max: MAX, ttlMs: TTL_MS, checkPeriodMs: CHECK_PERIOD_MS, savePeriodMs: SAVE_PERIOD_MS, sampleEvery: SAMPLE_EVERY, burstMs: BURST_MS, calmMs: CALM_MS },
