@@ -23,5 +23,11 @@ export function later(cb: AnyCallback | undefined, err?: Error | null, value?: u
 
 /** Normalizes whatever was thrown into an Error, so callers always get one. */
 export function toError(thrown: unknown): Error {
-  return thrown instanceof Error ? thrown : new Error(String(thrown));
+  if (thrown instanceof Error) return thrown;
+  try {
+    return new Error(String(thrown));
+  } catch {
+    // An object without a prototype, or whose toString throws: the conversion must not throw out of a catch.
+    return new Error('a value that is not an Error, and cannot be converted to a string, was thrown');
+  }
 }
