@@ -122,6 +122,9 @@ export class SessionCache {
     const expires = expiryOf(now, lifetime);
     this.#depth++;
     try {
+      // lru-cache 11 skips dispose when the new value is the same string (a session saved unchanged); memorystore's
+      // lru-cache 4 disposed of every overwrite. Without a hook lru-cache's noDisposeOnSet is set: nothing to do.
+      if (!this.cache.noDisposeOnSet && this.cache.peek(id, { allowStale: true }) === text) this.#disposed(text, id, 'set');
       putEntry(this.cache, id, text, expires, now, size);
       this.#changes++;
       this.persistence?.record(op, id, expires, text);
