@@ -16,6 +16,7 @@
  */
 import { later, type AnyCallback } from '../store/callback.js';
 import { closeQuietly, type JournalFile, type JournalIo } from './journal-file.js';
+import { JournalError } from './journal-failure.js';
 import type { JournalMode } from './persistence-stats.js';
 
 const SYNC_EVERY_MS = 1000;
@@ -120,14 +121,14 @@ export class SyncScheduler {
       if (closing !== undefined) {
         closeQuietly(this.#io, file.fd);
         for (const closed of closing) closed();
+        // Given up while this sync ran: only the changes that waited for it learn how it went. Its failure fails no
+        // journal: every snapshot that can end the failure it was given up for copied memory after its records.
+        const error = err && this.#mode === 'always' ? new JournalError(file.path, err) : null;
+        for (const cb of waiters) later(cb, error);
+        return;
       }
       if (err) {
         this.#hooks.syncFailed(file, err, waiters);
-        return;
-      }
-      if (closing !== undefined) {
-        // Given up while this sync ran: what it covered is synced; nothing more is.
-        for (const cb of waiters) later(cb, null);
         return;
       }
       if (performance.now() - started > SYNC_EVERY_MS) this.#delayedSyncs++;

@@ -19,7 +19,7 @@ import {
 } from './journal-file.js';
 import { journalPath, type JournalTail } from './journal-reader.js';
 import { createNextJournal, planRotation, type Rotation } from './journal-rotation.js';
-import { JournalError, JournalFailure } from './journal-failure.js';
+import { JournalFailure, type JournalError } from './journal-failure.js';
 import { SyncScheduler } from './journal-sync.js';
 import type { JournalMode, JournalStats } from './persistence-stats.js';
 
@@ -87,12 +87,7 @@ export class JournalWriter {
     this.#syncs = new SyncScheduler(mode, io, {
       current: () => this.#file,
       failed: () => this.#failed,
-      syncFailed: (failed, err, waiters) => {
-        // A journal given up for an earlier failure (its sync ran on): every snapshot that can end that failure
-        // copied memory after its records, so only the changes that waited for this sync learn of it.
-        if (failed.closing !== undefined) for (const cb of waiters) later(cb, mode === 'always' ? new JournalError(failed.path, err) : null);
-        else this.#fail(failed.path, err, waiters);
-      },
+      syncFailed: (failed, err, waiters) => { this.#fail(failed.path, err, waiters); },
       allRetired: () => { this.#release(); },
       clock: () => hooks.clock(),
     });
