@@ -10,6 +10,9 @@ import { call, fsError, HOUR, manualClock, session, tempDir } from './fixtures/p
 import { settle } from './fixtures/store-calls.mjs';
 import { appendsNothingWaitsFor, crashCopy, gatedStore, journalFs, open, storeWithErrors, tracked, trackedPair, turn, until } from './fixtures/journal/helpers.mjs';
 
+/** The syncs of the journal at `path` in the seam's log, from call `from` on: 'fdatasyncSync' on the event loop, 'fdatasync' off it. */
+const syncCalls = (fs, path, from = 0) => fs.calls.slice(from).filter((c) => c.path === path && c.call.startsWith('fdatasync')).map((c) => c.call);
+
 /** An 'everysec' store whose journal failed at a write (the fault cleared again), with 'before' in memory. */
 async function failedStore(t, file) {
   const { store, fs, errors } = await storeWithErrors(t, file);
@@ -188,7 +191,7 @@ test('a journal reaching its size limit exactly calls for a snapshot', { timeout
 test("always: a lone change is synced on the event loop before its callback; a turn's group shares one sync off it", { timeout: 20_000 }, async (t) => {
   const { file, fs, store } = await gatedStore(t, { journal: 'always' });
   const journal = store.stats.persistence.journal.file;
-  const syncsOf = (from) => fs.calls.slice(from).filter((c) => c.path === journal && c.call.startsWith('fdatasync')).map((c) => c.call);
+  const syncsOf = (from) => syncCalls(fs, journal, from);
 
   let from = fs.calls.length;
   const atCallback = await new Promise((resolve) => { store.set('lone', session({}), () => resolve(syncsOf(from))); });
@@ -207,7 +210,7 @@ test("always: a lone change is synced on the event loop before its callback; a t
 test('always: after a sync of several changes (requests in flight), a lone change syncs off the loop; after one that held it alone, on it again', { timeout: 20_000 }, async (t) => {
   const { fs, gate, store } = await gatedStore(t, { journal: 'always' });
   const journal = store.stats.persistence.journal.file;
-  const syncsOf = (from) => fs.calls.slice(from).filter((c) => c.path === journal && c.call.startsWith('fdatasync')).map((c) => c.call);
+  const syncsOf = (from) => syncCalls(fs, journal, from);
   const lone = async (id) => {
     const from = fs.calls.length;
     await call(store, 'set', id, session({}));
@@ -258,7 +261,7 @@ test('always: the first change after a start is synced off the event loop: no sy
   const store = await open(t, join(tempDir(t), 'sessions.db'), { journal: 'always', fs });
   await call(store, 'set', 'first', session({}));
   const journal = store.stats.persistence.journal.file;
-  const syncs = () => fs.calls.filter((c) => c.path === journal && c.call.startsWith('fdatasync')).map((c) => c.call);
+  const syncs = () => syncCalls(fs, journal);
   assert.deepEqual(syncs(), ['fdatasyncSync', 'fdatasync'], "the new journal's header (on the loop, at its creation), then 'first' in the thread pool");
   await call(store, 'set', 'second', session({}));
   assert.deepEqual(syncs().slice(2), ['fdatasyncSync'], "the sync of 'first' held it alone: 'second' on the loop");
@@ -269,7 +272,7 @@ test("everysec: the timer's syncs never run on the event loop, however few chang
   const store = await open(t, join(tempDir(t), 'sessions.db'), { journal: 'everysec', fs });
   await call(store, 'set', 'a', session({}));
   const journal = store.stats.persistence.journal.file;
-  const syncs = () => fs.calls.filter((c) => c.path === journal && c.call.startsWith('fdatasync')).map((c) => c.call);
+  const syncs = () => syncCalls(fs, journal);
   // Completed, not just begun: 'b' written while it runs would make the next sync one that held several changes.
   await until(() => fs.synced.filter((s) => s.path === journal).length === 2, 5000, "the timer's sync of 'a'");
   await call(store, 'set', 'b', session({}));
@@ -288,14 +291,14 @@ test("always: the last sync of a journal a snapshot replaced does not decide whe
   const journal = store.stats.persistence.journal.file;
   const from = fs.calls.length;
   await call(store, 'set', 'lone', session({}));
-  const syncs = fs.calls.slice(from).filter((c) => c.path === journal && c.call.startsWith('fdatasync')).map((c) => c.call);
+  const syncs = syncCalls(fs, journal, from);
   assert.deepEqual(syncs, ['fdatasync'], 'the last sync a write started held two changes: off the loop');
 });
 
 test('always: a change written while a sync runs, then carried by the sync that follows it, is synced off the loop also across a snapshot', { timeout: 20_000 }, async (t) => {
   const { fs, gate, store } = await gatedStore(t, { journal: 'always' });
   const old = store.stats.persistence.journal.file;
-  const syncsOf = (from) => fs.calls.slice(from).filter((c) => c.path === old && c.call.startsWith('fdatasync')).map((c) => c.call);
+  const syncsOf = (from) => syncCalls(fs, old, from);
   let from = fs.calls.length;
   await call(store, 'set', 'a', session({}));
   assert.deepEqual(syncsOf(from), ['fdatasyncSync'], "warm-up's sync held it alone: changes come one at a time");
