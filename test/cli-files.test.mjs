@@ -303,6 +303,8 @@ test('usage errors exit 2: unknown command or flag, missing argument or flag, ba
     [['migrate', file, '--to', 'http://127.0.0.1:6379'], /unsupported URL scheme "http:"/],
     [['migrate', file, '--to', 'not a url'], /not a URL/],
     [['migrate', file, '--to', 'redis://127.0.0.1:1', '--ttl=-5'], /--ttl expects a positive whole number/],
+    // parseArgs's several-line explanation, on one line, with the way to pass a value starting with a dash.
+    [['migrate', file, '--to', 'redis://127.0.0.1:1', '--ttl', '-5'], /argument is ambiguous\. .* use '--ttl=-XYZ'; see express-memfilestore migrate --help/],
     [['migrate', file, '--to', 'redis://127.0.0.1:1', '--replace', '--skip-existing'], /exclude each other/],
     [['import', 'mongodb://h/db', '--into', join(dir, 't.snap')], /unsupported source URL scheme/],
     [['export', file, '--out'], /argument missing|requires|argument/i],
@@ -336,6 +338,10 @@ test('--help on every command, --version, and NO_COLOR / --no-color', async (t) 
     const help = await cli([name, '--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, new RegExp(`^Usage: express-memfilestore ${name} `));
+    // One column for the descriptions, the command's flags and the global ones alike.
+    const flags = help.stdout.split('\n').filter((line) => /^ {2}-/.test(line));
+    const columns = new Set(flags.map((line) => /^ {2}\S.*? {2,}(?=\S)/.exec(line)?.[0].length));
+    assert.equal(columns.size, 1, `${name} --help aligns its descriptions:\n${flags.join('\n')}`);
   }
   // Not a terminal: no escape codes, no progress, whatever the colour settings.
   const dir = tempDir(t);

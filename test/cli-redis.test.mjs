@@ -238,6 +238,13 @@ test('migrate: unreachable server fails fast, exit 1, the file unchanged; wrong 
   assert.equal(JSON.parse(inUrl.stdout).source, `redis://:***@127.0.0.1:${server.port}`);
   assert.match(inUrl.stderr, /password in the URL can be seen .*--password-file/);
   assertNoSecrets(inUrl, password);
+  // "-" reads the password from standard input (a pipe), and the file's password replaces the (wrong) URL's.
+  const piped = await cli(['migrate', file, '--to', `redis://:wrong@127.0.0.1:${server.port}`, '--password-file', '-', '--replace', '--json'],
+    { input: `${password}\n` });
+  assert.equal(piped.code, 0, piped.stderr);
+  assert.equal(JSON.parse(piped.stdout).written, 5);
+  assert.doesNotMatch(piped.stderr, /password in the URL/);
+  assertNoSecrets(piped, password);
   assert.deepEqual(readFileSync(file), before);
 });
 

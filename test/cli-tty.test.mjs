@@ -27,6 +27,14 @@ function hasScript() {
   return !found.error && found.status === 0;
 }
 
+/** Whether `script` is here; in CI its absence fails the test (.ci/run installs it), elsewhere it skips. */
+function canUseTty(t) {
+  if (hasScript()) return true;
+  if (process.env.CI === 'true') throw new Error('script (util-linux, Debian package bsdutils) is not installed; .ci/run installs it');
+  t.skip('script (util-linux) is not installed');
+  return false;
+}
+
 const quote = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
 
 /**
@@ -47,11 +55,7 @@ function underTty(shellCommand, env = {}) {
 }
 
 test('progress on a terminal; none when stderr is piped or with --quiet; NO_COLOR removes colour', async (t) => {
-  if (!hasScript()) {
-    if (process.env.CI === 'true') throw new Error('script (util-linux, Debian package bsdutils) is not installed; .ci/run installs it');
-    t.skip('script (util-linux) is not installed');
-    return;
-  }
+  if (!canUseTty(t)) return;
   const server = await privateRedis(t);
   if (!server) return;
   const client = await redisClient(t, server.port);
@@ -120,11 +124,7 @@ test('progress on a terminal; none when stderr is piped or with --quiet; NO_COLO
 });
 
 test('export --out - refuses a terminal (sessions are credentials), exit 2, and prints none; stdout to a file gets them', async (t) => {
-  if (!hasScript()) {
-    if (process.env.CI === 'true') throw new Error('script (util-linux, Debian package bsdutils) is not installed; .ci/run installs it');
-    t.skip('script (util-linux) is not installed');
-    return;
-  }
+  if (!canUseTty(t)) return;
   const dir = tempDir(t);
   const file = join(dir, 's.snap');
   await writeStore(file, { [`${MARK}1`]: sessionFor(1) });
@@ -139,4 +139,16 @@ test('export --out - refuses a terminal (sessions are credentials), exit 2, and 
   assert.match(redirected.tty, /exported 1 sessions/);
   assert.ok(!redirected.tty.includes(MARK));
   assert.equal(JSON.parse(readFileSync(out, 'utf8')).sid, `${MARK}1`);
+});
+
+test('--password-file - refuses a terminal (it would wait for the password, echoed), exit 2, before connecting', async (t) => {
+  if (!canUseTty(t)) return;
+  const dir = tempDir(t);
+  const file = join(dir, 's.snap');
+  await writeStore(file, { [`${MARK}1`]: sessionFor(1) });
+  // Port 9 (discard) on loopback: nothing listens; the refusal must come before any connection is tried.
+  const shown = await underTty(`${quote(process.execPath)} ${quote(BIN)} migrate ${quote(file)} --to redis://127.0.0.1:9 --password-file -`);
+  assert.equal(shown.code, 2, shown.tty);
+  assert.match(shown.tty, /--password-file - reads the password from standard input, which is a terminal here/);
+  assert.doesNotMatch(shown.tty, /cannot connect/);
 });

@@ -29,12 +29,17 @@ const GLOBAL_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
 /** The global flags that take no value, accepted before the command. */
 const LEADING_FLAGS = new Set(['--json', '-q', '--quiet', '--no-color']);
 
-const GLOBAL_HELP = [
-  '  --json         print the result as one JSON object on stdout (errors too: {"ok":false,...})',
-  '  -q, --quiet    no progress, no notes on stderr (warnings and errors still)',
-  '  --no-color     no colour (NO_COLOR is honoured too)',
-  '  -h, --help     this help',
-].join('\n');
+const GLOBAL_HELP: [string, string][] = [
+  ['--json', 'print the result as one JSON object on stdout (errors too: {"ok":false,...})'],
+  ['-q, --quiet', 'no progress, no notes on stderr (warnings and errors still)'],
+  ['--no-color', 'no colour (NO_COLOR is honoured too)'],
+  ['-h, --help', 'this help'],
+];
+
+/** The global flags' help, their descriptions starting at `column` (that of the command's own flags). */
+function globalHelp(column: number, extra: [string, string][] = []): string {
+  return [...GLOBAL_HELP, ...extra].map(([flag, text]) => `  ${flag.padEnd(column - 4)}  ${text}`).join('\n');
+}
 
 /** Runs the CLI with `argv` (without node and the script). @returns the exit code. */
 export async function main(given: string[], io: Io): Promise<number> {
@@ -61,7 +66,8 @@ export async function main(given: string[], io: Io): Promise<number> {
   try {
     parsed = parseArgs({ args: argv.slice(1), options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
   } catch (err) {
-    early.error(`${(err as Error).message.split('\n')[0] ?? ''}; see ${BIN} ${command.name} --help`, 2);
+    // parseArgs words some errors over several lines (the ambiguous `--ttl -5` says how to pass `--ttl=-5`): one line.
+    early.error(`${(err as Error).message.split('\n').join(' ').replace(/\.$/, '')}; see ${BIN} ${command.name} --help`, 2);
     return 2;
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
@@ -102,8 +108,7 @@ function topHelp(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Options:',
-    GLOBAL_HELP,
-    '  --version      print the version',
+    globalHelp(17, [['--version', 'print the version']]),
     '',
     `Run "${BIN} <command> --help" for a command's options. Exit codes: 0 done, 1 failed, 2 usage error.`,
     'Session ids and contents are never printed; passwords in URLs are shown as ***.',
@@ -119,9 +124,14 @@ function commandHelp(command: Command): string {
     '',
     'Options:',
     ...(command.help === '' ? [] : [command.help]),
-    GLOBAL_HELP,
+    globalHelp(helpColumn(command.help)),
     '',
   ].join('\n');
+}
+
+/** Where the descriptions of a command's flags start (two spaces, the flag, two or more spaces); 17 without flags. */
+function helpColumn(help: string): number {
+  return /^ {2}\S.*? {2,}(?=\S)/.exec(help)?.[0].length ?? 17;
 }
 
 function version(): string {

@@ -27,7 +27,8 @@ export const migrate: Command = {
   usage: 'migrate <file> --to <redis-url> [--prefix sess:] [--ttl 86400] [--replace | --skip-existing]',
   help: [
     '  --to <url>            redis://, rediss://, valkey:// or valkeys://[user[:password]@]host[:port][/db]',
-    '  --password-file <f>   read the server password from a file (keeps it out of ps and shell history)',
+    '  --password-file <f>   read the server password from a file ("-": standard input), keeping it out of ps and',
+    '                        shell history; it replaces a password in the URL',
     '  --prefix <p>          key prefix, as RedisStore\'s "prefix" (default sess:)',
     '  --ttl <seconds>       expiry of a session whose cookie has none, as RedisStore\'s "ttl" (default 86400)',
     '  --replace             overwrite keys that already exist under the prefix (a rerun after a failure)',

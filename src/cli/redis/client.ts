@@ -43,7 +43,8 @@ export function isRedisUrl(text: string): boolean {
 
 /**
  * Checks a server URL and maps `valkey(s)://` to `redis(s)://` (node-redis refuses Valkey's scheme; the
- * protocol is the same). A password from `passwordFile` replaces the URL's.
+ * protocol is the same). A password from `passwordFile` replaces the URL's: the file is the deliberate choice, the URL
+ * may come from an environment variable shared with the app.
  * @throws UsageError for another scheme or a URL that does not parse.
  */
 export function parseTarget(text: string, passwordFile: string | undefined): Target {
@@ -57,18 +58,25 @@ export function parseTarget(text: string, passwordFile: string | undefined): Tar
   if (scheme === undefined) {
     throw new UsageError(`unsupported URL scheme "${url.protocol}" in ${maskUrl(text)} (expected redis://, rediss://, valkey:// or valkeys://)`);
   }
-  if (passwordFile !== undefined) {
-    let secret: string;
-    try {
-      secret = readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, '');
-    } catch (err) {
-      throw new CliError(`cannot read --password-file "${passwordFile}": ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-    }
-    url.password = encodeURIComponent(secret);
-  }
+  if (passwordFile !== undefined) url.password = encodeURIComponent(readPassword(passwordFile));
   const password = url.password === '' ? undefined : decodeURIComponent(url.password);
   const mapped = `${scheme}${url.href.slice(url.protocol.length)}`;
   return { url: mapped, shown: maskUrl(url.href), password };
+}
+
+/**
+ * The password in `passwordFile` without its trailing newline; `-` is standard input (`pass show redis | …`), which
+ * must be a pipe or a file: on a terminal it would wait for typing with the password echoed.
+ */
+function readPassword(passwordFile: string): string {
+  if (passwordFile === '-' && process.stdin.isTTY) {
+    throw new UsageError('--password-file - reads the password from standard input, which is a terminal here: pipe it in or name a file');
+  }
+  try {
+    return readFileSync(passwordFile === '-' ? 0 : passwordFile, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    throw new CliError(`cannot read --password-file "${passwordFile}": ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
 }
 
 /** A connected server. */
