@@ -13,17 +13,24 @@ import { call, session, tempDir, track } from './fixtures/persist/helpers.mjs';
 const require = createRequire(import.meta.url);
 const { main } = require('../dist/cli/main.js');
 
-async function heldBy(command, file) {
+/** Runs `command --json file ...more` here; its `heldBy` and stderr. */
+async function run(command, file, more = []) {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let text = '';
+  let warned = '';
   stdout.on('data', (chunk) => { text += chunk; });
-  const code = await main([command, '--json', file], { stdout, stderr, env: {} });
+  stderr.on('data', (chunk) => { warned += chunk; });
+  const code = await main([command, '--json', file, ...more], { stdout, stderr, env: {} });
   assert.equal(code, 0, text);
-  return JSON.parse(text).heldBy;
+  return { heldBy: JSON.parse(text).heldBy, stderr: warned };
 }
 
-test('inspect and verify name the holder of the file: a store of this process, a fresh foreign lock, or none', async (t) => {
+async function heldBy(command, file) {
+  return (await run(command, file)).heldBy;
+}
+
+test('inspect, verify and export name the holder of the file: a store of this process, a fresh foreign lock, or none', async (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'sessions.db');
   const store = track(t, new MemFileStore({ saveFile: file, savePeriod: 0, journal: false }));
@@ -31,8 +38,15 @@ test('inspect and verify name the holder of the file: a store of this process, a
   await call(store, 'set', 'a', session({ user: 'a' }));
   await store.flush();
   for (const command of ['inspect', 'verify']) assert.equal(await heldBy(command, file), 'another store in this process', command);
+  // export works on a running app's file (a backup) and warns that later changes are not in it.
+  const live = await run('export', file, ['--out', join(dir, 'live.jsonl')]);
+  assert.equal(live.heldBy, 'another store in this process');
+  assert.match(live.stderr, /in use by another store in this process: the export holds its sessions as written to disk now; changes after it are not in it/);
   await store.close();
   for (const command of ['inspect', 'verify']) assert.equal(await heldBy(command, file), null, command);
+  const closed = await run('export', file, ['--out', join(dir, 'closed.jsonl')]);
+  assert.equal(closed.heldBy, null);
+  assert.equal(closed.stderr, '');
 
   writeFileSync(`${file}.lock`, `4242\nother-host.example\n${Date.now()}\n`);
   assert.equal(await heldBy('verify', file), 'process 4242 on host other-host.example (a lock not refreshed for 30 s is taken over)');

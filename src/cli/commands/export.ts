@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as fsPromises from 'node:fs/promises';
 import { writeFileAtomic } from '../../files/atomic-writer.js';
+import { FileLock } from '../../files/file-lock.js';
 import { isExpired } from '../../store/lru-entries.js';
 import type { Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
@@ -30,6 +31,11 @@ export const exportCommand: Command = {
       throw new CliError(`"${target}" exists: choose another --out, or add --force to replace it`);
     }
     const read = readStoreFile(file, now);
+    // Allowed (a backup of a running app), but the export is the state the files held when read: say so.
+    const heldBy = FileLock.holder(file);
+    if (heldBy !== undefined) {
+      out.warn(`"${file}" is in use by ${heldBy}: the export holds its sessions as written to disk now; changes after it are not in it`);
+    }
     const lines: string[] = [];
     let notJson = 0;
     for (const [sid, { expires, value }] of read.sessions) {
@@ -68,7 +74,7 @@ export const exportCommand: Command = {
       }
     }
     progress.done();
-    const summary = { file, out: target, sessions: lines.length, bytes };
+    const summary = { file, out: target, sessions: lines.length, bytes, heldBy: heldBy ?? null };
     if (target === '-') out.info(`exported ${lines.length} sessions (${bytes} bytes)`);
     else out.result(`exported ${lines.length} sessions from "${file}" to "${target}" (${bytes} bytes)`, summary);
     return 0;
