@@ -95,7 +95,7 @@ test('inspect: counts, sizes and expiry spread, with --json, never ids', async (
   const result = await cli(['inspect', file, '--json']);
   assert.equal(result.code, 0, result.stderr);
   const info = JSON.parse(result.stdout);
-  assert.equal(info.format, 'snapshot');
+  assert.equal(info.format, 'v2'); // as verify --json and the store's 'load' event name it
   assert.equal(info.version, 2); // the store writes snapshot format 2 (inspect used to say 1 for every snapshot)
   assert.equal(info.sessions, 6);
   assert.equal(info.expired, 1);
@@ -105,7 +105,8 @@ test('inspect: counts, sizes and expiry spread, with --json, never ids', async (
   assert.equal(info.expiries.day, 4);
   assert.equal(info.expiries.week, 1);
   assert.equal(info.largest.length, 5);
-  assert.equal(info.journal.records, 0);
+  assert.equal(info.journalRecords, 0);
+  assert.equal(info.tornBytes, 0);
   const human = await cli(['inspect', file]);
   assert.match(human.stdout, /sessions: +6 live, 1 expired/);
   assertNoSecrets(human);
@@ -426,6 +427,11 @@ test('verify, inspect and export read a store that crashed before its first snap
   assert.equal(inspected.code, 0, inspected.stderr);
   assert.equal(JSON.parse(inspected.stdout).sessions, 2);
   assert.equal(JSON.parse(inspected.stdout).format, 'none');
+  // One name for one fact: what inspect and verify both report, they report under the same keys with the same values.
+  const [v, i] = [JSON.parse(verified.stdout), JSON.parse(inspected.stdout)];
+  const shared = ['file', 'format', 'sessions', 'expired', 'bytes', 'journalFiles', 'journalRecords', 'tornBytes', 'heldBy'];
+  assert.deepEqual(Object.fromEntries(shared.map((k) => [k, i[k]])), Object.fromEntries(shared.map((k) => [k, v[k]])));
+  assert.ok(i.journalFiles >= 1 && i.journalRecords >= 2, 'the journal is reported');
   assert.match((await cli(['inspect', file])).stdout, /format: +no snapshot yet \(journal only\)/);
   const out = join(dir, 'j.jsonl');
   const exported = await cli(['export', file, '--out', out]);

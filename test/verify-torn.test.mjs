@@ -25,7 +25,7 @@ async function run(args) {
   return { code, out, err };
 }
 
-test('verify names a torn last journal record (record number, byte offset, file) and cuts nothing', async (t) => {
+test('verify names a torn last journal record (record number, byte offset, file), inspect counts it, neither cuts anything', async (t) => {
   const dir = tempDir(t);
   const live = join(dir, 'live');
   mkdirSync(live);
@@ -51,6 +51,11 @@ test('verify names a torn last journal record (record number, byte offset, file)
   assert.equal(result.code, 0, result.err);
   assert.ok(result.out.includes(`a torn last record of ${torn} bytes (record 2 at byte ${second} of "${journal}"), dropped at the next start`), result.out);
   assert.equal(statSync(journal).size, text.length - 5, 'verify cut nothing');
+  // inspect reports the same torn record, in words and under verify's --json key.
+  const inspected = await run(['inspect', join(dir, 's.snap')]);
+  assert.match(inspected.out, new RegExp(`journal: +1 records in \\d+ files, a torn last record of ${torn} bytes \\(dropped at the next start\\)`));
+  assert.equal(JSON.parse((await run(['inspect', '--json', join(dir, 's.snap')])).out).tornBytes, torn);
+  assert.equal(statSync(journal).size, text.length - 5, 'inspect cut nothing');
 
   // The next start drops the torn record, cuts the file back to the record before it, and keeps the first change.
   const next = track(t, new MemFileStore({ saveFile: join(dir, 's.snap'), savePeriod: 0 }));

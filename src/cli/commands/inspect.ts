@@ -26,24 +26,27 @@ export const inspect = fileReport({
     sizes.sort((a, b) => b - a);
     const largest = sizes.slice(0, LARGEST);
     // 'none': a store that never saved a snapshot (killed in its first savePeriod) left only its journal.
-    const format = read.load.format === '1.x' || read.load.format === 'none' ? read.load.format : 'snapshot';
-    const version = VERSIONS[read.load.format];
+    const { format } = read.load;
+    const version = VERSIONS[format];
     const writtenAt = read.load.writtenAt ?? null;
+    // The keys verify and the store's 'load' event use for the same facts, so one script can read all three.
     const data = {
       file, format, version, writtenAt, sessions: sizes.length, expired, bytes: read.size, sessionBytes: valueBytes,
-      largest, expiries, journal: { records: read.journalRecords }, heldBy: heldBy ?? null,
+      largest, expiries, journalFiles: read.journal.files, journalRecords: read.journalRecords, tornBytes: read.journal.tornBytes,
+      heldBy: heldBy ?? null,
     };
     out.result([
       `file:        ${file}`,
       `format:      ${format === '1.x' ? 'express-memfilestore 1.x JSON' : format === 'none' ? 'no snapshot yet (journal only)'
-        : `snapshot, version ${version ?? '-'}`}`,
+        : `snapshot, version ${version}`}`,
       `written at:  ${writtenAt ?? 'unknown'}`,
       `sessions:    ${sizes.length} live, ${expired} expired`,
       `bytes:       ${read.size} (sessions ${valueBytes})`,
       `largest:     ${largest.length === 0 ? '-' : largest.map((n) => `${n} B`).join(', ')}`,
       `expire:      ${expiries.hour} within an hour, ${expiries.day} within a day, ${expiries.week} within a week, ` +
         `${expiries.later} later, ${expiries.never} never`,
-      `journal:     ${read.journalRecords} records`,
+      `journal:     ${read.journalRecords} records in ${read.journal.files} files` +
+        (read.journal.tornBytes === 0 ? '' : `, a torn last record of ${read.journal.tornBytes} bytes (dropped at the next start)`),
       `in use by:   ${heldBy ?? 'no running store'}`,
     ].join('\n'), data);
   },
