@@ -200,7 +200,8 @@ export function resolveOptions(input: MemFileStoreOptions | null | undefined, wa
   }
 
   const serializer = o.serializer ?? JSON;
-  if (typeof serializer !== 'object' || typeof (serializer as Serializer).stringify !== 'function' ||
+  // A function counts too: superjson's default export is a class with static stringify and parse.
+  if ((typeof serializer !== 'object' && typeof serializer !== 'function') || typeof (serializer as Serializer).stringify !== 'function' ||
       typeof (serializer as Serializer).parse !== 'function') {
     fail('serializer', 'an object with stringify and parse functions', serializer);
   }
