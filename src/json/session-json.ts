@@ -9,7 +9,8 @@
  */
 import { flatten } from './flatten.js';
 
-// Kept to detect a patched Date (then JSON.stringify's output would differ): compared, never called unbound.
+// Kept to detect a patched Date, a Date subclass or a Date with its own methods (then JSON.stringify's output would
+// differ): compared, never called unbound.
 /* eslint-disable @typescript-eslint/unbound-method */
 const dateToJSON = Date.prototype.toJSON;
 const dateToISOString = Date.prototype.toISOString;
@@ -82,7 +83,8 @@ function flatJson(data: Record<string, unknown>): string | undefined {
       case 'undefined': case 'function': case 'symbol': continue;
       case 'object': {
         if (value === null) { json = 'null'; break; }
-        if (!(value instanceof Date) || value.toJSON !== dateToJSON || Date.prototype.toISOString !== dateToISOString) return undefined;
+        // Looked up on the value: Date.prototype.toJSON calls the Date's own toISOString (a subclass's, or one set on it).
+        if (!(value instanceof Date) || value.toJSON !== dateToJSON || value.toISOString !== dateToISOString) return undefined;
         json = Number.isNaN(value.getTime()) ? 'null' : `"${isoDate(value) ?? value.toISOString()}"`;
         break;
       }
