@@ -108,8 +108,11 @@ export function cookieJson(cookie: unknown): string | undefined {
   if (cookie === null || typeof cookie !== 'object') return undefined;
   const toJSON = (cookie as { toJSON?: unknown }).toJSON;
   const data: unknown = typeof toJSON === 'function' ? (toJSON as (key: string) => unknown).call(cookie, 'cookie') : cookie;
-  if (data === null || typeof data !== 'object' || Array.isArray(data) ||
-      typeof (data as { toJSON?: unknown }).toJSON === 'function') return undefined;
+  if (data === null || typeof data !== 'object' || typeof (data as { toJSON?: unknown }).toJSON === 'function') return undefined;
+  // Plain objects only (a Cookie's data, a cookie that went through JSON): JSON.stringify writes an array, and a boxed
+  // String, Number, Boolean or BigInt, otherwise than by its own keys.
+  const proto: unknown = Object.getPrototypeOf(data);
+  if (proto !== Object.prototype && proto !== null) return undefined;
   return flatJson(data as Record<string, unknown>);
 }
 
