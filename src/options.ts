@@ -218,8 +218,11 @@ export function resolveOptions(input: MemFileStoreOptions | null | undefined, wa
   if (onDamagedFile !== 'error' && onDamagedFile !== 'move-aside') {
     fail('onDamagedFile', '"error" or "move-aside"', onDamagedFile);
   }
-  const clock = (optionalFunction('clock', o.clock) as (() => number) | null | undefined) ?? Date.now;
-  const time = clock();
+  const userClock = optionalFunction('clock', o.clock) as (() => number) | null | undefined;
+  // Whole milliseconds, as Date.now gives: expiries are whole ms, and lru-cache compares its own readings of the clock
+  // against them; a fractional reading expired a session up to 1 ms before the expiry the store lists and saves.
+  const clock = typeof userClock === 'function' ? () => Math.floor(userClock()) : Date.now;
+  const time = typeof userClock === 'function' ? userClock() : clock();
   if (typeof time !== 'number' || !Number.isFinite(time) || time <= 0) {
     fail('clock', 'a function returning ms since the epoch', time);
   }
