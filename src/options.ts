@@ -129,7 +129,8 @@ const KNOWN = new Set<string>([
   'saveFile', 'savePeriod', 'journal', 'onDamagedFile', 'closeOnSignals', 'clock', 'fs',
 ]);
 
-function describe(value: unknown): string {
+/** A value as error messages show it: strings quoted, objects by kind (never converted: that can throw). */
+export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'bigint') return `${value}n`;
