@@ -129,7 +129,8 @@ const KNOWN = new Set<string>([
   'saveFile', 'savePeriod', 'journal', 'onDamagedFile', 'closeOnSignals', 'clock', 'fs',
 ]);
 
-function describe(value: unknown): string {
+/** A value as error messages show it: strings quoted, objects by kind (never converted: that can throw). */
+export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'bigint') return `${value}n`;
@@ -200,7 +201,8 @@ export function resolveOptions(input: MemFileStoreOptions | null | undefined, wa
   }
 
   const serializer = o.serializer ?? JSON;
-  if (typeof serializer !== 'object' || typeof (serializer as Serializer).stringify !== 'function' ||
+  // A function counts too: superjson's default export is a class with static stringify and parse.
+  if ((typeof serializer !== 'object' && typeof serializer !== 'function') || typeof (serializer as Serializer).stringify !== 'function' ||
       typeof (serializer as Serializer).parse !== 'function') {
     fail('serializer', 'an object with stringify and parse functions', serializer);
   }
@@ -217,8 +219,11 @@ export function resolveOptions(input: MemFileStoreOptions | null | undefined, wa
   if (onDamagedFile !== 'error' && onDamagedFile !== 'move-aside') {
     fail('onDamagedFile', '"error" or "move-aside"', onDamagedFile);
   }
-  const clock = (optionalFunction('clock', o.clock) as (() => number) | null | undefined) ?? Date.now;
-  const time = clock();
+  const userClock = optionalFunction('clock', o.clock) as (() => number) | null | undefined;
+  // Whole milliseconds, as Date.now gives: expiries are whole ms, and lru-cache compares its own readings of the clock
+  // against them; a fractional reading expired a session up to 1 ms before the expiry the store lists and saves.
+  const clock = typeof userClock === 'function' ? () => Math.floor(userClock()) : Date.now;
+  const time = typeof userClock === 'function' ? userClock() : clock();
   if (typeof time !== 'number' || !Number.isFinite(time) || time <= 0) {
     fail('clock', 'a function returning ms since the epoch', time);
   }

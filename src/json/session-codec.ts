@@ -5,6 +5,7 @@
 import type { Serializer } from '../options.js';
 import { spliceCookie } from './cookie-splice.js';
 import { cookieJson, parseErrorPosition, sessionJson } from './session-json.js';
+import { toError } from '../store/callback.js';
 
 export class SessionCodec {
   readonly #serializer: Serializer;
@@ -58,7 +59,8 @@ export class SessionCodec {
    * are its own.
    */
   parseError(err: unknown): Error {
-    if (!this.#json || !(err instanceof SyntaxError)) return err instanceof Error ? err : new Error(String(err));
+    // toError: a thrown value String() cannot convert must not throw out of here, into the caller of get() or all().
+    if (!this.#json || !(err instanceof SyntaxError)) return toError(err);
     const at = parseErrorPosition(err);
     return new SyntaxError(`express-memfilestore: a stored session is not valid JSON${at === undefined ? '' : ` (at position ${at})`}`);
   }

@@ -9,7 +9,8 @@
  */
 import { flatten } from './flatten.js';
 
-// Kept to detect a patched Date (then JSON.stringify's output would differ): compared, never called unbound.
+// Kept to detect a patched Date, a Date subclass or a Date with its own methods (then JSON.stringify's output would
+// differ): compared, never called unbound.
 /* eslint-disable @typescript-eslint/unbound-method */
 const dateToJSON = Date.prototype.toJSON;
 const dateToISOString = Date.prototype.toISOString;
@@ -82,7 +83,8 @@ function flatJson(data: Record<string, unknown>): string | undefined {
       case 'undefined': case 'function': case 'symbol': continue;
       case 'object': {
         if (value === null) { json = 'null'; break; }
-        if (!(value instanceof Date) || value.toJSON !== dateToJSON || Date.prototype.toISOString !== dateToISOString) return undefined;
+        // Looked up on the value: Date.prototype.toJSON calls the Date's own toISOString (a subclass's, or one set on it).
+        if (!(value instanceof Date) || value.toJSON !== dateToJSON || value.toISOString !== dateToISOString) return undefined;
         json = Number.isNaN(value.getTime()) ? 'null' : `"${isoDate(value) ?? value.toISOString()}"`;
         break;
       }
@@ -106,8 +108,11 @@ export function cookieJson(cookie: unknown): string | undefined {
   if (cookie === null || typeof cookie !== 'object') return undefined;
   const toJSON = (cookie as { toJSON?: unknown }).toJSON;
   const data: unknown = typeof toJSON === 'function' ? (toJSON as (key: string) => unknown).call(cookie, 'cookie') : cookie;
-  if (data === null || typeof data !== 'object' || Array.isArray(data) ||
-      typeof (data as { toJSON?: unknown }).toJSON === 'function') return undefined;
+  if (data === null || typeof data !== 'object' || typeof (data as { toJSON?: unknown }).toJSON === 'function') return undefined;
+  // Plain objects only (a Cookie's data, a cookie that went through JSON): JSON.stringify writes an array, and a boxed
+  // String, Number, Boolean or BigInt, otherwise than by its own keys.
+  const proto: unknown = Object.getPrototypeOf(data);
+  if (proto !== Object.prototype && proto !== null) return undefined;
   return flatJson(data as Record<string, unknown>);
 }
 

@@ -178,19 +178,25 @@ export class MemFileStore extends Store {
 
   /**
    * Moves a live session's expiry and replaces its stored cookie with `session.cookie`.
-   * A missing or expired session is left alone (no upsert), as in memorystore.
+   * A missing or expired session is left alone (no upsert), as in memorystore; a null or undefined `session` for a live
+   * one calls back with a TypeError and changes nothing.
    */
   override touch(sid: string, session: StoredSession, callback?: (err?: unknown) => void): void {
     const id = this.#guard.check(sid, callback, true);
     if (id === undefined) return;
     const stored = this.#sessions.readLive(id);
     if (stored === undefined) return later(callback, null);
+    // memorystore read sess.cookie and called back with its TypeError: no session is no cookie to store, not a
+    // cookie to remove (the next get would return a session express-session cannot load).
+    if (session === null || session === undefined) {
+      return later(callback, new TypeError(`express-memfilestore: touch needs the session, got ${String(session)}`));
+    }
     const now = this.#opts.clock();
     let text: unknown;
     let lifetime: Lifetime;
     try {
       lifetime = lifetimeOf(this.options, session, id, now);
-      text = this.#codec.withCookie(stored, session?.cookie);
+      text = this.#codec.withCookie(stored, session.cookie);
     } catch (err) {
       return later(callback, toError(err));
     }

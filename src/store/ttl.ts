@@ -1,4 +1,4 @@
-import type { PublicOptions, StoredSession } from '../options.js';
+import { describe, type PublicOptions, type StoredSession } from '../options.js';
 import { parseDate } from '../json/iso-date.js';
 
 const ONE_DAY_MS = 86_400_000;
@@ -41,7 +41,7 @@ export function lifetimeOf(options: PublicOptions, sess: StoredSession | null | 
   if (typeof ttl === 'function') {
     const ms = ttl(options, sess as StoredSession, sid);
     if (typeof ms !== 'number' || Number.isNaN(ms)) {
-      throw new TypeError(`express-memfilestore: the ttl function must return a number of milliseconds, got ${String(ms)}`);
+      throw new TypeError(`express-memfilestore: the ttl function must return a number of milliseconds, got ${describe(ms)}`);
     }
     return fromNumber(ms);
   }
