@@ -1,0 +1,40 @@
+// Load and recovery cases found in review: each test failed on the code before its fix.
+// Journals are crafted with the package's own encoder (dist/files/journal-format.js), real files in temp dirs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { MemFileStore } from 'express-memfilestore';
+import { HOUR, tempDir, track } from './fixtures/persist/helpers.mjs';
+
+const require = createRequire(import.meta.url);
+const { encodeJournalHeader, encodeJournalRecord, recordBound, saltOf } = require('../dist/files/journal-format.js');
+
+const NOW = Date.UTC(2030, 0, 1);
+const VALUE = '{"cookie":{}}';
+
+/** One record setting `id`, as record `seq` of the journal with `token`. */
+function record(token, seq, id) {
+  const out = Buffer.alloc(recordBound(id, VALUE));
+  return out.subarray(0, encodeJournalRecord(out, 0, saltOf(token), seq, 's', id, NOW + HOUR, VALUE));
+}
+
+test('a torn tail in one journal is not cut when a later journal of the chain is refused', async (t) => {
+  const dir = tempDir(t);
+  const saveFile = join(dir, 'sessions.db');
+  const [t1, t2] = ['1111111111111111', '2222222222222222'];
+  // Journal 1 (an empty start) ends in a torn record; journal 2 continues it, and its first record begins with zeros
+  // (pages a crash did not write) before a whole record: damage with records after it, refused.
+  const j1 = Buffer.concat([Buffer.from(encodeJournalHeader(1, t1, 's:-', NOW)), record(t1, 1, 'a'), record(t1, 2, 'b').subarray(0, 10)]);
+  const j2 = Buffer.concat([Buffer.from(encodeJournalHeader(2, t2, `j:${t1}`, NOW)), Buffer.alloc(4), record(t2, 1, 'c')]);
+  writeFileSync(`${saveFile}.journal.1`, j1);
+  writeFileSync(`${saveFile}.journal.2`, j2);
+  const store = track(t, new MemFileStore({ saveFile, savePeriod: 0, clock: () => NOW }));
+  const err = await store.ready.then(() => assert.fail('the journals were accepted'), (e) => e);
+  assert.equal(err.code, 'ERR_SNAPSHOT_DAMAGED');
+  assert.match(err.message, /journal\.2": record 1 at byte \d+ is damaged/);
+  // "The file was left untouched": journal 1 keeps its torn tail, for whoever repairs the files.
+  assert.deepEqual(readFileSync(`${saveFile}.journal.1`), j1);
+  assert.deepEqual(readFileSync(`${saveFile}.journal.2`), j2);
+});
