@@ -131,11 +131,12 @@ export function replayJournals(file: string, snapshot: LoadResult, apply: (recor
       result.tornBytes = replayed.tornBytes;
       result.torn = `record ${replayed.records + 1} at byte ${replayed.tornAt} of "${f.path}"`;
       result.tornAt = { path: f.path, offset: replayed.tornAt };
-      if (repair) cutTornTail(result);
     }
     const allocated = replayed.tornAt === undefined ? f.size : replayed.size;
     result.tail = { gen: f.gen, token: header.token, path: f.path, size: replayed.size, allocated, seq: replayed.records + 1 };
   }
+  // Only once every journal has replayed: a later one refused must find the torn one as it was (nothing rewritten).
+  if (repair) cutTornTail(result);
   return result;
 }
 
