@@ -2,7 +2,7 @@
 // Journals are crafted with the package's own encoder (dist/files/journal-format.js), real files in temp dirs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
@@ -37,4 +37,23 @@ test('a torn tail in one journal is not cut when a later journal of the chain is
   // "The file was left untouched": journal 1 keeps its torn tail, for whoever repairs the files.
   assert.deepEqual(readFileSync(`${saveFile}.journal.1`), j1);
   assert.deepEqual(readFileSync(`${saveFile}.journal.2`), j2);
+});
+
+test('a refused start leaves the temp files of an interrupted save in place; a good start removes them', async (t) => {
+  const dir = tempDir(t);
+  const saveFile = join(dir, 'sessions.db');
+  // A save killed between its fsync and its rename leaves a whole snapshot in its temp file: with the snapshot
+  // damaged, that may be the best copy there is, and a refusal promises to touch nothing.
+  const temp = join(dir, 'sessions.db.tmp-12345-0123456789ab');
+  writeFileSync(temp, 'a whole snapshot, maybe');
+  writeFileSync(saveFile, 'express-memfilestore-snapshot 2 2030-01-01T00:00:00.000Z nojournal\nr 0 1 2\na\n{}\n');
+  const store = track(t, new MemFileStore({ saveFile, savePeriod: 0, clock: () => NOW }));
+  const err = await store.ready.then(() => assert.fail('the damaged snapshot was accepted'), (e) => e);
+  assert.equal(err.code, 'ERR_SNAPSHOT_DAMAGED');
+  assert.deepEqual(readdirSync(dir).sort(), ['sessions.db', 'sessions.db.tmp-12345-0123456789ab']);
+
+  rmSync(saveFile);
+  const good = track(t, new MemFileStore({ saveFile, savePeriod: 0, clock: () => NOW }));
+  await good.ready;
+  assert.equal(existsSync(temp), false);
 });
