@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
-import { HOUR, tempDir, track } from './fixtures/persist/helpers.mjs';
+import { encodeSnapshot, HOUR, sha256, tempDir, track } from './fixtures/persist/helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const { encodeJournalHeader, encodeJournalRecord, recordBound, saltOf } = require('../dist/files/journal-format.js');
@@ -56,4 +56,23 @@ test('a refused start leaves the temp files of an interrupted save in place; a g
   const good = track(t, new MemFileStore({ saveFile, savePeriod: 0, clock: () => NOW }));
   await good.ready;
   assert.equal(existsSync(temp), false);
+});
+
+test('a journal holding changes that continues nothing here is refused also when another journal continues the snapshot', async (t) => {
+  const dir = tempDir(t);
+  const saveFile = join(dir, 'sessions.db');
+  const snap = encodeSnapshot([{ id: 'a', expires: NOW + HOUR, value: VALUE }]);
+  const sha = sha256(snap.subarray(0, snap.lastIndexOf('end ')));
+  const [t1, t2] = ['1111111111111111', '2222222222222222'];
+  // Journal 1 continues another snapshot (a copy from elsewhere): alone beside this snapshot it is refused. Journal 2
+  // continuing this snapshot by its checksum must not turn that refusal into a silent removal of journal 1's changes.
+  const foreign = Buffer.concat([Buffer.from(encodeJournalHeader(1, t1, `s:${'e'.repeat(64)}`, NOW)), record(t1, 1, 'x')]);
+  writeFileSync(saveFile, snap);
+  writeFileSync(`${saveFile}.journal.1`, foreign);
+  writeFileSync(`${saveFile}.journal.2`, Buffer.concat([Buffer.from(encodeJournalHeader(2, t2, `s:${sha}`, NOW)), record(t2, 1, 'j')]));
+  const store = track(t, new MemFileStore({ saveFile, savePeriod: 0, clock: () => NOW }));
+  const err = await store.ready.then(() => assert.fail('the foreign journal was accepted'), (e) => e);
+  assert.equal(err.code, 'ERR_SNAPSHOT_DAMAGED');
+  assert.match(err.message, /journal\.1": it /);
+  assert.deepEqual(readFileSync(`${saveFile}.journal.1`), foreign);
 });
