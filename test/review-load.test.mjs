@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
-import { encodeSnapshot, HOUR, sha256, tempDir, track } from './fixtures/persist/helpers.mjs';
+import { call, encodeSnapshot, HOUR, sha256, tempDir, track } from './fixtures/persist/helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const { encodeJournalHeader, encodeJournalRecord, recordBound, saltOf } = require('../dist/files/journal-format.js');
@@ -75,4 +75,29 @@ test('a journal holding changes that continues nothing here is refused also when
   assert.equal(err.code, 'ERR_SNAPSHOT_DAMAGED');
   assert.match(err.message, /journal\.1": it /);
   assert.deepEqual(readFileSync(`${saveFile}.journal.1`), foreign);
+});
+
+/** A version 2 snapshot that stands alone (`nojournal`, as close() writes it) holding `ids`, least recently used first. */
+function standaloneSnapshot(ids) {
+  const records = ids.map((id) => `r ${NOW + HOUR} ${id.length} ${VALUE.length}\n${id}\n${VALUE}\n`).join('');
+  const body = Buffer.from(`express-memfilestore-snapshot 2 2030-01-01T00:00:00.000Z nojournal\n${records}`);
+  return { bytes: Buffer.concat([body, Buffer.from(`end ${ids.length} ${sha256(body)}\n`)]), sha: sha256(body) };
+}
+
+test('a restart with a smaller max keeps what was live when it fits, whether or not the snapshot names its journal', async (t) => {
+  const dir = tempDir(t);
+  const saveFile = join(dir, 'sessions.db');
+  const token = '3333333333333333';
+  // Written with max 3 (or none): a, b, c, then c destroyed after the snapshot. Live: a and b, which fit a max of 2.
+  // With a snapshot naming its journal, the journal is read first and a and b load; one that stands alone (the
+  // snapshot close() writes, continued by the journal naming its checksum) loaded first, evicting a, then deleted c.
+  const snap = standaloneSnapshot(['a', 'b', 'c']);
+  const d = Buffer.alloc(recordBound('c', ''));
+  const destroyC = d.subarray(0, encodeJournalRecord(d, 0, saltOf(token), 1, 'd', 'c', 0, ''));
+  writeFileSync(saveFile, snap.bytes);
+  writeFileSync(`${saveFile}.journal.1`, Buffer.concat([Buffer.from(encodeJournalHeader(1, token, `s:${snap.sha}`, NOW)), destroyC]));
+  const store = track(t, new MemFileStore({ saveFile, savePeriod: 0, max: 2, clock: () => NOW }));
+  await store.ready;
+  assert.equal(store.stats.persistence.load.journalRecords, 1);
+  assert.deepEqual(await call(store, 'ids'), ['b', 'a']);
 });
