@@ -109,9 +109,12 @@ export function replayJournals(file: string, snapshot: LoadResult, apply: (recor
     files: chain.length, records: 0, bytes: 0, tornBytes: 0, torn: undefined, tail: undefined, stale: [],
     maxGen: Math.max(0, snapshot.journal?.gen ?? 0, snapshot.absorbed ?? 0, ...files.map((f) => f.gen)),
   };
+  // Journals before the chain are leftovers the snapshot holds: all of them when it names its first journal, those up
+  // to the generation it says it absorbed when it stands alone (as when no journal continues it, findChain).
+  const holdsUpTo = snapshot.journal !== undefined ? (chain[0]?.gen ?? 0) : (snapshot.absorbed ?? 0);
   for (const f of files) {
     if (inChain.has(f)) continue;
-    if (chain.length > 0 && f.gen > (chain[0] as JournalFile).gen) {
+    if (chain.length > 0 && (f.gen > (chain[0] as JournalFile).gen || f.gen > holdsUpTo)) {
       if (f.records || (typeof f.header === 'object' && recordShaped(f.path))) {
         throw new SnapshotError(f.path, 'it holds changes but continues no journal here (a journal from another copy of these files?)');
       }
@@ -131,11 +134,12 @@ export function replayJournals(file: string, snapshot: LoadResult, apply: (recor
       result.tornBytes = replayed.tornBytes;
       result.torn = `record ${replayed.records + 1} at byte ${replayed.tornAt} of "${f.path}"`;
       result.tornAt = { path: f.path, offset: replayed.tornAt };
-      if (repair) cutTornTail(result);
     }
     const allocated = replayed.tornAt === undefined ? f.size : replayed.size;
     result.tail = { gen: f.gen, token: header.token, path: f.path, size: replayed.size, allocated, seq: replayed.records + 1 };
   }
+  // Only once every journal has replayed: a later one refused must find the torn one as it was (nothing rewritten).
+  if (repair) cutTornTail(result);
   return result;
 }
 

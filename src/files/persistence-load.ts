@@ -1,6 +1,6 @@
 /**
- * The store's start, for persistence.ts: refuse a symlinked `saveFile`, take the lock, remove temp files a killed
- * process left, load the snapshot and replay its journals (recover.ts), and describe it all for the 'load' event.
+ * The store's start, for persistence.ts: refuse a symlinked `saveFile`, take the lock, load the snapshot and replay its
+ * journals (recover.ts), then remove temp files a killed process left, and describe it all for the 'load' event.
  * Synchronous: it runs in the store's constructor.
  */
 import { removeStaleTempFiles } from './atomic-writer.js';
@@ -26,9 +26,11 @@ export function startFiles(file: string, sinks: RecoverySinks, options: { onDama
   refuseSymlink(file);
   const lock = FileLock.acquire(file);
   try {
+    const recovered = recoverFiles(file, sinks, { repair: true, onDamaged: options.onDamaged, now: options.now });
+    // Only after a good start: a refused one touches nothing, and a save killed between its fsync and its rename
+    // left a whole snapshot in its temp file, maybe the best copy of a damaged one.
     const removed = removeStaleTempFiles(file);
     if (removed > 0) log('removed %d temp files left by an interrupted save', removed);
-    const recovered = recoverFiles(file, sinks, { repair: true, onDamaged: options.onDamaged, now: options.now });
     then(recovered);
     const { snapshot, journal, movedAside } = recovered;
     const load: LoadInfo = {

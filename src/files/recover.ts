@@ -7,8 +7,8 @@ import { existsSync, lstatSync, renameSync } from 'node:fs';
 import type { JournalRecord } from './journal-format.js';
 import { cutTornTail, listJournals, replayJournals, type ReplayResult } from './journal-reader.js';
 import type { LegacyConverter } from './legacy-file.js';
-import { SnapshotError, type JournalPointer, type RecordSink } from './snapshot-format.js';
-import { loadSnapshotFile, NO_SNAPSHOT, peekJournalPointer, type LoadResult } from './snapshot-loader.js';
+import { SnapshotError, type RecordSink } from './snapshot-format.js';
+import { loadSnapshotFile, NO_SNAPSHOT, peekSnapshot, type LoadResult, type SnapshotHead } from './snapshot-loader.js';
 
 /** Where the records read go. */
 export interface RecoverySinks {
@@ -44,8 +44,8 @@ const NO_JOURNAL: ReplayResult = { files: 0, records: 0, bytes: 0, tornBytes: 0,
  */
 export function recoverFiles(file: string, sinks: RecoverySinks, options: { repair: boolean; onDamaged: 'error' | 'move-aside'; now: number }): Recovered {
   try {
-    const pointer = sinks.journalFirst !== undefined ? peekJournalPointer(file) : undefined;
-    if (pointer !== undefined && sinks.journalFirst !== undefined) return journalFirst(file, pointer, sinks.journalFirst(), sinks, options.repair);
+    const head = sinks.journalFirst !== undefined ? peekSnapshot(file) : undefined;
+    if (head !== undefined && sinks.journalFirst !== undefined) return journalFirst(file, head, sinks.journalFirst(), sinks, options.repair);
     const snapshot = loadSnapshotFile(file, sinks.insert, sinks.fromLegacy);
     const journal = replayJournals(file, snapshot, (record) => { sinks.replay(record); }, options.repair);
     sinks.replayed();
@@ -61,21 +61,25 @@ export function recoverFiles(file: string, sinks: RecoverySinks, options: { repa
 }
 
 /**
- * The journals a version 2 snapshot names are read first, so the sessions they replace are skipped in the
- * snapshot rather than loaded twice. Nothing is repaired until both files have read whole, and a damaged
- * snapshot is named before its journal, as when the snapshot is read first.
+ * The journals that continue a version 1 or 2 snapshot are read first, so the sessions they replace are skipped in
+ * the snapshot rather than loaded twice, and `max`/`maxSize` never evict at load a session the journal goes on to keep
+ * (a session it destroys makes room). Nothing is repaired until both files have read whole, and a damaged snapshot is
+ * named before its journal, as when the snapshot is read first.
  */
-function journalFirst(file: string, pointer: JournalPointer, superseded: (id: string) => boolean, sinks: RecoverySinks, repair: boolean): Recovered {
+function journalFirst(file: string, head: SnapshotHead, superseded: (id: string) => boolean, sinks: RecoverySinks, repair: boolean): Recovered {
   let journal: ReplayResult;
   try {
-    journal = replayJournals(file, { ...NO_SNAPSHOT, format: 'v2', journal: pointer }, (record) => { sinks.replay(record); }, false);
+    const expected = { ...NO_SNAPSHOT, format: head.version === 1 ? 'v1' as const : 'v2' as const, journal: head.journal, absorbed: head.absorbed, sha256: head.sha256 };
+    journal = replayJournals(file, expected, (record) => { sinks.replay(record); }, false);
   } catch (err) {
     loadSnapshotFile(file, () => true, sinks.fromLegacy);
     throw err;
   }
   const snapshot = loadSnapshotFile(file, sinks.insert, sinks.fromLegacy, superseded);
-  // The trailer's checksum covers the header: a pointer that differs means the file changed between the reads.
-  if (snapshot.journal?.gen !== pointer.gen || snapshot.journal.token !== pointer.token) {
+  // The trailer's checksum covers the header: a pointer or checksum that differs means the file changed between the reads.
+  const pointer = head.journal;
+  if (snapshot.journal?.gen !== pointer?.gen || snapshot.journal?.token !== pointer?.token ||
+      (pointer === undefined && (snapshot.sha256 !== head.sha256 || snapshot.absorbed !== head.absorbed))) {
     throw new SnapshotError(file, 'it changed while it was read (is another process writing it?)');
   }
   if (repair) cutTornTail(journal);

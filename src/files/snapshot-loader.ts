@@ -25,11 +25,24 @@ export interface LoadResult {
 
 export const NO_SNAPSHOT: LoadResult = { format: 'none', records: 0, bytes: 0, writtenAt: undefined, sha256: '-', journal: undefined, absorbed: undefined };
 
+/** What a snapshot's header and trailer say, read without loading the rest: enough to find its journals. */
+export interface SnapshotHead {
+  /** The journal a version 2 snapshot hands over to. */
+  journal: JournalPointer | undefined;
+  absorbed: number | undefined;
+  /** The trailer's checksum, which a journal continuing a snapshot without a pointer names. */
+  sha256: string;
+  version: number;
+}
+
+const TRAILER_AT_END = /(?:^|\n)end (?:0|[1-9]\d{0,15}) ([0-9a-f]{64})\n$/;
+
 /**
- * The journal a version 2 snapshot's header names, read without loading the rest. `undefined` for any other
- * file, or a header that does not parse: the full load then says what is wrong.
+ * The header (and, for a snapshot without a journal pointer, the trailer's checksum) of a version 1 or 2 snapshot,
+ * read without loading the rest. `undefined` for any other file, or one that does not parse: the full load then
+ * says what is wrong.
  */
-export function peekJournalPointer(file: string): JournalPointer | undefined {
+export function peekSnapshot(file: string): SnapshotHead | undefined {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -47,7 +60,13 @@ export function peekJournalPointer(file: string): JournalPointer | undefined {
     } catch {
       return undefined;
     }
-    return parser.journal;
+    if (parser.journal !== undefined) return { journal: parser.journal, absorbed: undefined, sha256: '-', version: parser.version };
+    // No pointer: its journal names its checksum, the trailer's (checked against the content by the full load).
+    const size = fstatSync(fd).size;
+    const tail = Buffer.alloc(Math.min(size, 128));
+    const m = TRAILER_AT_END.exec(tail.toString('latin1', 0, readSync(fd, tail, 0, tail.length, size - tail.length)));
+    if (m === null) return undefined;
+    return { journal: undefined, absorbed: parser.absorbed, sha256: m[1] as string, version: parser.version };
   } finally {
     closeSync(fd);
   }
