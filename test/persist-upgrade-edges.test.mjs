@@ -2,7 +2,7 @@
 // src/files/legacy-file.ts): how a 1.x file is recognised, each expiry form, and what a refusal names.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
 import { call, HOUR, manualClock, tempDir, track } from './fixtures/persist/helpers.mjs';
@@ -13,6 +13,8 @@ const cookie = (expires) => ({ originalMaxAge: null, expires, httpOnly: true, pa
 async function load(t, text, options = {}) {
   const file = join(tempDir(t), 'sessions.json');
   writeFileSync(file, text);
+  // Written by 1.x "now" on the store's clock: a browser-session cookie's lifetime counts from the file's time.
+  utimesSync(file, clock.now / 1000, clock.now / 1000);
   const store = track(t, new MemFileStore({ saveFile: file, savePeriod: 0, clock: clock.fn, ...options }));
   const err = await store.ready.then(() => undefined, (e) => e);
   return { store, err };

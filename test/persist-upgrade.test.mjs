@@ -1,10 +1,11 @@
 // Upgrading from express-memfilestore 1.x: fixtures/persist/sessions-1.7.1.json was written by the real
 // express-memfilestore 1.7.1 behind express + express-session (see fixtures/persist/README.md): one JSON
 // object sid -> session, most recently used first. It loads with expiry from cookie.expires, expired
-// sessions dropped, browser-session cookies given the default TTL; the next save writes the new format.
+// sessions dropped, browser-session cookies given the default TTL from when 1.x wrote the file; the next save
+// writes the new format.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
 import { call, DAY, decodeSnapshot, FIXTURES, HOUR, manualClock, nextEvent, tempDir, track } from './fixtures/persist/helpers.mjs';
@@ -19,6 +20,8 @@ const NOW = expiresOf('dave') + 1000;
 function setup(t) {
   const file = join(tempDir(t), 'sessions.db');
   copyFileSync(FIXTURE, file);
+  // As if 1.x wrote it at NOW (when it stopped): browser-session lifetimes count from the file's time.
+  utimesSync(file, NOW / 1000, NOW / 1000);
   return file;
 }
 
@@ -102,11 +105,45 @@ test('browser-session cookies from 1.x get the numeric ttl option when there is 
   assert.equal(never[sid.carol], 0);
 });
 
-test('a 1.x file loaded long after: cookies with an expiry are gone, the browser-session one gets a day', async (t) => {
+test('a 1.x file loaded long after its cookies expired: they are gone; the browser-session one gets a day from the file\'s time', async (t) => {
   const file = setup(t);
   const later = expiresOf('bob') + 1;
+  // 1.x wrote the file an hour before this start (it ran until then).
+  utimesSync(file, (later - HOUR) / 1000, (later - HOUR) / 1000);
   const store = await open(t, { saveFile: file, clock: () => later });
   assert.deepEqual(await call(store, 'ids'), [sid.carol]);
   await store.close();
-  assert.deepEqual(decodeSnapshot(readFileSync(file)).records.map((r) => [r.id, r.expires]), [[sid.carol, later + DAY]]);
+  assert.deepEqual(decodeSnapshot(readFileSync(file)).records.map((r) => [r.id, r.expires]), [[sid.carol, later - HOUR + DAY]]);
+});
+
+test('a browser-session cookie from 1.x lives the default lifetime from when 1.x wrote the file, not from each start', async (t) => {
+  // The file is converted again at every start until a save replaces it: a crash before that save must not give carol
+  // a fresh day at each restart (1.x's own defect: sessions that expired while it was down came back).
+  const file = setup(t);
+  const written = NOW - HOUR;
+  const crashed = join(tempDir(t), 'sessions.db'); // the files as a crash before the first save leaves them
+  copyFileSync(file, crashed);
+  for (const f of [file, crashed]) utimesSync(f, written / 1000, written / 1000);
+  const store = await open(t, { saveFile: file, clock: () => NOW });
+  await store.close();
+  const expires = Object.fromEntries(decodeSnapshot(readFileSync(file)).records.map((r) => [r.id, r.expires]));
+  assert.equal(expires[sid.carol], written + DAY);
+  // Started again from the crash's files two days after 1.x wrote them: carol expired while the process was down.
+  const later = await open(t, { saveFile: crashed, clock: () => written + 2 * DAY });
+  assert.equal(await call(later, 'get', sid.carol), undefined);
+  assert.equal(later.stats.persistence.load.format, '1.x');
+  await later.close();
+
+  // A file dated after the store's clock (a clock set back since): the lifetime counts from now, never from later.
+  const ahead = setup(t);
+  utimesSync(ahead, (NOW + DAY) / 1000, (NOW + DAY) / 1000);
+  const fromNow = await open(t, { saveFile: ahead, clock: () => NOW });
+  await fromNow.close();
+  assert.equal(Object.fromEntries(decodeSnapshot(readFileSync(ahead)).records.map((r) => [r.id, r.expires]))[sid.carol], NOW + DAY);
+});
+
+test('a serializer throwing a non-Error while a 1.x file is converted: ready rejects naming the session and what was thrown', async (t) => {
+  const file = setup(t);
+  const store = track(t, new MemFileStore({ saveFile: file, savePeriod: 0, serializer: { stringify() { throw 'no strings today'; }, parse: JSON.parse } }));
+  await assert.rejects(store.ready, { code: 'ERR_SNAPSHOT_DAMAGED', message: /session 1 of the express-memfilestore 1\.x file cannot be converted: no strings today/ });
 });

@@ -6,14 +6,18 @@
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { readSync } from 'node:fs';
-import { expiryOf } from '../store/lru-entries.js';
+import { toError } from '../store/callback.js';
+import { expiryOf, isExpired } from '../store/lru-entries.js';
 import { expiresAt } from '../store/ttl.js';
 import { parseErrorPosition } from '../json/session-json.js';
 import { SnapshotError, type SnapshotRecord } from './snapshot-format.js';
 import type { LoadResult } from './snapshot-loader.js';
 
-/** Turns a 1.x session into a record, `undefined` when it has expired. @throws Error when it cannot. */
-export type LegacyConverter = (id: string, session: { cookie: object }) => SnapshotRecord | undefined;
+/**
+ * Turns a 1.x session into a record, `undefined` when it has expired. `savedAt`: when 1.x wrote the file (its
+ * modification time, ms since the epoch). @throws Error when it cannot.
+ */
+export type LegacyConverter = (id: string, session: { cookie: object }, savedAt: number) => SnapshotRecord | undefined;
 
 /** What converting a 1.x session needs from the store. */
 export interface LegacyContext {
@@ -23,9 +27,14 @@ export interface LegacyContext {
   stringify: (session: unknown) => unknown;
 }
 
-/** Expiry from `cookie.expires`; a browser-session cookie gets the default lifetime; a past one is dropped. */
+/**
+ * Expiry from `cookie.expires`; a past one is dropped. A browser-session cookie gets the default lifetime from when
+ * 1.x wrote the file (never later than now), not from now: the file is converted again at every start until a save
+ * replaces it, and a lifetime counted from each start would revive, after a crash, a session that expired while the
+ * process was down (1.x's own defect). 1.x's last write is the latest time the session is known to have been live.
+ */
 export function legacyConverter({ now, defaultLifetime, stringify }: LegacyContext): LegacyConverter {
-  return (id, session) => {
+  return (id, session, savedAt) => {
     // The same reading of `expires` as a live store's (src/store/ttl.ts); a 1.x file has no `maxAge` to prefer.
     const at = expiresAt((session.cookie as { expires?: unknown }).expires);
     // 1970 (a 0 expiry) is as expired as any past date: only a missing expiry means "browser session".
@@ -33,7 +42,9 @@ export function legacyConverter({ now, defaultLifetime, stringify }: LegacyConte
     if (!id.isWellFormed()) throw new Error('its id has a lone surrogate, which cannot be saved');
     const value = stringify(session);
     if (typeof value !== 'string') throw new Error(`the serializer returned ${typeof value}, not a string`);
-    return { id, expires: Number.isNaN(at) ? expiryOf(now, defaultLifetime) : expiryOf(at, 0), value };
+    if (!Number.isNaN(at)) return { id, expires: expiryOf(at, 0), value };
+    const expires = expiryOf(Math.min(savedAt, now), defaultLifetime);
+    return isExpired(expires, now) ? undefined : { id, expires, value };
   };
 }
 
@@ -51,7 +62,8 @@ export function isLegacy(head: Buffer): boolean {
  * `onRecord`, least recently used first.
  * @throws SnapshotError when it is not valid JSON, not an object of sessions, or a session cannot be converted.
  */
-export function loadLegacy(file: string, fd: number, size: number, onRecord: (record: SnapshotRecord) => void, convert: LegacyConverter): LoadResult {
+export function loadLegacy(file: string, fd: number, { size, savedAt }: { size: number; savedAt: number },
+  onRecord: (record: SnapshotRecord) => void, convert: LegacyConverter): LoadResult {
   const bytes = Buffer.allocUnsafe(size);
   let filled = 0;
   while (filled < size) {
@@ -79,9 +91,10 @@ export function loadLegacy(file: string, fd: number, size: number, onRecord: (re
     }
     let record: SnapshotRecord | undefined;
     try {
-      record = convert(id, session as { cookie: object });
+      record = convert(id, session as { cookie: object }, savedAt);
     } catch (err) {
-      throw new SnapshotError(file, `session ${index + 1} of the express-memfilestore 1.x file cannot be converted: ${(err as Error).message}`);
+      // toError: a serializer may throw anything, even a value String() cannot convert.
+      throw new SnapshotError(file, `session ${index + 1} of the express-memfilestore 1.x file cannot be converted: ${toError(err).message}`);
     }
     if (record !== undefined) records.push(record);
   }

@@ -86,10 +86,10 @@ export function loadSnapshotFile(file: string, onRecord: RecordSink, fromLegacy:
     throw err;
   }
   try {
-    const size = fstatSync(fd).size;
+    const { size, mtimeMs } = fstatSync(fd);
     const head = Buffer.alloc(Math.min(64, size));
     const headBytes = readSync(fd, head, 0, head.length, 0);
-    if (isLegacy(head.subarray(0, headBytes))) return loadLegacy(file, fd, size, onRecord, fromLegacy);
+    if (isLegacy(head.subarray(0, headBytes))) return loadLegacy(file, fd, { size, savedAt: Math.floor(mtimeMs) }, onRecord, fromLegacy);
     const parser = new SnapshotParser(file, size, onRecord, superseded);
     const bytes = readChunks(fd, 0, size, (chunk) => parser.consume(chunk));
     parser.finish();
