@@ -16,7 +16,7 @@
 // of the 256 byte values at every offset (about 340k variants, several minutes).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
@@ -473,6 +473,7 @@ test('a 1.x file with ids "__proto__", "constructor", "hasOwnProperty" and a nes
     `"hasOwnProperty":{"cookie":${JSON.stringify(cookie)},"user":"hop"},` +
     `"nested":{"cookie":${JSON.stringify(cookie)},"__proto__":{"isAdmin":true}}}`;
   writeFileSync(file, text);
+  utimesSync(file, NOW / 1000, NOW / 1000); // written by 1.x at NOW: the browser-session lifetimes count from then
   const protoBefore = prototypeSnapshot();
   const store = track(t, new MemFileStore({ saveFile: file, savePeriod: 0, clock: () => NOW }));
   await store.ready;
