@@ -1,7 +1,7 @@
 /** Flags shared by migrate and import, checked once. */
 import { stringFlag, type Context } from '../command.js';
 import { UsageError } from '../errors.js';
-import { parseTarget, type Target } from '../redis/client.js';
+import { parseTarget, type Target } from '../redis/target.js';
 
 /** The server URL with `--password-file` applied; a password typed in the URL gets redis-cli's warning. */
 export function targetFlag(ctx: Context, url: string): Target {

@@ -3,7 +3,7 @@ import { isExpired } from '../../store/lru-entries.js';
 import { stringFlag, type Command, type Context } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
 import { readStoreFile } from '../read-store-file.js';
-import { isRedisUrl, type Target } from '../redis/client.js';
+import { isRedisUrl, type Target } from '../redis/target.js';
 import { looksLikeJsonLines, readJsonLines } from '../sources/jsonl.js';
 import { readRedis } from '../sources/redis.js';
 import { readSessionFileStore } from '../sources/session-file-store.js';

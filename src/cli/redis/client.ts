@@ -5,17 +5,16 @@
  * Commands go through `sendCommand`: the same calls work on node-redis 5 and 6, and commands issued in one
  * tick are pipelined by the client.
  */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { CliError, UsageError } from '../errors.js';
-import { hideSecret, maskUrl } from '../redact.js';
+import { CliError } from '../errors.js';
+import { hideSecret } from '../redact.js';
 import { EXPIRIES, refusesScripts, WRITE, type Script } from './scripts.js';
+import type { Target } from './target.js';
 
 const CONNECT_TIMEOUT_MS = 5_000;
 /** The whole connect (TCP, TLS, HELLO/AUTH, SELECT) ends within this, server silent or not. */
 const CONNECT_DEADLINE_MS = 6_000;
-const SCHEMES: Record<string, string> = { 'redis:': 'redis:', 'rediss:': 'rediss:', 'valkey:': 'redis:', 'valkeys:': 'rediss:' };
 
 /** The part of a node-redis client this tool uses. */
 interface NodeRedisClient {
@@ -27,56 +26,6 @@ interface NodeRedisClient {
   quit?: () => Promise<unknown>;
   destroy?: () => unknown;
   disconnect?: () => Promise<unknown>;
-}
-
-/** A server address as the user gave it, parsed; `shown` is safe to print. */
-export interface Target {
-  url: string;
-  shown: string;
-  password: string | undefined;
-}
-
-/** Whether `text` names a Redis/Valkey server (a URL with one of our schemes). */
-export function isRedisUrl(text: string): boolean {
-  return /^(redis|rediss|valkey|valkeys):\/\//i.test(text);
-}
-
-/**
- * Checks a server URL and maps `valkey(s)://` to `redis(s)://` (node-redis refuses Valkey's scheme; the
- * protocol is the same). A password from `passwordFile` replaces the URL's: the file is the deliberate choice, the URL
- * may come from an environment variable shared with the app.
- * @throws UsageError for another scheme or a URL that does not parse.
- */
-export function parseTarget(text: string, passwordFile: string | undefined): Target {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new UsageError(`not a URL: ${maskUrl(text)} (expected redis://, rediss://, valkey:// or valkeys://)`);
-  }
-  const scheme = SCHEMES[url.protocol.toLowerCase()];
-  if (scheme === undefined) {
-    throw new UsageError(`unsupported URL scheme "${url.protocol}" in ${maskUrl(text)} (expected redis://, rediss://, valkey:// or valkeys://)`);
-  }
-  if (passwordFile !== undefined) url.password = encodeURIComponent(readPassword(passwordFile));
-  const password = url.password === '' ? undefined : decodeURIComponent(url.password);
-  const mapped = `${scheme}${url.href.slice(url.protocol.length)}`;
-  return { url: mapped, shown: maskUrl(url.href), password };
-}
-
-/**
- * The password in `passwordFile` without its trailing newline; `-` is standard input (`pass show redis | …`), which
- * must be a pipe or a file: on a terminal it would wait for typing with the password echoed.
- */
-function readPassword(passwordFile: string): string {
-  if (passwordFile === '-' && process.stdin.isTTY) {
-    throw new UsageError('--password-file - reads the password from standard input, which is a terminal here: pipe it in or name a file');
-  }
-  try {
-    return readFileSync(passwordFile === '-' ? 0 : passwordFile, 'utf8').replace(/\r?\n$/, '');
-  } catch (err) {
-    throw new CliError(`cannot read --password-file "${passwordFile}": ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
 }
 
 /** A connected server. */

@@ -6,7 +6,8 @@
 import { CliError } from '../errors.js';
 import type { Output } from '../output.js';
 import { BatchError, inBatches } from '../redis/batches.js';
-import { prefixPattern, RedisConnection, type Target } from '../redis/client.js';
+import { prefixPattern, RedisConnection } from '../redis/client.js';
+import type { Target } from '../redis/target.js';
 import { sessionExpiry } from '../session-value.js';
 import type { Imported } from './source.js';
 import { PhaseTimer } from '../phase-timer.js';

@@ -1,0 +1,59 @@
+/**
+ * Which Redis/Valkey server the user named, and with which password: the URL checked and mapped for node-redis, the
+ * password read from `--password-file`, and the URL as it is safe to print.
+ */
+import { readFileSync } from 'node:fs';
+import { CliError, UsageError } from '../errors.js';
+import { maskUrl } from '../redact.js';
+
+const SCHEMES: Record<string, string> = { 'redis:': 'redis:', 'rediss:': 'rediss:', 'valkey:': 'redis:', 'valkeys:': 'rediss:' };
+
+/** A server address as the user gave it, parsed; `shown` is safe to print. */
+export interface Target {
+  url: string;
+  shown: string;
+  password: string | undefined;
+}
+
+/** Whether `text` names a Redis/Valkey server (a URL with one of our schemes). */
+export function isRedisUrl(text: string): boolean {
+  return /^(redis|rediss|valkey|valkeys):\/\//i.test(text);
+}
+
+/**
+ * Checks a server URL and maps `valkey(s)://` to `redis(s)://` (node-redis refuses Valkey's scheme; the
+ * protocol is the same). A password from `passwordFile` replaces the URL's: the file is the deliberate choice, the URL
+ * may come from an environment variable shared with the app.
+ * @throws UsageError for another scheme or a URL that does not parse.
+ */
+export function parseTarget(text: string, passwordFile: string | undefined): Target {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`not a URL: ${maskUrl(text)} (expected redis://, rediss://, valkey:// or valkeys://)`);
+  }
+  const scheme = SCHEMES[url.protocol.toLowerCase()];
+  if (scheme === undefined) {
+    throw new UsageError(`unsupported URL scheme "${url.protocol}" in ${maskUrl(text)} (expected redis://, rediss://, valkey:// or valkeys://)`);
+  }
+  if (passwordFile !== undefined) url.password = encodeURIComponent(readPassword(passwordFile));
+  const password = url.password === '' ? undefined : decodeURIComponent(url.password);
+  const mapped = `${scheme}${url.href.slice(url.protocol.length)}`;
+  return { url: mapped, shown: maskUrl(url.href), password };
+}
+
+/**
+ * The password in `passwordFile` without its trailing newline; `-` is standard input (`pass show redis | …`), which
+ * must be a pipe or a file: on a terminal it would wait for typing with the password echoed.
+ */
+function readPassword(passwordFile: string): string {
+  if (passwordFile === '-' && process.stdin.isTTY) {
+    throw new UsageError('--password-file - reads the password from standard input, which is a terminal here: pipe it in or name a file');
+  }
+  try {
+    return readFileSync(passwordFile === '-' ? 0 : passwordFile, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    throw new CliError(`cannot read --password-file "${passwordFile}": ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
