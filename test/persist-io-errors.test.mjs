@@ -38,6 +38,17 @@ test('saveFile is a directory: ready rejects with EISDIR naming it, calls fail w
   assert.deepEqual(readdirSync(dir), ['sessions.db']);
 });
 
+test('a journal path that is a directory: ready rejects with EISDIR naming the journal, not only the saveFile', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'sessions.db');
+  mkdirSync(`${file}.journal.1`);
+  const { store, err } = await startRefused(file);
+  assert.equal(err.code, 'EISDIR');
+  assert.ok(err.message.includes(`"${file}.journal.1" beside it: it is a directory`), err.message);
+  await store.close();
+  assert.deepEqual(readdirSync(dir), ['sessions.db.journal.1'], 'nothing written, no lock left');
+});
+
 test('a parent of saveFile is a file: ready rejects with ENOTDIR naming it', async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'not-a-dir'), 'a plain file');

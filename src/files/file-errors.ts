@@ -10,15 +10,18 @@ const HINTS: Record<string, (file: string) => string> = {
 };
 
 /**
- * Turns an fs error about the snapshot file into one that names the file and says what is wrong,
- * keeping `code` and the original as `cause`. Errors that already say so pass through.
+ * Turns an fs error about the snapshot file, or a file beside it (its journal, its lock), into one that names the
+ * saveFile and the file at fault and says what is wrong, keeping `code` and the original as `cause`. Errors that
+ * already say so pass through.
  */
 export function describeFileError(file: string, err: unknown): Error {
   if (!(err instanceof Error)) return new Error(`express-memfilestore: cannot use saveFile "${file}": ${String(err)}`);
-  const code = (err as NodeJS.ErrnoException).code;
+  const { code, path } = err as NodeJS.ErrnoException;
   const hint = code !== undefined && Object.hasOwn(HINTS, code) ? HINTS[code] : undefined;
   if (hint === undefined) return err;
-  return wrapFsError(`express-memfilestore: cannot use saveFile "${file}": ${hint(file)} (${code})`, err);
+  // The journal or the lock at fault, not the snapshot: name it, or the user looks at the wrong file.
+  const beside = typeof path === 'string' && path !== file ? `"${path}" beside it: ` : '';
+  return wrapFsError(`express-memfilestore: cannot use saveFile "${file}": ${beside}${hint(beside === '' ? file : path as string)} (${code})`, err);
 }
 
 /** An error with our message that keeps the fs error's `code` (callers test it) and the error itself as `cause`. */

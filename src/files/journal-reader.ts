@@ -89,6 +89,10 @@ export function listJournals(file: string): JournalFile[] {
       // The header is at most MAX_HEADER bytes: the byte after it is in `head` when the file has one.
       const records = typeof header === 'object' && size > header.bytes && head[header.bytes] !== 0;
       found.push({ gen: Number(genText), path, size, header, records });
+    } catch (err) {
+      // A read by descriptor (EISDIR: a directory by that name) names no file: say which one, not the saveFile.
+      if (err instanceof Error && (err as NodeJS.ErrnoException).path === undefined) (err as NodeJS.ErrnoException).path = path;
+      throw err;
     } finally {
       closeSync(fd);
     }
