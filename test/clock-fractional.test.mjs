@@ -28,3 +28,9 @@ for (const [name, options, session] of [
     assert.fail('the session never expired');
   });
 }
+
+test('the clock is checked on its own reading, before the store floors it: a numeric string is refused', () => {
+  // Found by mutation testing (src/options.ts:226): Math.floor('1700000000000') is a number, the reading is not.
+  assert.throws(() => new MemFileStore({ clock: () => '1700000000000' }),
+    { name: 'TypeError', message: 'express-memfilestore: option "clock" must be a function returning ms since the epoch, got "1700000000000"' });
+});

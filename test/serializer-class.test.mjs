@@ -23,3 +23,12 @@ test('a class with static stringify and parse is accepted as serializer, and use
 test('a function without stringify and parse is still refused, naming the option', () => {
   assert.throws(() => new MemFileStore({ serializer: () => {} }), { name: 'TypeError', message: /option "serializer".*got a function/ });
 });
+
+test('an object or a class with only one of stringify and parse is refused, naming the option', () => {
+  // Found by mutation testing (src/options.ts:205): each function is required, whatever the serializer's kind.
+  class OnlyParse { static parse(text) { return JSON.parse(text); } }
+  class OnlyStringify { static stringify(value) { return JSON.stringify(value); } }
+  for (const [serializer, got] of [[{ parse: JSON.parse }, /got an object/], [OnlyParse, /got a function/], [OnlyStringify, /got a function/]]) {
+    assert.throws(() => new MemFileStore({ serializer }), { name: 'TypeError', message: new RegExp(`option "serializer" must be an object with stringify and parse functions, ${got.source}`) });
+  }
+});

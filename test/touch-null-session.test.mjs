@@ -1,6 +1,7 @@
 // touch(sid, null) or touch(sid, undefined) on a live session: memorystore 1.6.8 calls back with a TypeError (it
 // reads sess.cookie) and leaves the stored session as it was. Stripping the stored cookie instead loses it: the next
-// get() returns a session without a cookie, which express-session cannot load.
+// get() returns a session without a cookie, which express-session cannot load. The TypeError is the store's own,
+// naming what it got (src/store/store.ts touch; mutation testing: without the check, reading `.cookie` threw one too).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemFileStore } from 'express-memfilestore';
@@ -14,6 +15,8 @@ for (const [name, serializer] of [['JSON', undefined], ['a custom serializer', {
       const before = store.store.get('sid');
       const { err } = await settle(store, 'touch', 'sid', bad);
       assert.ok(err instanceof TypeError, `an error, got ${String(err)}`);
+      // The store's own message, not the one reading `.cookie` of nothing happens to throw.
+      assert.equal(err.message, `express-memfilestore: touch needs the session, got ${String(bad)}`);
       assert.equal(store.store.get('sid'), before, 'the stored session keeps its cookie');
     });
   }
