@@ -224,7 +224,8 @@ export function resolveOptions(input: MemFileStoreOptions | null | undefined, wa
   // against them; a fractional reading expired a session up to 1 ms before the expiry the store lists and saves.
   const clock = typeof userClock === 'function' ? () => Math.floor(userClock()) : Date.now;
   const time = typeof userClock === 'function' ? userClock() : clock();
-  if (typeof time !== 'number' || !Number.isFinite(time) || time <= 0) {
+  // At least 1: read in whole ms, a reading below it is 0, which the expiry arithmetic takes for "never".
+  if (typeof time !== 'number' || !Number.isFinite(time) || time < 1) {
     fail('clock', 'a function returning ms since the epoch', time);
   }
   const fs = o.fs ?? undefined;

@@ -33,4 +33,7 @@ test('the clock is checked on its own reading, before the store floors it: a num
   // Found by mutation testing (src/options.ts:226): Math.floor('1700000000000') is a number, the reading is not.
   assert.throws(() => new MemFileStore({ clock: () => '1700000000000' }),
     { name: 'TypeError', message: 'express-memfilestore: option "clock" must be a function returning ms since the epoch, got "1700000000000"' });
+  // Read in whole ms, 0.5 would be 0, which expiry arithmetic takes for "never": a clock below 1 ms is refused, naming what it returned.
+  assert.throws(() => new MemFileStore({ clock: () => 0.5 }),
+    { name: 'TypeError', message: 'express-memfilestore: option "clock" must be a function returning ms since the epoch, got 0.5' });
 });
