@@ -1,0 +1,71 @@
+// Bugs found reviewing the command-line tool: each test failed before its fix.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { capMemory, cli, serverAndStore, sessionFor, tempDir, writeStore } from './fixtures/cli/helpers.mjs';
+
+const MARK = 'Rv9PrivateSid';
+
+function sessions(count, inMs = 3_600_000) {
+  const out = {};
+  for (let i = 0; i < count; i++) out[`${MARK}${i}`] = sessionFor(i, inMs + i * 1000);
+  return out;
+}
+
+test('a password with "/" in a URL that does not parse is not printed (usage error of migrate and import)', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 's.snap');
+  await writeStore(file, sessions(1));
+  const password = 'Pw9/secret';
+  for (const args of [
+    ['migrate', file, '--to', `redis://user:${password}@127.0.0.1:6390`],
+    ['import', `redis://user:${password}@127.0.0.1:6390`, '--into', join(dir, 'b.snap')],
+    ['import', `ftp://user:${password}@127.0.0.1:6390`, '--into', join(dir, 'b.snap')],
+    ['migrate', file, '--to', `redis://user:${password}@127.0.0.1:6390`, '--json'],
+  ]) {
+    const result = await cli(args);
+    assert.equal(result.code, 2, result.stderr);
+    for (const text of [result.stdout, result.stderr]) {
+      assert.ok(!text.includes('secret'), `password printed by ${args[0]}: ${text}`);
+    }
+  }
+});
+
+test('migrate --skip-existing failing mid-way advises a rerun that keeps the existing keys, not --replace', async (t) => {
+  const setup = await serverAndStore(t, sessions(3000));
+  if (!setup) return;
+  const { server, client, file } = setup;
+  // A key the app wrote meanwhile: --skip-existing is how the user asked to keep it.
+  await client.set(`sess:${MARK}5`, 'newer', { PX: 3_600_000 });
+  await capMemory(client, 300_000, 'noeviction');
+  const url = `redis://127.0.0.1:${server.port}`;
+  const failed = await cli(['migrate', file, '--to', url, '--skip-existing', '--batch', '100']);
+  assert.equal(failed.code, 1);
+  assert.match(failed.stderr, /writing failed after \d+ of 3000 sessions/);
+  // "the same command with --replace" is refused (--replace and --skip-existing exclude each other), and --replace
+  // alone would overwrite the key the user chose to keep.
+  assert.doesNotMatch(failed.stderr, /--replace/);
+  assert.match(failed.stderr, /--skip-existing/);
+  await client.configSet('maxmemory', '0');
+  const resumed = await cli(['migrate', file, '--to', url, '--skip-existing', '--json']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(await client.get(`sess:${MARK}5`), 'newer');
+  assert.equal(await client.dbSize(), 3000);
+});
+
+test('migrate: a session that expires while the writes wait is counted expired, not a verification failure', async (t) => {
+  const all = sessions(3);
+  all[`${MARK}soon`] = sessionFor(99, 2500);
+  const setup = await serverAndStore(t, all);
+  if (!setup) return;
+  const { server, client, file } = setup;
+  // Writes wait 4 s (a failover, a slow server): the short session expires between the read and its SET.
+  await client.sendCommand(['CLIENT', 'PAUSE', '4000', 'WRITE']);
+  const result = await cli(['migrate', file, '--to', `redis://127.0.0.1:${server.port}`, '--json']);
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  const summary = JSON.parse(result.stdout);
+  assert.equal(summary.verified, 3);
+  assert.equal(summary.mismatched, 0);
+  assert.equal(summary.expired, 1);
+  assert.equal(await client.dbSize(), 3);
+});
