@@ -3,6 +3,7 @@ import { isExpired } from '../../store/lru-entries.js';
 import { stringFlag, type Command, type Context } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
 import { readStoreFile } from '../read-store-file.js';
+import { maskUrl } from '../redact.js';
 import { isRedisUrl, type Target } from '../redis/target.js';
 import { looksLikeJsonLines, readJsonLines } from '../sources/jsonl.js';
 import { readRedis } from '../sources/redis.js';
@@ -45,7 +46,7 @@ export const importCommand: Command = {
     if (into === undefined || into === '') throw new UsageError('import needs --into <file>');
     const redisTarget = isRedisUrl(source) ? targetFlag(ctx, source) : undefined;
     if (redisTarget === undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
-      throw new UsageError(`unsupported source URL scheme in "${source.replace(/\/\/[^@/]*@/, '//***@')}" (expected redis://, rediss://, valkey:// or valkeys://)`);
+      throw new UsageError(`unsupported source URL scheme in "${maskUrl(source)}" (expected redis://, rediss://, valkey:// or valkeys://)`);
     }
     const merge = args.values.merge === true;
     const replace = args.values.replace === true;
