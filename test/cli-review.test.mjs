@@ -1,8 +1,9 @@
 // Bugs found reviewing the command-line tool: each test failed before its fix.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { capMemory, cli, serverAndStore, sessionFor, tempDir, writeStore } from './fixtures/cli/helpers.mjs';
+import { capMemory, cli, readStore, serverAndStore, sessionFor, tempDir, writeStore } from './fixtures/cli/helpers.mjs';
 
 const MARK = 'Rv9PrivateSid';
 
@@ -68,4 +69,45 @@ test('migrate: a session that expires while the writes wait is counted expired, 
   assert.equal(summary.mismatched, 0);
   assert.equal(summary.expired, 1);
   assert.equal(await client.dbSize(), 3);
+});
+
+test('import JSON Lines: sids that are not well-formed (lone surrogates) are refused, not written as a file the store refuses', async (t) => {
+  const dir = tempDir(t);
+  const exp = Date.now() + 3_600_000;
+  const session = JSON.stringify(sessionFor(1));
+  const source = join(dir, 'in.jsonl');
+  // Two ids that differ only in their lone surrogate: both become U+FFFD in UTF-8, one id twice in the file.
+  writeFileSync(source, `{"sid":"a\\ud800","expires":${exp},"session":${session}}\n{"sid":"a\\udbff","expires":${exp},"session":${session}}\n`);
+  const into = join(dir, 't.snap');
+  const result = await cli(['import', source, '--into', into, '--json']);
+  assert.equal(result.code, 1, result.stdout);
+  assert.equal(JSON.parse(result.stdout).ok, false);
+  assert.match(JSON.parse(result.stdout).error.message, /line 1/);
+  assert.ok(!existsSync(into), 'nothing written');
+});
+
+test('import JSON Lines: a repeated sid is refused whichever of the two lines has expired', async (t) => {
+  const dir = tempDir(t);
+  const live = Date.now() + 3_600_000;
+  const gone = Date.now() - 60_000;
+  const session = JSON.stringify(sessionFor(1));
+  const line = (sid, expires) => `{"sid":"${sid}","expires":${expires},"session":${session}}\n`;
+  for (const [first, second] of [[live, gone], [gone, live]]) {
+    const source = join(dir, `in-${first}.jsonl`);
+    writeFileSync(source, line(`${MARK}a`, first) + line(`${MARK}a`, second));
+    const result = await cli(['import', source, '--into', join(dir, `t-${first}.snap`)]);
+    assert.equal(result.code, 1, `${first === live ? 'live then expired' : 'expired then live'}: ${result.stdout}`);
+    assert.match(result.stderr, /line 2: repeats the sid of an earlier line/);
+  }
+});
+
+test('export then import round trip: a session with an empty id (which the store accepts) is restored', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 's.snap');
+  await writeStore(file, { '': sessionFor(1), [`${MARK}1`]: sessionFor(2) });
+  const exported = await cli(['export', file, '--out', join(dir, 'e.jsonl')]);
+  assert.equal(exported.code, 0, exported.stderr);
+  const imported = await cli(['import', join(dir, 'e.jsonl'), '--into', join(dir, 'back.snap')]);
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.deepEqual(Object.keys(await readStore(join(dir, 'back.snap'))).sort(), ['', `${MARK}1`]);
 });
