@@ -16,6 +16,8 @@ export async function readJsonLines(file: string, now: number): Promise<Imported
   const sessions: Imported['sessions'] = new Map();
   let expired = 0;
   let line = 0;
+  /** Every sid read, expired ones included: a repeat is refused whichever line of the two has expired. */
+  const seen = new Set<string>();
   const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   for await (const text of lines) {
     line++;
@@ -27,12 +29,15 @@ export async function readJsonLines(file: string, now: number): Promise<Imported
       throw new CliError(`"${file}" line ${line}: ${jsonErrorAt(err)}; nothing was written`);
     }
     const { sid, expires, session } = (data ?? {}) as { sid?: unknown; expires?: unknown; session?: unknown };
-    if (typeof sid !== 'string' || sid === '' || !(expires === null || (Number.isSafeInteger(expires) && (expires as number) > 0)) ||
+    // The empty id is one the store accepts (and exports); an id with a lone surrogate is not: saved as UTF-8 it becomes
+    // U+FFFD, and two such ids one, a file the store would refuse to start with.
+    if (typeof sid !== 'string' || !sid.isWellFormed() || !(expires === null || (Number.isSafeInteger(expires) && (expires as number) > 0)) ||
         !isSession(session)) {
-      throw new CliError(`"${file}" line ${line}: not a session line {"sid": string, "expires": ms or null, ` +
+      throw new CliError(`"${file}" line ${line}: not a session line {"sid": well-formed string, "expires": ms or null, ` +
         '"session": object with a cookie}; nothing was written');
     }
-    if (sessions.has(sid)) throw new CliError(`"${file}" line ${line}: repeats the sid of an earlier line; nothing was written`);
+    if (seen.has(sid)) throw new CliError(`"${file}" line ${line}: repeats the sid of an earlier line; nothing was written`);
+    seen.add(sid);
     if (expires !== null && (expires as number) <= now) {
       expired++;
       continue;
