@@ -1,7 +1,7 @@
 // Bugs found reviewing the command-line tool: each test failed before its fix.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { capMemory, cli, readStore, serverAndStore, sessionFor, tempDir, writeStore } from './fixtures/cli/helpers.mjs';
 
@@ -110,4 +110,27 @@ test('export then import round trip: a session with an empty id (which the store
   const imported = await cli(['import', join(dir, 'e.jsonl'), '--into', join(dir, 'back.snap')]);
   assert.equal(imported.code, 0, imported.stderr);
   assert.deepEqual(Object.keys(await readStore(join(dir, 'back.snap'))).sort(), ['', `${MARK}1`]);
+});
+
+test('export --force onto the session file itself (or its journal) is refused: the file is not replaced by the export', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 's.snap');
+  await writeStore(file, sessions(2));
+  const before = readFileSync(file);
+  const result = await cli(['export', file, '--out', file, '--force', '--json']);
+  assert.equal(result.code, 1, result.stdout);
+  assert.equal(JSON.parse(result.stdout).ok, false);
+  assert.deepEqual(readFileSync(file), before);
+  assert.equal(Object.keys(await readStore(file)).length, 2);
+});
+
+test('export then import round trip: sessions the store holds without a cookie (its own API allows them) come back', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 's.snap');
+  await writeStore(file, { [`${MARK}1`]: sessionFor(1), [`${MARK}2`]: { user: { id: 2 } } });
+  const exported = await cli(['export', file, '--out', join(dir, 'e.jsonl')]);
+  assert.equal(exported.code, 0, exported.stderr);
+  const imported = await cli(['import', join(dir, 'e.jsonl'), '--into', join(dir, 'back.snap')]);
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.deepEqual(await readStore(join(dir, 'back.snap')), await readStore(file));
 });
