@@ -134,3 +134,14 @@ test('export then import round trip: sessions the store holds without a cookie (
   assert.equal(imported.code, 0, imported.stderr);
   assert.deepEqual(await readStore(join(dir, 'back.snap')), await readStore(file));
 });
+
+test('import JSON Lines saved with a byte order mark (an editor on Windows) is read, not refused as "line 1: not valid JSON"', async (t) => {
+  const dir = tempDir(t);
+  const exp = Date.now() + 3_600_000;
+  const line = (sid) => JSON.stringify({ sid, expires: exp, session: sessionFor(1) });
+  const source = join(dir, 'bom.jsonl');
+  writeFileSync(source, `\ufeff${line(`${MARK}a`)}\r\n${line(`${MARK}b`)}\r\n`);
+  const result = await cli(['import', source, '--into', join(dir, 't.snap'), '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(JSON.parse(result.stdout).imported, 2);
+});
