@@ -23,7 +23,8 @@ export async function readJsonLines(file: string, now: number): Promise<Imported
     if (text.trim() === '') continue;
     let data: unknown;
     try {
-      data = JSON.parse(text);
+      // A byte order mark (an editor on Windows saves one) starts the file: JSON.parse takes it for a character.
+      data = JSON.parse(line === 1 && text.startsWith('\ufeff') ? text.slice(1) : text);
     } catch (err) {
       throw new CliError(`"${file}" line ${line}: ${jsonErrorAt(err)}; nothing was written`);
     }
