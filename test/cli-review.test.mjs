@@ -145,3 +145,19 @@ test('import JSON Lines saved with a byte order mark (an editor on Windows) is r
   assert.equal(result.code, 0, result.stderr);
   assert.equal(JSON.parse(result.stdout).imported, 2);
 });
+
+test('a URL password with a bare "%" is a usage error (exit 2) that says so, not "migrate failed: URI malformed" (exit 1)', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 's.snap');
+  await writeStore(file, sessions(1));
+  for (const args of [
+    ['migrate', file, '--to', 'redis://user:50%off@127.0.0.1:6390', '--json'],
+    ['import', 'redis://user:50%off@127.0.0.1:6390', '--into', join(dir, 'b.snap'), '--json'],
+  ]) {
+    const result = await cli(args);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(JSON.parse(result.stdout).error.exitCode, 2);
+    assert.match(result.stderr, /%25/);
+    assert.ok(!result.stderr.includes('50%off'), result.stderr);
+  }
+});
