@@ -161,3 +161,19 @@ test('a URL password with a bare "%" is a usage error (exit 2) that says so, not
     assert.ok(!result.stderr.includes('50%off'), result.stderr);
   }
 });
+
+test('a server error that echoes the arguments (an unknown command: renamed, or a proxy) does not print the session ids', async (t) => {
+  // A hardened server: EVAL and PEXPIRETIME renamed away. Migrate and import then fail (exit 1), without the keys.
+  const setup = await serverAndStore(t, sessions(3), ['--rename-command', 'EVAL', 'evalRenamed9', '--rename-command', 'PEXPIRETIME', 'pexpRenamed9']);
+  if (!setup) return;
+  const { server, file, dir } = setup;
+  const url = `redis://127.0.0.1:${server.port}`;
+  const migrated = await cli(['migrate', file, '--to', url, '--json']);
+  assert.equal(migrated.code, 1, migrated.stderr);
+  const imported = await cli(['import', url, '--into', join(dir, 'back.snap'), '--json']);
+  assert.equal(imported.code, 1, imported.stderr);
+  for (const result of [migrated, imported]) {
+    assert.match(result.stderr, /unknown command 'PEXPIRETIME'/);
+    for (const text of [result.stdout, result.stderr]) assert.ok(!text.includes(MARK), `a session id printed: ${text}`);
+  }
+});
