@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { capMemory, cli, readStore, serverAndStore, sessionFor, tempDir, writeStore } from './fixtures/cli/helpers.mjs';
+import { capMemory, cli, MINUTE_AGO, readStore, serverAndStore, sessionFor, staleSession, tempDir, writeStore } from './fixtures/cli/helpers.mjs';
 
 const MARK = 'Rv9PrivateSid';
 
@@ -176,4 +176,18 @@ test('a server error that echoes the arguments (an unknown command: renamed, or 
     assert.match(result.stderr, /unknown command 'PEXPIRETIME'/);
     for (const text of [result.stdout, result.stderr]) assert.ok(!text.includes(MARK), `a session id printed: ${text}`);
   }
+});
+
+test('export of a store with no live session, then import of it: zero sessions, not "damaged: the file is empty"', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 's.snap');
+  await writeStore(file, { [`${MARK}gone`]: staleSession(1) }, { clock: MINUTE_AGO });
+  const out = join(dir, 'e.jsonl');
+  const exported = await cli(['export', file, '--out', out, '--json']);
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.equal(JSON.parse(exported.stdout).sessions, 0);
+  const imported = await cli(['import', out, '--into', join(dir, 'back.snap'), '--json']);
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.equal(JSON.parse(imported.stdout).imported, 0);
+  assert.deepEqual(await readStore(join(dir, 'back.snap')), {});
 });
