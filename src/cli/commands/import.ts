@@ -114,7 +114,10 @@ async function readSource(ctx: Context, source: string, redisTarget: Target | un
       ext: stringFlag(ctx, 'ext', '.json') as string, ttl: ttlFlag(ctx, 3600), secretFile: stringFlag(ctx, 'secret-file'), skipDamaged,
     }, out);
   }
-  if (looksLikeJsonLines(head(source))) return readJsonLines(source, now);
+  const start = head(source);
+  // An export of a store without live sessions is an empty file: JSON Lines by its name, not a damaged snapshot (an
+  // empty file named otherwise is still refused as one: a truncated backup must not replace sessions with none).
+  if (looksLikeJsonLines(start) || (start.trim() === '' && /\.(jsonl|ndjson)$/i.test(source))) return readJsonLines(source, now);
   // A 1.x file (or one of our snapshots): through the store's own loader.
   const read = readStoreFile(source, now);
   const sessions: Imported['sessions'] = new Map();
