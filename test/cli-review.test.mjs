@@ -191,3 +191,24 @@ test('export of a store with no live session, then import of it: zero sessions, 
   assert.equal(JSON.parse(imported.stdout).imported, 0);
   assert.deepEqual(await readStore(join(dir, 'back.snap')), {});
 });
+
+test('import redis: keys whose names are not UTF-8 are not read as "expired": unreadable, refused without --skip-damaged', async (t) => {
+  const setup = await serverAndStore(t, {});
+  if (!setup) return;
+  const { server, client, dir } = setup;
+  const value = JSON.stringify(sessionFor(1));
+  // Two live sessions written by another client with binary ids: node-redis decodes both names to "sess:\uFFFD".
+  await client.set(Buffer.from([...Buffer.from('sess:'), 0xff]), value, { PX: 3_600_000 });
+  await client.set(Buffer.from([...Buffer.from('sess:'), 0xfe]), value, { PX: 3_600_000 });
+  await client.set(`sess:${MARK}ok`, value, { PX: 3_600_000 });
+  const url = `redis://127.0.0.1:${server.port}`;
+  const refused = await cli(['import', url, '--into', join(dir, 'back.snap'), '--json']);
+  assert.equal(refused.code, 1, refused.stdout);
+  assert.match(refused.stderr, /not sessions|could not be read|--skip-damaged/);
+  const skipped = await cli(['import', url, '--into', join(dir, 'back.snap'), '--skip-damaged', '--json']);
+  assert.equal(skipped.code, 0, skipped.stderr);
+  const summary = JSON.parse(skipped.stdout);
+  assert.equal(summary.imported, 1);
+  assert.equal(summary.expired, 0);
+  assert.ok(summary.damaged >= 1, JSON.stringify(summary));
+});
