@@ -9,7 +9,8 @@ export function maskUrl(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    return url.replace(/\/\/([^/@]*):[^/@]*@/, '//$1:***@');
+    // Up to the last "@": a password typed unencoded may hold "/", "?" or "#" (which is why the URL does not parse).
+    return url.replace(/\/\/([^:/@]*):.*@/, '//$1:***@');
   }
   if (parsed.password !== '') parsed.password = '***';
   return parsed.toString().replace('%2A%2A%2A', '***');

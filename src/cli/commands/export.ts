@@ -1,7 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import * as fsPromises from 'node:fs/promises';
 import { writeFileAtomic } from '../../files/atomic-writer.js';
 import { FileLock } from '../../files/file-lock.js';
+import { listJournals } from '../../files/journal-reader.js';
 import { isExpired } from '../../store/lru-entries.js';
 import type { Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
@@ -31,6 +33,9 @@ export const exportCommand: Command = {
       throw new CliError(`"${target}" exists: choose another --out, or add --force to replace it`);
     }
     const read = readStoreFile(file, now);
+    if (target !== '-' && isStoreFile(target, file)) {
+      throw new CliError(`--out "${target}" is the session file or one of its journals: the export would replace it. Choose another --out`);
+    }
     // Allowed (a backup of a running app), but the export is the state the files held when read: say so.
     const heldBy = FileLock.holder(file);
     if (heldBy !== undefined) {
@@ -80,3 +85,29 @@ export const exportCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * Whether `target` names `file`, one of its journals or its lock (by path, or as the same file by another name): a
+ * `--force` export there would replace the sessions it reads with JSON Lines, which the store refuses at its next start.
+ */
+function isStoreFile(target: string, file: string): boolean {
+  let journals: string[] = [];
+  try {
+    journals = listJournals(file).map((journal) => journal.path);
+  } catch {
+    // No directory to list: no journal.
+  }
+  const at = (path: string): { dev: number; ino: number } | undefined => {
+    try {
+      return statSync(path);
+    } catch {
+      return undefined;
+    }
+  };
+  const out = at(target);
+  return [file, `${file}.lock`, ...journals].some((path) => {
+    if (resolve(path) === resolve(target)) return true;
+    const other = out === undefined ? undefined : at(path);
+    return other !== undefined && out !== undefined && other.dev === out.dev && other.ino === out.ino;
+  });
+}

@@ -3,6 +3,7 @@ import { isExpired } from '../../store/lru-entries.js';
 import { stringFlag, type Command, type Context } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
 import { readStoreFile } from '../read-store-file.js';
+import { maskUrl } from '../redact.js';
 import { isRedisUrl, type Target } from '../redis/target.js';
 import { looksLikeJsonLines, readJsonLines } from '../sources/jsonl.js';
 import { readRedis } from '../sources/redis.js';
@@ -45,7 +46,7 @@ export const importCommand: Command = {
     if (into === undefined || into === '') throw new UsageError('import needs --into <file>');
     const redisTarget = isRedisUrl(source) ? targetFlag(ctx, source) : undefined;
     if (redisTarget === undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
-      throw new UsageError(`unsupported source URL scheme in "${source.replace(/\/\/[^@/]*@/, '//***@')}" (expected redis://, rediss://, valkey:// or valkeys://)`);
+      throw new UsageError(`unsupported source URL scheme in "${maskUrl(source)}" (expected redis://, rediss://, valkey:// or valkeys://)`);
     }
     const merge = args.values.merge === true;
     const replace = args.values.replace === true;
@@ -113,7 +114,10 @@ async function readSource(ctx: Context, source: string, redisTarget: Target | un
       ext: stringFlag(ctx, 'ext', '.json') as string, ttl: ttlFlag(ctx, 3600), secretFile: stringFlag(ctx, 'secret-file'), skipDamaged,
     }, out);
   }
-  if (looksLikeJsonLines(head(source))) return readJsonLines(source, now);
+  const start = head(source);
+  // An export of a store without live sessions is an empty file: JSON Lines by its name, not a damaged snapshot (an
+  // empty file named otherwise is still refused as one: a truncated backup must not replace sessions with none).
+  if (looksLikeJsonLines(start) || (start.trim() === '' && /\.(jsonl|ndjson)$/i.test(source))) return readJsonLines(source, now);
   // A 1.x file (or one of our snapshots): through the store's own loader.
   const read = readStoreFile(source, now);
   const sessions: Imported['sessions'] = new Map();

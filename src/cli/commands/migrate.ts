@@ -69,22 +69,23 @@ export const migrate: Command = {
         const started = performance.now();
         const written = await write(ctx, server, sessions.list, batch, skipExisting, file);
         phases.end('write');
-        const mismatched = await check(ctx, server, written.sent, batch);
+        const { mismatched, expired: expiredSince } = await check(ctx, server, written.sent, batch);
         phases.end('verify');
         const seconds = (performance.now() - started) / 1000;
         const data = {
-          file, to: target.shown, prefix, sessions: sessions.list.length, written: written.sent.length,
+          file, to: target.shown, prefix, sessions: sessions.list.length, written: written.sent.length - expiredSince,
           // Counted only by --skip-existing (the keys it kept); --replace overwrites without asking what was there.
-          existing: skipExisting ? written.existing : null, expired: sessions.expired, verified: written.sent.length - mismatched, mismatched,
+          existing: skipExisting ? written.existing : null, expired: sessions.expired + expiredSince,
+          verified: written.sent.length - expiredSince - mismatched, mismatched,
           seconds: Number(seconds.toFixed(3)), phases: phases.seconds,
         };
         if (mismatched > 0) {
-          throw new CliError(`verification failed: ${mismatched} of ${written.sent.length} sessions written to ${target.shown} ` +
-            'do not have the value or expiry sent (was something else writing there?); rerun with --replace');
+          throw new CliError(`verification failed: ${mismatched} of ${data.written} sessions written to ${target.shown} ` +
+            `do not have the value or expiry sent (was something else writing there?); rerun with ${rerunFlag(skipExisting)}`);
         }
         out.result(`migrated ${sessions.list.length} sessions from "${file}" to ${target.shown} (prefix ${prefix}): ` +
-          `${written.sent.length} written, ${skipExisting ? `${written.existing} kept (already there), ` : ''}${sessions.expired} expired left out; ` +
-          `verified ${data.verified}/${written.sent.length} in ${seconds.toFixed(1)} s`, data);
+          `${data.written} written, ${skipExisting ? `${written.existing} kept (already there), ` : ''}${data.expired} expired left out; ` +
+          `verified ${data.verified}/${data.written} in ${seconds.toFixed(1)} s`, data);
         out.info(`next: use connect-redis (connect-redis@9 on Node 20) with new RedisStore({ client, prefix: ${JSON.stringify(prefix)} }), ` +
           'a client without keyPrefix, and keep session({ name, secret }) as they are');
         return 0;
@@ -128,6 +129,15 @@ function outgoing(file: string, now: number, prefix: string, ttl: number): { lis
   return { list, expired };
 }
 
+/**
+ * The flag of a rerun that finishes a failed migration: --replace, or --skip-existing when that is what the user chose
+ * ("the same command with --replace" would then be refused, the two exclude each other, and --replace alone would
+ * overwrite the keys the user chose to keep; the keys this run wrote hold what a rerun would write).
+ */
+function rerunFlag(skipExisting: boolean): string {
+  return skipExisting ? '--skip-existing' : '--replace';
+}
+
 async function anyKey(server: RedisConnection, prefix: string): Promise<boolean> {
   let cursor = '0';
   do {
@@ -158,21 +168,31 @@ async function write(ctx: Parameters<Command['run']>[0], server: RedisConnection
   } catch (err) {
     const done = err instanceof BatchError ? err.done : sent.length + existing;
     throw new CliError(`writing failed after ${done} of ${list.length} sessions: ${server.describe(err)}. ` +
-      `"${file}" is unchanged. Fix the cause, then run the same command with --replace to finish (a rerun is safe)`);
+      `"${file}" is unchanged. Fix the cause, then run the same command with ${rerunFlag(skipExisting)} to finish (a rerun is safe)`);
   } finally {
     progress.done();
   }
   return { sent, existing };
 }
 
-/** Reads back every key written: same value, same expiry (exact with PEXPIRETIME, within 2 s otherwise). */
-async function check(ctx: Parameters<Command['run']>[0], server: RedisConnection, sent: Outgoing[], batch: number): Promise<number> {
+/**
+ * Reads back every key written: same value, same expiry (exact with PEXPIRETIME, within 2 s otherwise). A key gone
+ * whose expiry has passed by now expired on its own (the SET waited on a slow server, or the verify came after it):
+ * counted as expired, as it would have been had the file been read a moment later, not as a mismatch.
+ */
+async function check(ctx: Parameters<Command['run']>[0], server: RedisConnection, sent: Outgoing[],
+  batch: number): Promise<{ mismatched: number; expired: number }> {
   const progress = ctx.out.progress('verify', sent.length);
   let mismatched = 0;
+  let expired = 0;
   try {
     await inBatches(sent, batch, (slice) => server.readBack(slice.map((s) => s.key)), (read, slice) => {
       for (const [j, item] of slice.entries()) {
         const at = read.expiries[j] ?? NaN;
+        if (at === -2 && read.values[j] === null && item.at <= Date.now()) {
+          expired++;
+          continue;
+        }
         // PEXPIRETIME gives back the PXAT sent; PTTL (Redis before 7.0) only to the clock's precision.
         const expiryOk = server.hasAbsoluteExpiry ? at === item.at : Math.abs(at - item.at) <= 2000;
         if (read.values[j] !== item.value || !expiryOk) mismatched++;
@@ -184,5 +204,5 @@ async function check(ctx: Parameters<Command['run']>[0], server: RedisConnection
   } finally {
     progress.done();
   }
-  return mismatched;
+  return { mismatched, expired };
 }

@@ -221,7 +221,10 @@ export class RedisConnection {
 function describe(err: unknown, password: string | undefined): string {
   const message = err instanceof Error ? err.message : String(err);
   // The server's own sentence ends with a period ("... user is disabled."): ours follows it after one of our own.
-  return hideSecret(message === '' && err instanceof Error ? err.name : message, password).replace(/\.+$/, '');
+  return hideSecret(message === '' && err instanceof Error ? err.name : message, password)
+    // "ERR unknown command 'X', with args beginning with: 'sess:<id>' ...": the arguments are keys and values.
+    .replace(/(with args beginning with:).*/s, '$1 (not shown)')
+    .replace(/\.+$/, '');
 }
 
 /** TLS errors that mean "no trusted root vouches for the server": the usual case of a private CA (a test or internal server). */

@@ -38,7 +38,13 @@ export function parseTarget(text: string, passwordFile: string | undefined): Tar
     throw new UsageError(`unsupported URL scheme "${url.protocol}" in ${maskUrl(text)} (expected redis://, rediss://, valkey:// or valkeys://)`);
   }
   if (passwordFile !== undefined) url.password = encodeURIComponent(readPassword(passwordFile));
-  const password = url.password === '' ? undefined : decodeURIComponent(url.password);
+  let password: string | undefined;
+  try {
+    password = url.password === '' ? undefined : decodeURIComponent(url.password);
+  } catch {
+    // node-redis decodes it too, and would fail the same way: a usage error, saying how to write it.
+    throw new UsageError(`the password in ${maskUrl(url.href)} is not percent-encoded: write a "%" in it as %25, or give it with --password-file`);
+  }
   const mapped = `${scheme}${url.href.slice(url.protocol.length)}`;
   return { url: mapped, shown: maskUrl(url.href), password };
 }

@@ -3,7 +3,6 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { CliError } from '../errors.js';
 import { jsonErrorAt } from '../redact.js';
-import { isSession } from '../session-value.js';
 import type { Imported } from './source.js';
 
 /** Whether the start of a file looks like our JSON Lines (a 1.x file starts `{"<sid>":{`, never `{"sid":"`). */
@@ -16,23 +15,29 @@ export async function readJsonLines(file: string, now: number): Promise<Imported
   const sessions: Imported['sessions'] = new Map();
   let expired = 0;
   let line = 0;
+  /** Every sid read, expired ones included: a repeat is refused whichever line of the two has expired. */
+  const seen = new Set<string>();
   const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   for await (const text of lines) {
     line++;
     if (text.trim() === '') continue;
     let data: unknown;
     try {
-      data = JSON.parse(text);
+      // A byte order mark (an editor on Windows saves one) starts the file: JSON.parse takes it for a character.
+      data = JSON.parse(line === 1 && text.startsWith('\ufeff') ? text.slice(1) : text);
     } catch (err) {
       throw new CliError(`"${file}" line ${line}: ${jsonErrorAt(err)}; nothing was written`);
     }
     const { sid, expires, session } = (data ?? {}) as { sid?: unknown; expires?: unknown; session?: unknown };
-    if (typeof sid !== 'string' || sid === '' || !(expires === null || (Number.isSafeInteger(expires) && (expires as number) > 0)) ||
-        !isSession(session)) {
-      throw new CliError(`"${file}" line ${line}: not a session line {"sid": string, "expires": ms or null, ` +
-        '"session": object with a cookie}; nothing was written');
+    // The empty id is one the store accepts (and exports); an id with a lone surrogate is not: saved as UTF-8 it becomes
+    // U+FFFD, and two such ids one, a file the store would refuse to start with.
+    if (typeof sid !== 'string' || !sid.isWellFormed() || !(expires === null || (Number.isSafeInteger(expires) && (expires as number) > 0)) ||
+        session === undefined) {
+      throw new CliError(`"${file}" line ${line}: not a session line {"sid": well-formed string, "expires": ms or null, ` +
+        '"session": the session}; nothing was written');
     }
-    if (sessions.has(sid)) throw new CliError(`"${file}" line ${line}: repeats the sid of an earlier line; nothing was written`);
+    if (seen.has(sid)) throw new CliError(`"${file}" line ${line}: repeats the sid of an earlier line; nothing was written`);
+    seen.add(sid);
     if (expires !== null && (expires as number) <= now) {
       expired++;
       continue;

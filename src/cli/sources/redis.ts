@@ -38,9 +38,11 @@ export async function readRedis(target: Target, now: number, opts: RedisSourceOp
         for (const [j, key] of slice.entries()) {
           const value = read.values[j] ?? null;
           const at = read.expiries[j] ?? -2;
-          // -2: gone since SCAN (expired or deleted).
+          // -2: gone since SCAN (expired or deleted); or a name that is not UTF-8, which node-redis decoded with U+FFFD
+          // into a name no key has (two such keys into one): a session that cannot be read, not one that expired.
           if (at === -2) {
-            expired++;
+            if (value === null && key.includes('\uFFFD')) damaged++;
+            else expired++;
             continue;
           }
           const session = value === null ? undefined : sessionExpiry(value);
@@ -66,7 +68,7 @@ export async function readRedis(target: Target, now: number, opts: RedisSourceOp
     phases.end('fetch');
     if (damaged > 0 && !opts.skipDamaged) {
       throw new CliError(`${damaged} of ${keys.length} keys under "${opts.prefix}" on ${target.shown} are not sessions ` +
-        '(not a string of JSON with a cookie); nothing was written. Add --skip-damaged to import the others');
+        '(not a string of JSON with a cookie, or a key name that is not UTF-8); nothing was written. Add --skip-damaged to import the others');
     }
     return { sessions, expired, damaged, kind: `${server.serverName} ${target.shown} (prefix ${opts.prefix})`, phases: phases.seconds };
   } finally {
