@@ -308,12 +308,16 @@ test('usage errors exit 2: unknown command or flag, missing argument or flag, ba
     [['migrate', file, '--to', 'redis://127.0.0.1:1', '--ttl', '-5'], /argument is ambiguous\. .* use '--ttl=-XYZ'; see express-memfilestore migrate --help/],
     [['migrate', file, '--to', 'redis://127.0.0.1:1', '--replace', '--skip-existing'], /exclude each other/],
     [['import', 'mongodb://h/db', '--into', join(dir, 't.snap')], /unsupported source URL scheme/],
+    // A "//" forgotten: not a file name to print back (password included), not a host-less URL for node-redis.
+    [['import', 'redis:/:pw-Secr3t@h', '--into', join(dir, 't.snap')], /"redis:" must be followed by "\/\/"/],
+    [['migrate', file, '--to', 'valkey:pw-Secr3t@h'], /"valkey:" must be followed by "\/\/"/],
     [['export', file, '--out'], /argument missing|requires|argument/i],
   ];
   for (const [args, message] of cases) {
     const result = await cli(args);
     assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
     assert.match(result.stderr, message, args.join(' '));
+    assert.doesNotMatch(result.stderr, /Secr3t/, 'no password echoed');
   }
   const json = await cli(['verify', '--json']);
   assert.equal(JSON.parse(json.stdout).error.exitCode, 2);

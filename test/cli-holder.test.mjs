@@ -41,7 +41,10 @@ test('inspect, verify and export name the holder of the file: a store of this pr
   // export works on a running app's file (a backup) and warns that later changes are not in it.
   const live = await run('export', file, ['--out', join(dir, 'live.jsonl')]);
   assert.equal(live.heldBy, 'another store in this process');
-  assert.match(live.stderr, /in use by another store in this process: the export holds its sessions as written to disk now; changes after it are not in it/);
+  assert.match(live.stderr, /in use by another store in this process: its sessions are read as written to disk now; changes after this are not included/);
+  // import from it too (into another file): same warning.
+  const copied = await run('import', file, ['--into', join(dir, 'copy.db')]);
+  assert.match(copied.stderr, /in use by another store in this process: its sessions are read as written/);
   await store.close();
   for (const command of ['inspect', 'verify']) assert.equal(await heldBy(command, file), null, command);
   const closed = await run('export', file, ['--out', join(dir, 'closed.jsonl')]);

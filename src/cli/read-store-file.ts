@@ -4,6 +4,7 @@
  * and without changing anything (a torn journal tail is reported, not cut).
  */
 import { statSync } from 'node:fs';
+import { FileLock } from '../files/file-lock.js';
 import { legacyConverter } from '../files/legacy-file.js';
 import { JournalReplay } from '../files/journal-replay.js';
 import { listJournals, type ReplayResult } from '../files/journal-reader.js';
@@ -11,6 +12,7 @@ import { recoverFiles } from '../files/recover.js';
 import { SnapshotError } from '../files/snapshot-format.js';
 import type { LoadResult } from '../files/snapshot-loader.js';
 import { CliError } from './errors.js';
+import type { Output } from './output.js';
 
 /** A saved session: its stored value and absolute expiry (ms since the epoch, 0 for never). */
 export interface SavedSession {
@@ -107,4 +109,16 @@ function describeCode(code: string | undefined, err: unknown): string {
     case 'EISDIR': return 'it is a directory';
     default: return err instanceof Error ? err.message : String(err);
   }
+}
+
+/**
+ * Warns when a running store holds `file`: reading it is allowed (a backup of a running app), but what was read is
+ * what was on disk then. @returns the holder, `undefined` for none.
+ */
+export function warnIfRunning(out: Output, file: string): string | undefined {
+  const heldBy = FileLock.holder(file);
+  if (heldBy !== undefined) {
+    out.warn(`"${file}" is in use by ${heldBy}: its sessions are read as written to disk now; changes after this are not included`);
+  }
+  return heldBy;
 }

@@ -2,12 +2,11 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as fsPromises from 'node:fs/promises';
 import { writeFileAtomic } from '../../files/atomic-writer.js';
-import { FileLock } from '../../files/file-lock.js';
 import { listJournals } from '../../files/journal-reader.js';
 import { isExpired } from '../../store/lru-entries.js';
 import type { Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
-import { readStoreFile } from '../read-store-file.js';
+import { readStoreFile, warnIfRunning } from '../read-store-file.js';
 
 const LINES_PER_CHUNK = 1000;
 
@@ -36,11 +35,7 @@ export const exportCommand: Command = {
     if (target !== '-' && isStoreFile(target, file)) {
       throw new CliError(`--out "${target}" is the session file or one of its journals: the export would replace it. Choose another --out`);
     }
-    // Allowed (a backup of a running app), but the export is the state the files held when read: say so.
-    const heldBy = FileLock.holder(file);
-    if (heldBy !== undefined) {
-      out.warn(`"${file}" is in use by ${heldBy}: the export holds its sessions as written to disk now; changes after it are not in it`);
-    }
+    const heldBy = warnIfRunning(out, file);
     const lines: string[] = [];
     let notJson = 0;
     for (const [sid, { expires, value }] of read.sessions) {

@@ -2,9 +2,9 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { isExpired } from '../../store/lru-entries.js';
 import { stringFlag, type Command, type Context } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
-import { readStoreFile } from '../read-store-file.js';
+import { readStoreFile, warnIfRunning } from '../read-store-file.js';
 import { maskUrl } from '../redact.js';
-import { isRedisUrl, type Target } from '../redis/target.js';
+import { isRedisUrl, refuseMalformedServerUrl, type Target } from '../redis/target.js';
 import { looksLikeJsonLines, readJsonLines } from '../sources/jsonl.js';
 import { readRedis } from '../sources/redis.js';
 import { readSessionFileStore } from '../sources/session-file-store.js';
@@ -44,6 +44,7 @@ export const importCommand: Command = {
     const source = args.positionals[0] as string;
     const into = stringFlag(ctx, 'into');
     if (into === undefined || into === '') throw new UsageError('import needs --into <file>');
+    refuseMalformedServerUrl(source);
     const redisTarget = isRedisUrl(source) ? targetFlag(ctx, source) : undefined;
     if (redisTarget === undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
       throw new UsageError(`unsupported source URL scheme in "${maskUrl(source)}" (expected redis://, rediss://, valkey:// or valkeys://)`);
@@ -120,6 +121,7 @@ async function readSource(ctx: Context, source: string, redisTarget: Target | un
   if (looksLikeJsonLines(start) || (start.trim() === '' && /\.(jsonl|ndjson)$/i.test(source))) return readJsonLines(source, now);
   // A 1.x file (or one of our snapshots): through the store's own loader.
   const read = readStoreFile(source, now);
+  warnIfRunning(out, source);
   const sessions: Imported['sessions'] = new Map();
   let expired = read.droppedExpired;
   for (const [id, session] of read.sessions) {

@@ -21,12 +21,25 @@ export function isRedisUrl(text: string): boolean {
 }
 
 /**
+ * Refuses a server URL missing its "//" (`redis:/:pw@host`, `redis:host`), a typo that would otherwise be taken for a
+ * host-less URL (node-redis then fails on its path) or, as an import source, for a file name printed back whole,
+ * password included. The message does not repeat the text.
+ */
+export function refuseMalformedServerUrl(text: string): void {
+  const scheme = /^(redis|rediss|valkey|valkeys):/i.exec(text);
+  if (scheme !== null && !isRedisUrl(text)) {
+    throw new UsageError(`"${scheme[0]}" must be followed by "//": ${scheme[0]}//[user[:password]@]host[:port][/db]`);
+  }
+}
+
+/**
  * Checks a server URL and maps `valkey(s)://` to `redis(s)://` (node-redis refuses Valkey's scheme; the
  * protocol is the same). A password from `passwordFile` replaces the URL's: the file is the deliberate choice, the URL
  * may come from an environment variable shared with the app.
  * @throws UsageError for another scheme or a URL that does not parse.
  */
 export function parseTarget(text: string, passwordFile: string | undefined): Target {
+  refuseMalformedServerUrl(text);
   let url: URL;
   try {
     url = new URL(text);
