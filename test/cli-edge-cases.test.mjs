@@ -1,4 +1,7 @@
-// Bugs found reviewing the command-line tool: each test failed before its fix.
+// Edge cases of the command-line tool where sessions were lost, refused, mis-counted or printed (found in review;
+// each test failed before its fix): unparseable URLs with passwords, reruns, sessions expiring mid-migration, JSON Lines
+// round trips (odd ids, no cookie, a byte order mark, no live session), exporting onto the store's own files, server
+// errors echoing keys, Redis key names that are not UTF-8.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
