@@ -15,6 +15,7 @@ import {
 } from './fixtures/persist/helpers.mjs';
 import { crashCopy, journalBytes, turn } from './fixtures/journal/helpers.mjs';
 import { settle } from './fixtures/store-calls.mjs';
+import { cli, tempDir as cliTempDir } from './fixtures/cli/helpers.mjs';
 
 const idsIn = (file) => decodeSnapshot(readFileSync(file)).records.map((r) => r.id);
 const require = createRequire(import.meta.url);
@@ -359,4 +360,17 @@ test('the \'load\' event carries exactly the keys its README row lists, for ever
   const legacy = join(dir, 'legacy.db');
   copyFileSync(join(FIXTURES, 'sessions-1.7.1.json'), legacy);
   assert.deepEqual(Object.keys(await loadOf(legacy)).sort(), keys, 'a 1.x file');
+});
+
+test('"Command line": --skip-damaged does not apply to a JSON Lines or 1.x file: a damaged entry is refused either way', async (t) => {
+  const dir = cliTempDir(t);
+  const line = JSON.stringify({ sid: 'a', expires: null, session: { cookie: { expires: null } } });
+  writeFileSync(join(dir, 'export.jsonl'), `${line}\nnot json\n`);
+  writeFileSync(join(dir, 'legacy.json'), JSON.stringify({ a: { cookie: { expires: null } }, b: { user: 'no cookie' } }));
+  for (const source of ['export.jsonl', 'legacy.json']) {
+    const into = join(dir, `${source}.db`);
+    const result = await cli(['import', join(dir, source), '--into', into, '--skip-damaged']);
+    assert.equal(result.code, 1, `${source}: ${result.stderr}`);
+    assert.equal(existsSync(into), false, `${source}: nothing written`);
+  }
 });
