@@ -202,3 +202,15 @@ test('saveFile that is a symbolic link is refused plainly, and neither it nor it
   assert.equal(readlinkSync(file), target);
   assert.deepEqual(readdirSync(dir).sort(), ['elsewhere.db', 'sessions.db']);
 });
+
+test('a missing directory: the message says that directory does not exist, not its parent (which does)', async (t) => {
+  const dir = tempDir(t);
+  const missing = join(dir, 'no-such-dir');
+  const store = new MemFileStore({ saveFile: join(missing, 'sessions.db') });
+  const err = await store.ready.then(() => assert.fail('ready resolved'), (e) => e);
+  await store.close();
+  assert.equal(err.code, 'ENOENT');
+  assert.ok(existsSync(dir), 'the parent exists');
+  assert.doesNotMatch(err.message, new RegExp(`directory "${dir}" does not exist`), err.message);
+  assert.match(err.message, new RegExp(`"${missing}" does not exist`), err.message);
+});

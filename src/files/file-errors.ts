@@ -19,8 +19,9 @@ export function describeFileError(file: string, err: unknown): Error {
   const { code, path } = err as NodeJS.ErrnoException;
   const hint = code !== undefined && Object.hasOwn(HINTS, code) ? HINTS[code] : undefined;
   if (hint === undefined) return err;
-  // The journal or the lock at fault, not the snapshot: name it, or the user looks at the wrong file.
-  const beside = typeof path === 'string' && path !== file ? `"${path}" beside it: ` : '';
+  // The journal or the lock at fault, not the snapshot: name it, or the user looks at the wrong file. Not the
+  // directory itself (a missing one is the ENOENT of its realpath): the hint names it from the saveFile.
+  const beside = typeof path === 'string' && path !== file && dirname(path) === dirname(file) ? `"${path}" beside it: ` : '';
   return wrapFsError(`express-memfilestore: cannot use saveFile "${file}": ${beside}${hint(beside === '' ? file : path as string)} (${code})`, err);
 }
 
