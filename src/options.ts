@@ -43,8 +43,11 @@ export interface MemFileStoreOptions {
    * The least recently used sessions are evicted to stay below it. `Infinity` (default): no limit.
    */
   maxSize?: number | null | undefined;
-  /** Time to live in ms (`0`: never expires), or a function computing it. Default: the cookie's remaining `maxAge`, else one day. */
-  ttl?: number | TtlFunction | null | undefined;
+  /**
+   * Time to live in ms (`0`: never expires), or a function computing it. Default (also with `false`, as memorystore
+   * allowed): the cookie's remaining `maxAge`, else its `expires`, else one day.
+   */
+  ttl?: number | TtlFunction | false | null | undefined;
   /** Called as `(sid, storedString, reason)` when a session leaves the cache. */
   dispose?: DisposeFunction | null | undefined;
   /** Return an expired session once (then delete it) instead of nothing. Off by default: expired sessions are never served. */
