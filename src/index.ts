@@ -10,7 +10,7 @@ import type * as optionTypes from './options.js';
  * resolves as its peer dependency.
  * @throws TypeError when `session` is given but has no `Store` constructor.
  */
-function memFileStore(session?: { Store: unknown }): typeof MemFileStoreClass {
+function memFileStore(session?: { Store: (abstract new (...args: never[]) => unknown) | ((...args: never[]) => unknown) }): typeof MemFileStoreClass {
   if (session !== undefined && (session === null || typeof session !== 'object' && typeof session !== 'function' ||
       typeof session.Store !== 'function')) {
     throw new TypeError('express-memfilestore: pass the express-session module, e.g. require("express-session")');
