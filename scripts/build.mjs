@@ -10,7 +10,8 @@ rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], { stdio: 'inherit' });
 
 const values = ['MemFileStore', 'StoreClosedError'];
-const types = ['MemFileStoreOptions', 'PublicOptions', 'Serializer', 'TtlFunction', 'DisposeFunction', 'DisposeReason', 'StoredSession'];
+const types = ['MemFileStoreOptions', 'PublicOptions', 'Serializer', 'TtlFunction', 'DisposeFunction', 'DisposeReason', 'StoredSession',
+  'JournalOption', 'StoreStats', 'PersistenceStats', 'JournalStats', 'SaveInfo', 'LoadInfo'];
 
 writeFileSync(new URL('../dist/index.mjs', import.meta.url), [
   "import memFileStore from './index.js';",

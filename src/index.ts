@@ -1,5 +1,7 @@
 import { MemFileStore as MemFileStoreClass, StoreClosedError as StoreClosedErrorClass } from './store/store.js';
 import type * as optionTypes from './options.js';
+import type * as storeTypes from './store/store-types.js';
+import type * as statsTypes from './files/persistence-stats.js';
 
 /**
  * memorystore's and express-memfilestore 1.x's module shape:
@@ -33,6 +35,17 @@ namespace memFileStore {
   export type DisposeFunction = optionTypes.DisposeFunction;
   export type DisposeReason = optionTypes.DisposeReason;
   export type StoredSession = optionTypes.StoredSession;
+  export type JournalOption = optionTypes.JournalOption;
+  /** The `store.stats` view. */
+  export type StoreStats = storeTypes.StoreStats;
+  /** `store.stats.persistence`. */
+  export type PersistenceStats = statsTypes.PersistenceStats;
+  /** `store.stats.persistence.journal`. */
+  export type JournalStats = statsTypes.JournalStats;
+  /** `store.stats.persistence.lastSave` and the `'save'` event's payload. */
+  export type SaveInfo = statsTypes.SaveInfo;
+  /** `store.stats.persistence.load` and the `'load'` event's payload. */
+  export type LoadInfo = statsTypes.LoadInfo;
 }
 
 export = memFileStore;
