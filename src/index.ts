@@ -1,4 +1,5 @@
 import { MemFileStore as MemFileStoreClass, StoreClosedError as StoreClosedErrorClass } from './store/store.js';
+import type { MemFileStoreEvents as MemFileStoreEventsType } from './store/store.js';
 import type * as optionTypes from './options.js';
 import type * as storeTypes from './store/store-types.js';
 import type * as statsTypes from './files/persistence-stats.js';
@@ -46,6 +47,8 @@ namespace memFileStore {
   export type SaveInfo = statsTypes.SaveInfo;
   /** `store.stats.persistence.load` and the `'load'` event's payload. */
   export type LoadInfo = statsTypes.LoadInfo;
+  /** The store's events (`'load'`, `'save'`, `'error'`) and their arguments. */
+  export type MemFileStoreEvents = MemFileStoreEventsType;
 }
 
 export = memFileStore;

@@ -16,6 +16,7 @@ import { closeOnSignal } from './signals.js';
 import { lifetimeOf, type Lifetime } from './ttl.js';
 import { openFiles } from './open-files.js';
 import type { StoreStats } from './store-types.js';
+import type { LoadInfo, SaveInfo } from '../files/persistence-stats.js';
 import { CallGuard } from './call-guard.js';
 import { SessionCache } from './session-cache.js';
 import { sessionsObject } from './sessions-object.js';
@@ -23,12 +24,47 @@ import { reportFailure } from './report.js';
 
 export { StoreClosedError, type StoreStats } from './store-types.js';
 
+/** The store's own events and their arguments (express-session's `'connect'`/`'disconnect'` and others are untyped). */
+export interface MemFileStoreEvents {
+  /** After the files were read at start (on the next tick). */
+  load: [info: LoadInfo];
+  /** After each successful snapshot (as `stats.persistence.lastSave`). */
+  save: [info: SaveInfo];
+  /** A failure nobody called for: a failed periodic save, journal write or sync, an exception in `dispose`. */
+  error: [err: Error];
+}
+
+type EventName = keyof MemFileStoreEvents;
+type EventListener<K extends EventName> = (...args: MemFileStoreEvents[K]) => void;
+type OtherListener = (...args: never[]) => void;
+
+/** Listener methods typed for {@link MemFileStoreEvents}; any other event name keeps EventEmitter's untyped form. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface MemFileStore {
+  on<K extends EventName>(event: K, listener: EventListener<K>): this;
+  on(event: string | symbol, listener: OtherListener): this;
+  once<K extends EventName>(event: K, listener: EventListener<K>): this;
+  once(event: string | symbol, listener: OtherListener): this;
+  off<K extends EventName>(event: K, listener: EventListener<K>): this;
+  off(event: string | symbol, listener: OtherListener): this;
+  addListener<K extends EventName>(event: K, listener: EventListener<K>): this;
+  addListener(event: string | symbol, listener: OtherListener): this;
+  removeListener<K extends EventName>(event: K, listener: EventListener<K>): this;
+  removeListener(event: string | symbol, listener: OtherListener): this;
+  prependListener<K extends EventName>(event: K, listener: EventListener<K>): this;
+  prependListener(event: string | symbol, listener: OtherListener): this;
+  prependOnceListener<K extends EventName>(event: K, listener: EventListener<K>): this;
+  prependOnceListener(event: string | symbol, listener: OtherListener): this;
+}
+
 /**
  * An express-session store that keeps sessions in memory, in an LRU cache with expiry
  * (lru-cache 11), as serialized strings with an absolute expiry.
  *
  * Drop-in for memorystore 1.6.8: same options, methods, callbacks and public properties.
  */
+// The interface above only types the inherited listener methods: the class has nothing it leaves uninitialized.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class MemFileStore extends Store {
   /** The options as given and defaulted, shaped like memorystore's `store.options`. */
   readonly options: PublicOptions;
