@@ -11,7 +11,7 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'ts
 
 const values = ['MemFileStore', 'StoreClosedError'];
 const types = ['MemFileStoreOptions', 'PublicOptions', 'Serializer', 'TtlFunction', 'DisposeFunction', 'DisposeReason', 'StoredSession',
-  'JournalOption', 'StoreStats', 'PersistenceStats', 'JournalStats', 'SaveInfo', 'LoadInfo', 'MemFileStoreEvents'];
+  'JournalOption', 'StoreStats', 'PersistenceStats', 'JournalStats', 'SaveInfo', 'LoadInfo', 'MemFileStoreEvents', 'SessionId'];
 
 writeFileSync(new URL('../dist/index.mjs', import.meta.url), [
   "import memFileStore from './index.js';",

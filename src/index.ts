@@ -1,5 +1,5 @@
 import { MemFileStore as MemFileStoreClass, StoreClosedError as StoreClosedErrorClass } from './store/store.js';
-import type { MemFileStoreEvents as MemFileStoreEventsType } from './store/store.js';
+import type { MemFileStoreEvents as MemFileStoreEventsType, SessionId as SessionIdType } from './store/store.js';
 import type * as optionTypes from './options.js';
 import type * as storeTypes from './store/store-types.js';
 import type * as statsTypes from './files/persistence-stats.js';
@@ -49,6 +49,8 @@ namespace memFileStore {
   export type LoadInfo = statsTypes.LoadInfo;
   /** The store's events (`'load'`, `'save'`, `'error'`) and their arguments. */
   export type MemFileStoreEvents = MemFileStoreEventsType;
+  /** A session id as the store's methods take it: a string, or a finite number or bigint (converted). */
+  export type SessionId = SessionIdType;
 }
 
 export = memFileStore;

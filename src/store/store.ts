@@ -34,6 +34,12 @@ export interface MemFileStoreEvents {
   error: [err: Error];
 }
 
+/**
+ * A session id: a string, as express-session passes; a finite number or a bigint is accepted and converted to its
+ * string (`set(1, …)` then `get('1')`), as in express-session's MemoryStore. Anything else calls back with a TypeError.
+ */
+export type SessionId = string | number | bigint;
+
 type EventName = keyof MemFileStoreEvents;
 type EventListener<K extends EventName> = (...args: MemFileStoreEvents[K]) => void;
 type OtherListener = (...args: never[]) => void;
@@ -181,7 +187,7 @@ export class MemFileStore extends Store {
    * Fetches a session. Calls back with nothing when it is missing or expired (unless `stale`).
    * Marks it most recently used.
    */
-  override get(sid: string, callback: (err: unknown, session?: StoredSession | null) => void): void {
+  override get(sid: SessionId, callback: (err: unknown, session?: StoredSession | null) => void): void {
     const id = this.#guard.check(sid, callback);
     if (id === undefined) return;
     const text = this.#sessions.read(id);
@@ -196,7 +202,7 @@ export class MemFileStore extends Store {
   }
 
   /** Stores a session with its TTL (see the `ttl` option). A serializer error calls back once and stores nothing. */
-  override set(sid: string, session: StoredSession, callback?: (err?: unknown) => void): void {
+  override set(sid: SessionId, session: StoredSession, callback?: (err?: unknown) => void): void {
     const id = this.#guard.check(sid, callback, true);
     if (id === undefined) return;
     // One clock reading per call, for both the lifetime and the expiry stored.
@@ -217,7 +223,7 @@ export class MemFileStore extends Store {
    * A missing or expired session is left alone (no upsert), as in memorystore; a null or undefined `session` for a live
    * one calls back with a TypeError and changes nothing.
    */
-  override touch(sid: string, session: StoredSession, callback?: (err?: unknown) => void): void {
+  override touch(sid: SessionId, session: StoredSession, callback?: (err?: unknown) => void): void {
     const id = this.#guard.check(sid, callback, true);
     if (id === undefined) return;
     const stored = this.#sessions.readLive(id);
@@ -240,7 +246,7 @@ export class MemFileStore extends Store {
   }
 
   /** Deletes one session, or several when `sid` is an array. Missing ids are fine. */
-  override destroy(sid: string | readonly string[], callback?: (err?: unknown) => void): void {
+  override destroy(sid: SessionId | readonly SessionId[], callback?: (err?: unknown) => void): void {
     if (!Array.isArray(sid)) {
       // One id, as express-session always passes: no arrays to build on every logout and regenerate.
       const id = this.#guard.check(sid, callback, true);
