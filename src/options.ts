@@ -36,11 +36,15 @@ export type JournalOption = 'everysec' | 'always' | false;
 export interface MemFileStoreOptions {
   /** Milliseconds between prunes of expired sessions. No timer when unset, `0`, negative or not finite. */
   checkPeriod?: number | null | undefined;
-  /** Maximum number of sessions; the least recently used is evicted first. `Infinity` (default) or `0`: no limit. */
+  /**
+   * Maximum number of sessions; the least recently used is evicted first. `Infinity` (default) or `0`: no limit.
+   * An integer up to 16,777,216 (lru-cache allocates for `max` up front): a larger or fractional value is a TypeError.
+   */
   max?: number | null | undefined;
   /**
    * Maximum total size in bytes: UTF-8 length of each stored (serialized) session plus its id.
-   * The least recently used sessions are evicted to stay below it. `Infinity` (default): no limit.
+   * The least recently used sessions are evicted to stay below it. `Infinity` (default): no limit. A positive integer
+   * otherwise (`0` is a TypeError, not "no limit" as for `max`); a single session larger than it is refused with a RangeError.
    */
   maxSize?: number | null | undefined;
   /**
