@@ -1,5 +1,8 @@
-/** The store's public types that are not the class itself: its stats view and the error after `close()`. */
-import type { PersistenceStats } from '../files/persistence-stats.js';
+/**
+ * The store's public types that are not the class itself: its stats view, its events and their listener methods, the
+ * ids its methods take, and the error after `close()`.
+ */
+import type { LoadInfo, PersistenceStats, SaveInfo } from '../files/persistence-stats.js';
 
 /** The `store.stats` view. */
 export interface StoreStats {
@@ -22,3 +25,22 @@ export class StoreClosedError extends Error {
   }
 }
 
+/** The store's own events and their arguments (express-session's `'connect'`/`'disconnect'` and others are untyped). */
+export interface MemFileStoreEvents {
+  /** After the files were read at start (on the next tick). */
+  load: [info: LoadInfo];
+  /** After each successful snapshot (as `stats.persistence.lastSave`). */
+  save: [info: SaveInfo];
+  /** A failure nobody called for: a failed periodic save, journal write or sync, an exception in `dispose`. */
+  error: [err: Error];
+}
+
+/**
+ * A session id: a string, as express-session passes; a finite number or a bigint is accepted and converted to its
+ * string (`set(1, …)` then `get('1')`), as in express-session's MemoryStore. Anything else calls back with a TypeError.
+ */
+export type SessionId = string | number | bigint;
+
+export type EventName = keyof MemFileStoreEvents;
+export type EventListener<K extends EventName> = (...args: MemFileStoreEvents[K]) => void;
+export type OtherListener = (...args: never[]) => void;

@@ -15,36 +15,18 @@ import { describeFileError } from '../files/file-errors.js';
 import { closeOnSignal } from './signals.js';
 import { lifetimeOf, type Lifetime } from './ttl.js';
 import { openFiles } from './open-files.js';
-import type { StoreStats } from './store-types.js';
-import type { LoadInfo, SaveInfo } from '../files/persistence-stats.js';
+import type { EventListener, EventName, OtherListener, SessionId, StoreStats } from './store-types.js';
 import { CallGuard } from './call-guard.js';
 import { SessionCache } from './session-cache.js';
 import { sessionsObject } from './sessions-object.js';
 import { reportFailure } from './report.js';
 
-export { StoreClosedError, type StoreStats } from './store-types.js';
-
-/** The store's own events and their arguments (express-session's `'connect'`/`'disconnect'` and others are untyped). */
-export interface MemFileStoreEvents {
-  /** After the files were read at start (on the next tick). */
-  load: [info: LoadInfo];
-  /** After each successful snapshot (as `stats.persistence.lastSave`). */
-  save: [info: SaveInfo];
-  /** A failure nobody called for: a failed periodic save, journal write or sync, an exception in `dispose`. */
-  error: [err: Error];
-}
+export { StoreClosedError, type MemFileStoreEvents, type SessionId, type StoreStats } from './store-types.js';
 
 /**
- * A session id: a string, as express-session passes; a finite number or a bigint is accepted and converted to its
- * string (`set(1, …)` then `get('1')`), as in express-session's MemoryStore. Anything else calls back with a TypeError.
+ * Listener methods typed for the store's events ({@link MemFileStoreEvents}), merged into the class's type; any other
+ * event name keeps EventEmitter's untyped form.
  */
-export type SessionId = string | number | bigint;
-
-type EventName = keyof MemFileStoreEvents;
-type EventListener<K extends EventName> = (...args: MemFileStoreEvents[K]) => void;
-type OtherListener = (...args: never[]) => void;
-
-/** Listener methods typed for {@link MemFileStoreEvents}; any other event name keeps EventEmitter's untyped form. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface MemFileStore {
   on<K extends EventName>(event: K, listener: EventListener<K>): this;
