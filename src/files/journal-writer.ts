@@ -70,11 +70,11 @@ export class JournalWriter {
   /**
    * Opens the journal to append to: the last one replayed (`tail`), or else (at the first change) a new one continuing
    * `start.after` (`s:<sha256>` of the snapshot loaded, `s:-` for none). Synchronous: it runs in the store's constructor.
-   * @param bytes - bytes already appended since the snapshot (the journals replayed).
+   * @param replayed - bytes and records already appended since the snapshot (the journals replayed).
    * @param limit - journal bytes that call for a snapshot.
    */
   constructor(mode: JournalMode, io: JournalIo, hooks: JournalHooks, saveFile: string, tail: JournalTail | undefined,
-    start: { gen: number; after: string }, bytes: number, limit: number) {
+    start: { gen: number; after: string }, replayed: { bytes: number; records: number }, limit: number) {
     this.#mode = mode;
     this.#io = io;
     this.#hooks = hooks;
@@ -82,7 +82,8 @@ export class JournalWriter {
     this.#file = tail === undefined ? undefined
       : newFile(io.openSync(tail.path, 'r+', FILE_MODE), tail.gen, tail.token, tail.path, tail.size, tail.seq, tail.allocated);
     this.#start = start;
-    this.#bytes = bytes;
+    this.#bytes = replayed.bytes;
+    this.#records = replayed.records;
     this.#limit = limit;
     this.#syncs = new SyncScheduler(mode, io, {
       current: () => this.#file,
@@ -127,7 +128,8 @@ export class JournalWriter {
       generation: this.#file?.gen ?? this.#start.gen,
       bytes: this.#bytes,
       records: this.#records,
-      pending: this.#batch.records + this.#syncs.waiting(this.#file),
+      // With the journal a rotation replaces: the records its switch wrote there wait for its sync until it retires.
+      pending: this.#batch.records + this.#syncs.waiting(this.#file) + (this.#replaced?.waiters.length ?? 0),
       lastSyncAt: this.#syncs.lastSyncAt,
       delayedSyncs: this.#syncs.delayedSyncs,
       failed: this.#failed,

@@ -120,7 +120,7 @@ export class Persistence {
             grown: () => { if (this.#closing === undefined) this.#triggers.grown(this.#journalLimit()); },
             failed: (err) => { this.#triggers.journalFailed(err); },
             clock: this.#source.clock,
-          }, this.#file, journal.tail, { gen: journal.maxGen + 1, after: `s:${snapshot.sha256}` }, journal.bytes, this.#journalLimit());
+          }, this.#file, journal.tail, { gen: journal.maxGen + 1, after: `s:${snapshot.sha256}` }, journal, this.#journalLimit());
         }
         for (const stale of journal.stale) removeQuietly(this.#io, stale);
       });

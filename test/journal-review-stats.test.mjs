@@ -1,0 +1,39 @@
+// Stats the journal reports while it rotates, and after a restart: README, `stats.persistence.journal`.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { call, session, tempDir } from './fixtures/persist/helpers.mjs';
+import { crashCopy, gatedStore, open, tracked, trackedPair, turn } from './fixtures/journal/helpers.mjs';
+
+test("always: pending counts a change written to the journal a snapshot is replacing, while the next one is created", { timeout: 20_000 }, async (t) => {
+  const { fs, gate, store } = await gatedStore(t, { journal: 'always' });
+  const journal = store.stats.persistence.journal.file;
+  const held = gate.hold((path) => path === journal);
+  const pair = trackedPair(store, 'p', session({})); // their sync is held
+  await held.reached;
+  assert.equal(store.stats.persistence.journal.pending, 2);
+  // A change and a snapshot in one turn: the switch writes the change into the old journal, where it waits for
+  // the sync after the held one.
+  const third = tracked(store, 'set', 'q', session({}));
+  const saving = store.flush();
+  assert.equal(third.called, false);
+  assert.equal(store.stats.persistence.journal.pending, 3, 'p, p+ in their sync; q written, waiting for the next');
+  held.release();
+  await saving;
+  for (const c of [...pair, third]) assert.equal(await c.done, null);
+  await turn();
+  assert.equal(store.stats.persistence.journal.pending, 0);
+  void fs;
+});
+
+test('records counts the records replayed at start, as bytes counts their bytes', async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const store = await open(t, file);
+  for (let i = 0; i < 3; i++) await call(store, 'set', `s${i}`, session({ i }));
+  const before = store.stats.persistence.journal;
+  assert.equal(before.records, 3);
+  const after = await open(t, crashCopy(t, file));
+  const stats = after.stats.persistence.journal;
+  assert.equal(stats.bytes, before.bytes);
+  assert.equal(stats.records, before.records, 'bytes and records describe the same journal');
+});
