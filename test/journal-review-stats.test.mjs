@@ -37,3 +37,18 @@ test('records counts the records replayed at start, as bytes counts their bytes'
   assert.equal(stats.bytes, before.bytes);
   assert.equal(stats.records, before.records, 'bytes and records describe the same journal');
 });
+
+test("always: pending counts changes, not records: a set that evicts another is one change waiting", async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const store = await open(t, file, { journal: 'always', max: 1 });
+  await call(store, 'set', 'a', session({}));
+  const b = tracked(store, 'set', 'b', session({})); // evicts 'a': two records, 'd a' and 's b'
+  assert.equal(store.stats.persistence.journal.pending, 1, 'one change, before the write');
+  const missing = tracked(store, 'destroy', 'nobody'); // appends nothing, waits with them
+  assert.equal(store.stats.persistence.journal.pending, 2, 'the set and the destroy, before the write');
+  await turn(); // written at the end of the turn, waiting for (or past) their sync
+  const after = store.stats.persistence.journal.pending;
+  assert.ok(after === 2 || after === 0, `the same two changes after the write, or none once synced: ${after}`);
+  assert.equal(await b.done, null);
+  assert.equal(await missing.done, null);
+});

@@ -34,6 +34,11 @@ export class RecordBatch {
     return this.#records;
   }
 
+  /** Callbacks waiting for the batch's write: one per change in 'always' mode (a set that evicts writes two records). */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
   /** Encodes a record for `file` (taking its next sequence number); `keep` keeps it whole for a rotation. */
   encode(file: JournalFile, op: JournalOp, id: string, expires: number, value: string, keep: boolean): void {
     this.#encode(file, op, id, expires, value);

@@ -128,8 +128,10 @@ export class JournalWriter {
       generation: this.#file?.gen ?? this.#start.gen,
       bytes: this.#bytes,
       records: this.#records,
-      // With the journal a rotation replaces: the records its switch wrote there wait for its sync until it retires.
-      pending: this.#batch.records + this.#syncs.waiting(this.#file) + (this.#replaced?.waiters.length ?? 0),
+      // Changes: in 'always' each waits in the batch (records: a set that evicts writes two; a change that appends
+      // nothing writes none). With the journal a rotation replaces: its switch's records wait there until it retires.
+      pending: (this.#mode === 'always' ? this.#batch.waiting : this.#batch.records) + this.#syncs.waiting(this.#file) +
+        (this.#replaced?.waiters.length ?? 0),
       lastSyncAt: this.#syncs.lastSyncAt,
       delayedSyncs: this.#syncs.delayedSyncs,
       failed: this.#failed,
