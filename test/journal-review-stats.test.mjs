@@ -52,3 +52,13 @@ test("always: pending counts changes, not records: a set that evicts another is 
   assert.equal(await b.done, null);
   assert.equal(await missing.done, null);
 });
+
+test("everysec: pending counts changes, not records: a set that evicts another is one change not yet written", async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const store = await open(t, file, { max: 1 });
+  await call(store, 'set', 'a', session({}));
+  const b = tracked(store, 'set', 'b', session({})); // evicts 'a': two records, 'd a' and 's b'
+  assert.equal(store.stats.persistence.journal.pending, 1);
+  assert.equal(await b.done, null);
+  assert.equal(store.stats.persistence.journal.pending, 0);
+});

@@ -19,6 +19,8 @@ export class RecordBatch {
   #records = 0;
   /** Callbacks of the records in the batch. */
   #waiting: AnyCallback[] = [];
+  /** Changes in the batch whose callbacks do not wait for its write ('everysec': they are scheduled after it). */
+  #unwaited = 0;
   #held: HeldRecord[] = [];
 
   /** @param flush - writes the batch; called at the end of the turn of the first record encoded since the last. */
@@ -34,9 +36,12 @@ export class RecordBatch {
     return this.#records;
   }
 
-  /** Callbacks waiting for the batch's write: one per change in 'always' mode (a set that evicts writes two records). */
-  get waiting(): number {
-    return this.#waiting.length;
+  /**
+   * Changes in the batch: those waiting for its write, and those counted by {@link count}. Not its records: a set that
+   * evicts another writes two, a change that appends nothing while others wait writes none.
+   */
+  get changes(): number {
+    return this.#waiting.length + this.#unwaited;
   }
 
   /** Encodes a record for `file` (taking its next sequence number); `keep` keeps it whole for a rotation. */
@@ -61,6 +66,11 @@ export class RecordBatch {
     }
     this.#bytes = encodeJournalRecord(this.#out, this.#bytes, file.salt, file.seq++, op, id, expires, value);
     this.#records++;
+  }
+
+  /** Counts a change in the batch whose callback does not wait for the write. */
+  count(): void {
+    this.#unwaited++;
   }
 
   /** Adds a callback that waits for the batch's write. */
@@ -98,6 +108,7 @@ export class RecordBatch {
   }
 
   #clear(): void {
+    this.#unwaited = 0;
     this.#bytes = 0;
     this.#records = 0;
     this.#held = [];

@@ -128,10 +128,8 @@ export class JournalWriter {
       generation: this.#file?.gen ?? this.#start.gen,
       bytes: this.#bytes,
       records: this.#records,
-      // Changes: in 'always' each waits in the batch (records: a set that evicts writes two; a change that appends
-      // nothing writes none). With the journal a rotation replaces: its switch's records wait there until it retires.
-      pending: (this.#mode === 'always' ? this.#batch.waiting : this.#batch.records) + this.#syncs.waiting(this.#file) +
-        (this.#replaced?.waiters.length ?? 0),
+      // Changes, not records. With the journal a rotation replaces: its switch's records wait there until it retires.
+      pending: this.#batch.changes + this.#syncs.waiting(this.#file) + (this.#replaced?.waiters.length ?? 0),
       lastSyncAt: this.#syncs.lastSyncAt,
       delayedSyncs: this.#syncs.delayedSyncs,
       failed: this.#failed,
@@ -177,7 +175,11 @@ export class JournalWriter {
       // A change held back during a rotation waits for its write (a few syncs, once per snapshot); not while the
       // journal has failed: memory serves it, and the recovery snapshot will hold it.
       if (this.#held && !this.#failed && this.#batch.records > 0) this.#batch.wait(cb);
-      else later(cb, null);
+      else {
+        // Called back after the write (scheduled after it): pending until then.
+        if (this.#batch.records > 0) this.#batch.count();
+        later(cb, null);
+      }
       return;
     }
     // The change was dropped by a failure in its own append (the journal could not even be created).
