@@ -1,9 +1,14 @@
 // Stats the journal reports while it rotates, and after a restart: README, `stats.persistence.journal`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { call, session, tempDir } from './fixtures/persist/helpers.mjs';
-import { crashCopy, gatedStore, open, tracked, trackedPair, turn } from './fixtures/journal/helpers.mjs';
+import {
+  crashCopy, gatedStore, journalFs, journals, journalSize, open, tracked, trackedPair, turn, until,
+} from './fixtures/journal/helpers.mjs';
+
+const headerBytes = (path) => readFileSync(path).indexOf(0x0a) + 1;
 
 test("always: pending counts a change written to the journal a snapshot is replacing, while the next one is created", { timeout: 20_000 }, async (t) => {
   const { fs, gate, store } = await gatedStore(t, { journal: 'always' });
@@ -23,7 +28,7 @@ test("always: pending counts a change written to the journal a snapshot is repla
   for (const c of [...pair, third]) assert.equal(await c.done, null);
   await turn();
   assert.equal(store.stats.persistence.journal.pending, 0);
-  void fs;
+  assert.equal(fs.calls.filter((c) => c.call === 'write').length > 0, true);
 });
 
 test('records counts the records replayed at start, as bytes counts their bytes', async (t) => {
@@ -61,4 +66,24 @@ test("everysec: pending counts changes, not records: a set that evicts another i
   assert.equal(store.stats.persistence.journal.pending, 1);
   assert.equal(await b.done, null);
   assert.equal(store.stats.persistence.journal.pending, 0);
+});
+
+test('bytes and records still count the journals a failed snapshot left, as a restart replays them', async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const fs = journalFs();
+  const store = await open(t, file, { fs });
+  store.on('error', () => undefined);
+  await call(store, 'set', 'a', session({}));
+  await call(store, 'set', 'b', session({}));
+  fs.faults.open = 'ENOSPC'; // the snapshot's temp file
+  await assert.rejects(store.flush(), { code: 'ENOSPC' });
+  fs.faults.open = null;
+  await call(store, 'set', 'c', session({}));
+  await until(() => journalSize(journals(file)[1]) > headerBytes(journals(file)[1]), 3000, 'c written');
+  const stats = store.stats.persistence.journal;
+  assert.equal(journals(file).length, 2, 'the snapshot failed: both journals are beside the old one');
+  const after = (await open(t, crashCopy(t, file))).stats.persistence.journal;
+  assert.deepEqual([stats.bytes, stats.records], [after.bytes, after.records], 'what a restart replays');
+  await store.flush();
+  assert.deepEqual([store.stats.persistence.journal.bytes, store.stats.persistence.journal.records], [0, 0]);
 });

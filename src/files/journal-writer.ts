@@ -47,8 +47,14 @@ export class JournalWriter {
   /** Records for a new journal wait until the old one is synced or the snapshot naming the new one is durable. */
   #held = false;
   readonly #failure = new JournalFailure();
+  /** Appended since the last switch: what the size limit is compared with. */
   #bytes = 0;
   #records = 0;
+  /**
+   * Appended before the last switch and not yet in a durable snapshot (the snapshots of those switches failed): still
+   * on disk beside the snapshot, and replayed by a restart. Counted in the stats, not against the limit.
+   */
+  #unabsorbed = { bytes: 0, records: 0 };
   #limit: number;
   #closed = false;
   /** The last generation a rotation took: never reused, even when its journal could not be created. */
@@ -126,8 +132,8 @@ export class JournalWriter {
       mode: this.#mode,
       file: this.#file?.path ?? journalPath(this.#saveFile, this.#start.gen),
       generation: this.#file?.gen ?? this.#start.gen,
-      bytes: this.#bytes,
-      records: this.#records,
+      bytes: this.#unabsorbed.bytes + this.#bytes,
+      records: this.#unabsorbed.records + this.#records,
       // Changes, not records. With the journal a rotation replaces: its switch's records wait there until it retires.
       pending: this.#batch.changes + this.#syncs.waiting(this.#file) + (this.#replaced?.waiters.length ?? 0),
       lastSyncAt: this.#syncs.lastSyncAt,
@@ -214,6 +220,8 @@ export class JournalWriter {
     // them (carried, they grew with every change for as long as recovery snapshots kept failing).
     this.#batch.restartFor(next, this.#held && !this.#failed);
     this.#file = next;
+    this.#unabsorbed.bytes += this.#bytes;
+    this.#unabsorbed.records += this.#records;
     this.#bytes = 0;
     this.#records = 0;
     this.#held = true;
@@ -265,6 +273,8 @@ export class JournalWriter {
   /** The snapshot naming journal `gen` is durable: what was held back can go, and a failure before its copy is over. */
   snapshotDone(gen: number): void {
     this.snapshotInPlace(gen);
+    // It holds every journal before `gen`, the switch to which was the last one.
+    this.#unabsorbed = { bytes: 0, records: 0 };
     this.#failure.snapshotDone(gen);
     if (gen === this.#file?.gen) this.#release();
   }
