@@ -44,14 +44,14 @@ export interface JournalFile {
   /** Its header and directory entry are synced: records may go in. */
   ready: boolean;
   /**
-   * Given up while a sync of it was running: closed when that sync completes, then these are called. A sync queued
-   * in the thread pool may reach the kernel after a close, and flush another file that took the descriptor number.
+   * Given up while a sync of it was running: closed when that sync completes. A sync queued in the thread pool may
+   * reach the kernel after a close, and flush another file that took the descriptor number.
    */
-  closing: (() => void)[] | undefined;
+  closeAfterSync: boolean;
 }
 
 export function newFile(fd: number, gen: number, token: string, path: string, size: number, seq: number, allocated = size): JournalFile {
-  return { fd, gen, token, salt: saltOf(token), path, size, allocated, seq, unsynced: false, syncing: false, waiters: [], retiring: false, ready: fd >= 0, closing: undefined };
+  return { fd, gen, token, salt: saltOf(token), path, size, allocated, seq, unsynced: false, syncing: false, waiters: [], retiring: false, ready: fd >= 0, closeAfterSync: false };
 }
 
 export function closeQuietly(io: JournalIo, fd: number): void {

@@ -117,10 +117,8 @@ export class SyncScheduler {
     const done = (err: unknown): void => {
       file.syncing = false;
       this.#inSync -= waiters.length;
-      const closing = file.closing;
-      if (closing !== undefined) {
+      if (file.closeAfterSync) {
         closeQuietly(this.#io, file.fd);
-        for (const closed of closing) closed();
         // Given up while this sync ran: only the changes that waited for it learn how it went. Its failure fails no
         // journal: every snapshot that can end the failure it was given up for copied memory after its records.
         const error = err && this.#mode === 'always' ? new JournalError(file.path, err) : null;
@@ -157,7 +155,7 @@ export class SyncScheduler {
   retire(old: JournalFile, sync: boolean, error: Error | undefined): void {
     if (!sync) {
       for (const cb of old.waiters.splice(0)) later(cb, error);
-      void this.close(old);
+      this.close(old);
       return;
     }
     old.retiring = true;
@@ -176,16 +174,13 @@ export class SyncScheduler {
   /** After a failure: takes the retiring journals' waiters and closes them (nothing in them is trusted any more). */
   abandonRetiring(): AnyCallback[] {
     const waiters = this.#retiring.flatMap((f) => f.waiters.splice(0));
-    for (const f of this.#retiring.splice(0)) void this.close(f);
+    for (const f of this.#retiring.splice(0)) this.close(f);
     return waiters;
   }
 
   /** Closes `file` now, or when the sync of it that is running completes (its descriptor is in use until then). */
-  close(file: JournalFile): Promise<void> {
-    if (!file.syncing) {
-      closeQuietly(this.#io, file.fd);
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => { (file.closing ??= []).push(resolve); });
+  close(file: JournalFile): void {
+    if (file.syncing) file.closeAfterSync = true;
+    else closeQuietly(this.#io, file.fd);
   }
 }

@@ -313,9 +313,9 @@ export class JournalWriter {
         });
       }
     }
-    // Failed, a sync of it may still be queued: its descriptor is closed when that sync completes. Not awaited: a
-    // failed journal is not waited for, and nothing it still syncs is acknowledged for it (journal-sync.ts).
-    void this.#syncs.close(file);
+    // Failed, a sync of it may still be queued: its descriptor is closed when that sync completes. Not waited for: a
+    // failed journal is not, and nothing it still syncs is acknowledged for it (journal-sync.ts).
+    this.#syncs.close(file);
   }
 
   #release(): void {
