@@ -30,6 +30,7 @@ export const durabilityFiles = [
   'src/files/journal-batch.ts',
   'src/files/journal-rotation.ts',
   'src/files/journal-failure.ts',
+  'src/files/journal-size.ts',
   'src/files/persistence.ts',
   'src/files/persistence-load.ts',
   'src/files/persistence-triggers.ts',

@@ -6,10 +6,11 @@
 import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs';
+import { dirname } from 'node:path';
 import type { AnyCallback } from '../store/callback.js';
 import { FILE_MODE } from './atomic-writer.js';
 import { encodeJournalHeader, saltOf } from './journal-format.js';
-import { journalPath } from './journal-reader.js';
+import { journalPath, type JournalTail } from './journal-reader.js';
 
 /**
  * Journal space is set aside ahead in steps of this size (ftruncate: a hole, zeros to a reader, no disk blocks until
@@ -84,6 +85,31 @@ export function createJournal(io: JournalIo, saveFile: string, gen: number, afte
     throw err;
   }
   return newFile(fd, gen, token, path, header.length, 1);
+}
+
+/** Reopens the last journal a start replayed, to append after its last whole record. */
+export function reopenJournal(io: JournalIo, tail: JournalTail): JournalFile {
+  const file = newFile(io.openSync(tail.path, 'r+', FILE_MODE), tail.gen, tail.token, tail.path, tail.size, tail.seq, tail.allocated);
+  // A journal left by a killed process may hold records only the page cache has: the first sync must cover them,
+  // also when nothing new is written (the 'everysec' timer syncs it within a second; in 'always' mode the next
+  // change's sync does, and a change that appends nothing waits for it).
+  file.unsynced = true;
+  return file;
+}
+
+/**
+ * Creates the first journal after a start that found none to continue, synced with its directory (about a
+ * millisecond, once per start). `created` gets it as soon as it exists: a sync that fails leaves it on disk, and its
+ * generation taken.
+ * @throws the fs error.
+ */
+export function createFirstJournal(io: JournalIo, saveFile: string, start: { gen: number; after: string }, now: number,
+  created: (file: JournalFile) => void): JournalFile {
+  const file = createJournal(io, saveFile, start.gen, start.after, now);
+  created(file);
+  io.fdatasyncSync(file.fd);
+  syncDirectorySync(io, dirname(saveFile));
+  return file;
 }
 
 /**

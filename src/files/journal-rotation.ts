@@ -1,10 +1,11 @@
 /**
  * The file side of a journal rotation at a snapshot (the state machine is in journal-writer.ts): naming the next
- * journal, and creating it whole on disk (header written and synced, directory synced) before the snapshot naming it
+ * journal, remembering the switch until its journal is created, and creating it whole on disk (header written and synced, directory synced) before the snapshot naming it
  * is written. A crash at any point leaves either no new journal, an empty one (its header torn at worst: an empty
  * newest file at the next start), or a whole empty one; the crash points are listed in the README.
  */
 import { randomBytes } from 'node:crypto';
+import type { JournalError } from './journal-failure.js';
 import { closeQuietly, createJournal, newFile, removeQuietly, type JournalFile, type JournalIo } from './journal-file.js';
 import { journalPath } from './journal-reader.js';
 
@@ -17,11 +18,54 @@ export interface Rotation {
   after: string;
 }
 
+/** A switch {@link Rotations.take} hands over to be completed. */
+export interface Opening extends Rotation {
+  /** The journal's failure (if any) when the switch copied memory. */
+  failure: JournalError | undefined;
+  /** `old` is a failed rotation's empty journal, never named by a snapshot: removed once retired. */
+  leftover: boolean;
+}
+
+/** The switches a journal writer made and has not completed yet, and what a failed one left behind. */
+export class Rotations {
+  /** The last generation a switch took: never reused, even when its journal could not be created. */
+  #lastGen = 0;
+  #opening: Omit<Opening, 'leftover'> | undefined;
+  /** The journal a switch replaces, until it is retiring (or failed): its last sync may run. */
+  replaced: JournalFile | undefined;
+  /**
+   * The journal a rotation created while the journal had failed, as long as no snapshot naming it can be on disk.
+   * It holds no record (nothing is written while failed, and only that snapshot, durable, ends the failure), and no
+   * start needs it: the next rotation removes it, or every failed recovery snapshot would leave one more file.
+   */
+  unnamed: JournalFile | undefined;
+
+  /** Names the next journal and remembers the switch to it until {@link take}. */
+  plan(saveFile: string, old: JournalFile | undefined, start: { gen: number; after: string },
+    failure: JournalError | undefined): Rotation {
+    const rotation = planRotation(saveFile, old, start, this.#lastGen);
+    this.#lastGen = rotation.next.gen;
+    this.#opening = { ...rotation, failure };
+    this.replaced = old;
+    return rotation;
+  }
+
+  /** The switch to complete, once. */
+  take(): Opening | undefined {
+    const opening = this.#opening;
+    if (opening === undefined) return undefined;
+    this.#opening = undefined;
+    const leftover = opening.old !== undefined && opening.old === this.unnamed;
+    this.unnamed = undefined;
+    return { ...opening, leftover };
+  }
+}
+
 /**
  * Names the journal after `old` (or, with none, after the chain `start` describes), never reusing a generation
  * a failed rotation already took (`lastGen`).
  */
-export function planRotation(saveFile: string, old: JournalFile | undefined, start: { gen: number; after: string },
+function planRotation(saveFile: string, old: JournalFile | undefined, start: { gen: number; after: string },
   lastGen: number): Rotation {
   const gen = Math.max(old?.gen ?? start.gen - 1, lastGen) + 1;
   const token = randomBytes(8).toString('hex');

@@ -9,17 +9,16 @@
  * until every older journal is synced, so only the last journal holding records can have a torn tail. A failed write
  * or sync fails the journal (journal-failure.ts) until a snapshot with a fresh journal recovers it.
  */
-import { dirname } from 'node:path';
 import { later, type AnyCallback } from '../store/callback.js';
-import { FILE_MODE } from './atomic-writer.js';
 import type { JournalOp } from './journal-format.js';
 import { RecordBatch } from './journal-batch.js';
 import {
-  appendRecords, createJournal, newFile, removeQuietly, syncDirectorySync, type JournalFile, type JournalIo,
+  appendRecords, createFirstJournal, removeQuietly, reopenJournal, type JournalFile, type JournalIo,
 } from './journal-file.js';
 import { journalPath, type JournalTail } from './journal-reader.js';
-import { createNextJournal, planRotation, type Rotation } from './journal-rotation.js';
+import { createNextJournal, Rotations, type Opening } from './journal-rotation.js';
 import { JournalFailure, type JournalError } from './journal-failure.js';
+import { JournalSize } from './journal-size.js';
 import { SyncScheduler } from './journal-sync.js';
 import type { JournalMode, JournalStats } from './persistence-stats.js';
 
@@ -47,28 +46,9 @@ export class JournalWriter {
   /** Records for a new journal wait until the old one is synced or the snapshot naming the new one is durable. */
   #held = false;
   readonly #failure = new JournalFailure();
-  /** Appended since the last switch: what the size limit is compared with. */
-  #bytes = 0;
-  #records = 0;
-  /**
-   * Appended before the last switch and not yet in a durable snapshot (the snapshots of those switches failed): still
-   * on disk beside the snapshot, and replayed by a restart. Counted in the stats, not against the limit.
-   */
-  #unabsorbed = { bytes: 0, records: 0 };
-  #limit: number;
+  readonly #size: JournalSize;
   #closed = false;
-  /** The last generation a rotation took: never reused, even when its journal could not be created. */
-  #lastGen = 0;
-  /** The rotation {@link openNext} completes, with the journal's failure (if any) when memory was copied. */
-  #opening: (Rotation & { failure: JournalError | undefined }) | undefined;
-  /** The journal a rotation replaces, from the switch until it is retiring (or failed): its last sync may run. */
-  #replaced: JournalFile | undefined;
-  /**
-   * The journal a rotation created while the journal had failed, as long as no snapshot naming it can be on disk.
-   * It holds no record (nothing is written while failed, and only that snapshot, durable, ends the failure), and no
-   * start needs it: the next rotation removes it, or every failed recovery snapshot would leave one more file.
-   */
-  #unnamed: JournalFile | undefined;
+  readonly #rotations = new Rotations();
   #closing: Promise<void> | undefined;
   /** close() waiting for held records to be released. */
   #onRelease: (() => void)[] = [];
@@ -85,12 +65,9 @@ export class JournalWriter {
     this.#io = io;
     this.#hooks = hooks;
     this.#saveFile = saveFile;
-    this.#file = tail === undefined ? undefined
-      : newFile(io.openSync(tail.path, 'r+', FILE_MODE), tail.gen, tail.token, tail.path, tail.size, tail.seq, tail.allocated);
+    this.#file = tail === undefined ? undefined : reopenJournal(io, tail);
     this.#start = start;
-    this.#bytes = replayed.bytes;
-    this.#records = replayed.records;
-    this.#limit = limit;
+    this.#size = new JournalSize(replayed, limit);
     this.#syncs = new SyncScheduler(mode, io, {
       current: () => this.#file,
       failed: () => this.#failed,
@@ -98,33 +75,22 @@ export class JournalWriter {
       allRetired: () => { this.#release(); },
       clock: () => hooks.clock(),
     });
-    // A journal left by a killed process may hold records only the page cache has: the first sync must cover them,
-    // also when nothing new is written (the 'everysec' timer syncs it within a second; in 'always' mode the next
-    // change's sync does, and a change that appends nothing waits for it).
-    if (this.#file !== undefined) this.#file.unsynced = true;
   }
 
-  /**
-   * The journal to append to, created (synced, with its directory) at the first change after a start that found
-   * none: a store nobody writes to leaves no file behind. Once per start, about a millisecond.
-   */
+  /** The journal to append to, created at the first change: a store nobody writes to leaves no file behind. */
   #current(): JournalFile | undefined {
     if (this.#file !== undefined) return this.#file;
     try {
-      const file = createJournal(this.#io, this.#saveFile, this.#start.gen, this.#start.after, this.#hooks.clock());
-      this.#file = file;
-      this.#io.fdatasyncSync(file.fd);
-      syncDirectorySync(this.#io, dirname(this.#saveFile));
-      return file;
+      return createFirstJournal(this.#io, this.#saveFile, this.#start, this.#hooks.clock(), (file) => { this.#file = file; });
     } catch (err) {
-      this.#fail(this.#file?.path ?? journalPath(this.#saveFile, this.#start.gen), err, []);
+      this.#fail(journalPath(this.#saveFile, this.#start.gen), err, []);
       return undefined;
     }
   }
 
   /** Journal bytes that call for a snapshot; follows the size of the last snapshot written. */
   set limit(bytes: number) {
-    this.#limit = bytes;
+    this.#size.limit = bytes;
   }
 
   get stats(): JournalStats {
@@ -132,10 +98,10 @@ export class JournalWriter {
       mode: this.#mode,
       file: this.#file?.path ?? journalPath(this.#saveFile, this.#start.gen),
       generation: this.#file?.gen ?? this.#start.gen,
-      bytes: this.#unabsorbed.bytes + this.#bytes,
-      records: this.#unabsorbed.records + this.#records,
+      bytes: this.#size.bytes,
+      records: this.#size.records,
       // Changes, not records. With the journal a rotation replaces: its switch's records wait there until it retires.
-      pending: this.#batch.changes + this.#syncs.waiting(this.#file) + (this.#replaced?.waiters.length ?? 0),
+      pending: this.#batch.changes + this.#syncs.waiting(this.#file) + (this.#rotations.replaced?.waiters.length ?? 0),
       lastSyncAt: this.#syncs.lastSyncAt,
       delayedSyncs: this.#syncs.delayedSyncs,
       failed: this.#failed,
@@ -196,7 +162,7 @@ export class JournalWriter {
     }
     // A change that appended nothing waits for the newest journal holding records: one retiring, or the one a
     // rotation replaces while the next is created (its records were written at the switch, their sync may run).
-    const file = this.#syncs.newestRetiring ?? this.#replaced ?? this.#file;
+    const file = this.#syncs.newestRetiring ?? this.#rotations.replaced ?? this.#file;
     if (file === undefined || (!file.unsynced && !file.syncing)) return later(cb, null);
     file.waiters.push(cb);
     this.#syncs.sync(file);
@@ -211,22 +177,15 @@ export class JournalWriter {
   rotate(): { gen: number; token: string } {
     // What this turn appended belongs before the copy: into the old journal, now.
     this.#write();
-    const rotation = planRotation(this.#saveFile, this.#file, this.#start, this.#lastGen);
-    const { next } = rotation;
-    this.#lastGen = next.gen;
+    const { next } = this.#rotations.plan(this.#saveFile, this.#file, this.#start, this.#failure.error);
     // Still held (the last snapshot failed before the old journal's final sync): the records waiting were encoded
     // for a journal that will never receive them. They go first in the new one, re-encoded with its salt and seq.
     // Not while the journal has failed: nothing acknowledged waits for them, and the copy taken with this switch holds
     // them (carried, they grew with every change for as long as recovery snapshots kept failing).
     this.#batch.restartFor(next, this.#held && !this.#failed);
     this.#file = next;
-    this.#unabsorbed.bytes += this.#bytes;
-    this.#unabsorbed.records += this.#records;
-    this.#bytes = 0;
-    this.#records = 0;
+    this.#size.switched();
     this.#held = true;
-    this.#opening = { ...rotation, failure: this.#failure.error };
-    this.#replaced = rotation.old;
     return { gen: next.gen, token: next.token };
   }
 
@@ -236,34 +195,28 @@ export class JournalWriter {
    * @throws the fs error; the journal is then failed (a snapshot recovers it).
    */
   async openNext(syncDirectory: () => Promise<void>): Promise<void> {
-    const opening = this.#opening;
+    const opening = this.#rotations.take();
     if (opening === undefined) return;
-    this.#opening = undefined;
     const { next, old } = opening;
-    // Still unnamed, `old` is a failed rotation's empty journal: removed once retired (closed), whatever this one does.
-    const leftover = old !== undefined && old === this.#unnamed;
-    this.#unnamed = undefined;
     try {
       await createNextJournal(this.#io, this.#saveFile, opening, this.#hooks.clock(), syncDirectory);
     } catch (err) {
       // The records held for it have nowhere to go: failed, until a snapshot copies memory again.
       this.#fail(next.path, err, []);
-      if (old !== undefined) this.#syncs.retire(old, false, this.#failure.error);
-      if (leftover) removeQuietly(this.#io, old.path);
+      this.#retireFailed(opening);
       throw err;
     } finally {
       // The old journal is retiring (or failed) from here on: changes that append nothing wait for it there.
-      this.#replaced = undefined;
+      this.#rotations.replaced = undefined;
     }
     if (this.#failed) {
       // A failed journal is never synced again: the snapshot naming the new one ends the failure, if its copy of
       // memory was taken after it. Not a failure while the new one was created (the old journal's sync): the
       // changes held since the copy were dropped with it, and only a later copy holds them.
       if (this.#failure.error === opening.failure) this.#failure.recoverWith(next.gen);
-      if (old !== undefined) this.#syncs.retire(old, false, this.#failure.error);
-      if (leftover) removeQuietly(this.#io, old.path);
+      this.#retireFailed(opening);
       // Empty until the snapshot naming it is durable; removed by the next rotation if that snapshot is never written.
-      this.#unnamed = next;
+      this.#rotations.unnamed = next;
       return;
     }
     if (old === undefined) this.#release();
@@ -274,7 +227,7 @@ export class JournalWriter {
   snapshotDone(gen: number): void {
     this.snapshotInPlace(gen);
     // It holds every journal before `gen`, the switch to which was the last one.
-    this.#unabsorbed = { bytes: 0, records: 0 };
+    this.#size.absorbed();
     this.#failure.snapshotDone(gen);
     if (gen === this.#file?.gen) this.#release();
   }
@@ -284,7 +237,14 @@ export class JournalWriter {
    * start may read it, so that journal is kept.
    */
   snapshotInPlace(gen: number): void {
-    if (gen === this.#unnamed?.gen) this.#unnamed = undefined;
+    if (gen === this.#rotations.unnamed?.gen) this.#rotations.unnamed = undefined;
+  }
+
+  /** The journal a switch replaced, while the journal has failed: closed unsynced (and removed if never named). */
+  #retireFailed({ old, leftover }: Opening): void {
+    if (old === undefined) return;
+    this.#syncs.retire(old, false, this.#failure.error);
+    if (leftover) removeQuietly(this.#io, old.path);
   }
 
   /**
@@ -337,13 +297,12 @@ export class JournalWriter {
       this.#fail(file.path, err, waiting);
       return;
     }
-    this.#bytes += bytes;
-    this.#records += records;
+    const grown = this.#size.appended(bytes, records);
     if (this.#mode === 'always') {
       for (const cb of waiting) file.waiters.push(cb);
       this.#syncs.sync(file, records === 1);
     } else for (const cb of waiting) later(cb, null);
-    if (this.#bytes >= this.#limit) this.#hooks.grown();
+    if (grown) this.#hooks.grown();
   }
 
   #fail(path: string, cause: unknown, waiters: AnyCallback[]): void {
