@@ -152,7 +152,8 @@ if (mutation) {
     '**Mutation testing** (Stryker, `npm run mutate`)',
     `${n(sum('mutants'))} mutants of the durability code, each built into a copy of the package and run against ` +
       `the test files that reach it${mutation.testFilesLeftOut?.length ? ` (all but the slowest: ${mutation.testFilesLeftOut.map((f) => `\`${f.replace(/^test\//, '')}\``).join(', ')})` : ''}: ` +
-      `${n(detected)} of ${n(valid)} detected (${valid === 0 ? 100 : (Math.round((detected / valid) * 1000) / 10)}%).` +
+      `${n(detected)} of ${n(valid)} detected (${valid === 0 ? 100 : (Math.round((detected / valid) * 1000) / 10)}%)` +
+      `${sum('compileErrors') ? `; the other ${n(sum('compileErrors'))} did not compile (TypeScript refused the mutated code) and count for neither` : ''}.` +
       ` Per file: ${perFile.join('; ')}.` +
       `${missing.length ? ` Not measured yet: ${missing.map((f) => `\`${f.replace(/^src\/files\//, '')}\``).join(', ')}.` : ''}` +
       `${sum('staticNotRun') ? ` Module-level mutants (constants, regular expressions: each needs every test file) were left out of ` +
