@@ -1,22 +1,37 @@
 // Disk failures made for real rather than through the `fs` seam (test/journal-faults.test.mjs injects them): a
 // fdatasync that fails because the device under the file system is full (ext4 on a loop device over a full tmpfs,
-// test/fixtures/loop-ext4.mjs: every write succeeds, the sync reports ENOSPC or EIO), and a file system remounted
-// read-only under a running store. In each: the host keeps serving from memory over HTTP, the failure is an
+// test/fixtures/loop-ext4.mjs: every write succeeds, the sync reports ENOSPC or EIO), a file system remounted
+// read-only under a running store, and a process out of file descriptors (a child under `ulimit -n`). In each: the host keeps serving from memory over HTTP, the failure is an
 // 'error' event and shows in the stats, 'always' changes get ERR_JOURNAL_FAILED until a snapshot recovers without
 // a restart, and nothing acknowledged is lost, by a crash during the fault or by a restart once the disk is fine.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { once } from 'node:events';
+import http from 'node:http';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import express from 'express';
 import session from 'express-session';
 import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
-import { call, session as sess } from './fixtures/persist/helpers.mjs';
+import { call, session as sess, tempDir } from './fixtures/persist/helpers.mjs';
 import { settle } from './fixtures/store-calls.mjs';
 import { crashCopy, open, until } from './fixtures/journal/helpers.mjs';
 import { mountFailingDisk } from './fixtures/loop-ext4.mjs';
 import { mountTmpfs } from './fixtures/tmpfs.mjs';
+
+const EMFILE_CHILD = fileURLToPath(new URL('./fixtures/disk/emfile-child.mjs', import.meta.url));
+
+/** Waits for an async `predicate` to hold. */
+async function untilAsync(predicate, ms, what) {
+  const end = Date.now() + ms;
+  while (!(await predicate())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 /** An app that shows what a session holds, from the store's memory; `show(sid)` asks it over HTTP. */
 async function serve(t, store) {
@@ -143,4 +158,50 @@ test("a file system remounted read-only under a running store: 'always' refuses 
   // The first refused change was made in memory (as a commit whose outcome is unknown), and the recovery saved it.
   assert.deepEqual([...before.acked, ...after.acked].filter((id) => !kept.has(id)), []);
   assert.ok(kept.has('during-0') && !kept.has('during-1'), [...kept].join());
+});
+
+test('EMFILE (a process out of file descriptors, ulimit -n 64): snapshots fail and are reported, the journal acknowledges on, nothing lost', { timeout: 30_000 }, async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const child = spawn('bash', ['-c', 'ulimit -n 64 && exec "$0" "$@"', process.execPath, EMFILE_CHILD, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => { child.kill('SIGKILL'); });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
+  const port = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (line) => { if (line.startsWith('listening ')) resolve(Number(line.split(' ')[1])); });
+    child.once('exit', (code) => { reject(new Error(`child exited with ${code}: ${stderr}`)); });
+  });
+  // One kept-alive connection, opened before the descriptors run out: the app keeps serving on it.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  t.after(() => { agent.destroy(); });
+  const get = (path) => new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk) => { body += chunk; }).on('end', () => { resolve(JSON.parse(body)); });
+    }).on('error', reject);
+  });
+  const setAll = async (prefix, count) => {
+    const codes = [];
+    for (let i = 0; i < count; i++) codes.push((await get(`/set/${prefix}-${i}`)).code);
+    return codes;
+  };
+  assert.deepEqual(await setAll('before', 5), Array(5).fill('ok'));
+  assert.equal((await get('/exhaust')).code, 'EMFILE');
+  assert.deepEqual(await setAll('during', 20), Array(20).fill('ok'), 'the open journal acknowledges on');
+  await untilAsync(async () => (await get('/stats')).errors.includes('EMFILE'), 5000, 'a failed save reported');
+  const failing = await get('/stats');
+  assert.equal(failing.persistence.lastSave.outcome, 'error');
+  assert.equal(failing.persistence.journal.failed, false);
+  assert.deepEqual(await get('/get/before-0'), { code: 'ok', value: { cookie: { maxAge: 3_600_000 }, id: 'before-0' } }, 'served');
+
+  assert.equal((await get('/free')).code, 'ok');
+  await untilAsync(async () => (await get('/stats')).persistence.lastSave.outcome === 'ok', 5000, 'a save once descriptors are back');
+  assert.deepEqual(await setAll('after', 5), Array(5).fill('ok'));
+  assert.equal(child.exitCode, null, 'the process never crashed');
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+
+  const restarted = await open(t, file);
+  const ids = new Set(await call(restarted, 'ids'));
+  const acked = ['before', 'during', 'after'].flatMap((prefix) => Array.from({ length: prefix === 'during' ? 20 : 5 }, (_, i) => `${prefix}-${i}`));
+  assert.deepEqual(acked.filter((id) => !ids.has(id)), []);
 });
