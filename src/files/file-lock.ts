@@ -134,6 +134,8 @@ function writeLockFile(path: string, token: string): void {
   } catch (err) {
     closeSync(fd);
     unlinkSync(path);
+    // A write's error names no file (ENOSPC on a full disk): name the lock, or the start's error cannot say which.
+    if (err instanceof Error) (err as NodeJS.ErrnoException).path ??= path;
     throw err;
   }
   closeSync(fd);
