@@ -14,15 +14,19 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import session from 'express-session';
-import { join } from 'node:path';
+import { chmodSync, chownSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
 import { call, session as sess, tempDir } from './fixtures/persist/helpers.mjs';
 import { settle } from './fixtures/store-calls.mjs';
 import { crashCopy, open, until } from './fixtures/journal/helpers.mjs';
 import { mountFailingDisk } from './fixtures/loop-ext4.mjs';
+import { skipUnlessCi } from './fixtures/must-run.mjs';
 import { mountTmpfs } from './fixtures/tmpfs.mjs';
 
-const EMFILE_CHILD = fileURLToPath(new URL('./fixtures/disk/emfile-child.mjs', import.meta.url));
+const NOBODY = 65534;
+
+const APP_CHILD = fileURLToPath(new URL('./fixtures/disk/app-child.mjs', import.meta.url));
 
 /** Waits for an async `predicate` to hold. */
 async function untilAsync(predicate, ms, what) {
@@ -31,6 +35,36 @@ async function untilAsync(predicate, ms, what) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * Waits for the app child (test/fixtures/disk/app-child.mjs) to listen; `get(path)` asks it over one kept-alive
+ * connection, opened before any fault: the app keeps serving on it when it could not accept another.
+ */
+async function startApp(t, child) {
+  t.after(() => { child.kill('SIGKILL'); });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
+  const port = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (line) => { if (line.startsWith('listening ')) resolve(Number(line.split(' ')[1])); });
+    child.once('exit', (code) => { reject(new Error(`child exited with ${code}: ${stderr}`)); });
+  });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  t.after(() => { agent.destroy(); });
+  const get = (path) => new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk) => { body += chunk; }).on('end', () => { resolve(JSON.parse(body)); });
+    }).on('error', reject);
+  });
+  return { child, get };
+}
+
+/** Sets `<prefix>-<i>` through the app child; the store's outcome of each (`'ok'` or an error code). */
+async function setOverHttp(get, prefix, count) {
+  const codes = [];
+  for (let i = 0; i < count; i++) codes.push((await get(`/set/${prefix}-${i}`)).code);
+  return codes;
 }
 
 /** An app that shows what a session holds, from the store's memory; `show(sid)` asks it over HTTP. */
@@ -162,28 +196,8 @@ test("a file system remounted read-only under a running store: 'always' refuses 
 
 test('EMFILE (a process out of file descriptors, ulimit -n 64): snapshots fail and are reported, the journal acknowledges on, nothing lost', { timeout: 30_000 }, async (t) => {
   const file = join(tempDir(t), 'sessions.db');
-  const child = spawn('bash', ['-c', 'ulimit -n 64 && exec "$0" "$@"', process.execPath, EMFILE_CHILD, file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => { child.kill('SIGKILL'); });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
-  const port = await new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => { if (line.startsWith('listening ')) resolve(Number(line.split(' ')[1])); });
-    child.once('exit', (code) => { reject(new Error(`child exited with ${code}: ${stderr}`)); });
-  });
-  // One kept-alive connection, opened before the descriptors run out: the app keeps serving on it.
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  t.after(() => { agent.destroy(); });
-  const get = (path) => new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk) => { body += chunk; }).on('end', () => { resolve(JSON.parse(body)); });
-    }).on('error', reject);
-  });
-  const setAll = async (prefix, count) => {
-    const codes = [];
-    for (let i = 0; i < count; i++) codes.push((await get(`/set/${prefix}-${i}`)).code);
-    return codes;
-  };
+  const { child, get } = await startApp(t, spawn('bash', ['-c', 'ulimit -n 64 && exec "$0" "$@"', process.execPath, APP_CHILD, file], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const setAll = (prefix, count) => setOverHttp(get, prefix, count);
   assert.deepEqual(await setAll('before', 5), Array(5).fill('ok'));
   assert.equal((await get('/exhaust')).code, 'EMFILE');
   assert.deepEqual(await setAll('during', 20), Array(20).fill('ok'), 'the open journal acknowledges on');
@@ -203,5 +217,42 @@ test('EMFILE (a process out of file descriptors, ulimit -n 64): snapshots fail a
   const restarted = await open(t, file);
   const ids = new Set(await call(restarted, 'ids'));
   const acked = ['before', 'during', 'after'].flatMap((prefix) => Array.from({ length: prefix === 'during' ? 20 : 5 }, (_, i) => `${prefix}-${i}`));
+  assert.deepEqual(acked.filter((id) => !ids.has(id)), []);
+});
+
+test("the directory's permissions taken away under a running store (a store run as nobody): reported, served, recovered, nothing lost", { timeout: 30_000 }, async (t) => {
+  if (process.getuid() !== 0) return skipUnlessCi(t, 'starting a process as another user needs root');
+  const dir = join(tempDir(t), 'sessions');
+  mkdirSync(dir);
+  chownSync(dir, NOBODY, NOBODY);
+  chmodSync(dirname(dir), 0o755);
+  const file = join(dir, 'sessions.db');
+  const { child, get } = await startApp(t, spawn(process.execPath, [APP_CHILD, file], { uid: NOBODY, gid: NOBODY, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const stats = async () => (await get('/stats'));
+  assert.deepEqual(await setOverHttp(get, 'before', 3), Array(3).fill('ok'));
+
+  // No access at all: the open journal acknowledges on; the snapshots fail (the lock cannot be read), reported.
+  chmodSync(dir, 0o000);
+  assert.deepEqual(await setOverHttp(get, 'closed', 5), Array(5).fill('ok'));
+  await untilAsync(async () => (await stats()).errors.includes('EACCES'), 5000, 'a failed save reported');
+  assert.deepEqual((await get('/get/before-0')).code, 'ok', 'served');
+
+  // Readable, not writable: the snapshot's new journal cannot be created, so 'always' refuses, with one code.
+  chmodSync(dir, 0o500);
+  await untilAsync(async () => (await stats()).persistence.journal.failed, 5000, 'the journal to fail at a rotation');
+  assert.ok((await stats()).errors.includes('ERR_JOURNAL_FAILED'));
+  const refused = await setOverHttp(get, 'readonly', 5);
+  assert.deepEqual([...new Set(refused)], ['ERR_JOURNAL_FAILED']);
+
+  chmodSync(dir, 0o700);
+  await untilAsync(async () => !(await stats()).persistence.journal.failed, 8000, 'the recovery snapshot');
+  assert.deepEqual(await setOverHttp(get, 'after', 3), Array(3).fill('ok'));
+  assert.equal(child.exitCode, null, 'the process never crashed');
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+
+  const restarted = await open(t, file);
+  const ids = new Set(await call(restarted, 'ids'));
+  const acked = [['before', 3], ['closed', 5], ['after', 3]].flatMap(([prefix, n]) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`));
   assert.deepEqual(acked.filter((id) => !ids.has(id)), []);
 });
