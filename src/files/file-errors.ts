@@ -7,6 +7,11 @@ const HINTS: Record<string, (file: string) => string> = {
   EACCES: () => 'permission denied',
   EPERM: () => 'operation not permitted',
   EROFS: () => 'the file system is read-only',
+  ENOSPC: () => 'no space left on its file system',
+  EDQUOT: () => 'the disk quota is exhausted',
+  EMFILE: () => 'this process has too many open files',
+  ENFILE: () => 'the system has too many open files',
+  EIO: () => 'an I/O error from the disk',
 };
 
 /**

@@ -55,6 +55,14 @@ export class FileLock {
     }, HEARTBEAT_MS).unref();
   }
 
+  /**
+   * The saveFile in the directory the lock was taken in, symbolic links resolved: the files must be written there, not
+   * through a link that may be re-pointed at another store's directory (a deploy swapping `current`) while we run.
+   */
+  get file(): string {
+    return this.path.slice(0, -'.lock'.length);
+  }
+
   /** @throws FileLockedError when a live owner holds it; an fs error (ENOENT, ENOTDIR...) when it cannot be created. */
   static acquire(file: string): FileLock {
     // The real directory: the same file reached through a symlinked directory must be the same lock.
@@ -134,6 +142,8 @@ function writeLockFile(path: string, token: string): void {
   } catch (err) {
     closeSync(fd);
     unlinkSync(path);
+    // A write's error names no file (ENOSPC on a full disk): name the lock, or the start's error cannot say which.
+    if (err instanceof Error) (err as NodeJS.ErrnoException).path ??= path;
     throw err;
   }
   closeSync(fd);

@@ -17,21 +17,23 @@ export interface Started extends Recovered {
 
 /**
  * Takes the lock on `file` and loads it.
- * @param then - more start-up work under the lock (opening the journal); the lock is released if it throws.
+ * @param then - more start-up work under the lock (opening the journal), given the path every file must be read and
+ * written through from now on (`file` in the directory locked); the lock is released if it throws.
  * @throws on a damaged file (unless moved aside), a held lock, or an unusable path; the files are left untouched.
  */
 export function startFiles(file: string, sinks: RecoverySinks, options: { onDamaged: 'error' | 'move-aside'; now: number },
-  then: (recovered: Recovered) => void): Started {
+  then: (recovered: Recovered, locked: string) => void): Started {
   const started = performance.now();
   refuseSymlink(file);
   const lock = FileLock.acquire(file);
   try {
-    const recovered = recoverFiles(file, sinks, { repair: true, onDamaged: options.onDamaged, now: options.now });
+    const locked = lock.file;
+    const recovered = recoverFiles(locked, sinks, { repair: true, onDamaged: options.onDamaged, now: options.now });
     // Only after a good start: a refused one touches nothing, and a save killed between its fsync and its rename
     // left a whole snapshot in its temp file, maybe the best copy of a damaged one.
-    const removed = removeStaleTempFiles(file);
+    const removed = removeStaleTempFiles(locked);
     if (removed > 0) log('removed %d temp files left by an interrupted save', removed);
-    then(recovered);
+    then(recovered, locked);
     const { snapshot, journal, movedAside } = recovered;
     const load: LoadInfo = {
       ...snapshot, durationMs: performance.now() - started, sessions: 0, movedAside: movedAside[0],

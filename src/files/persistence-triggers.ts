@@ -1,8 +1,8 @@
 /**
  * When a snapshot is taken besides `flush()` and `close()`, for persistence.ts: every `savePeriod` when something
- * changed; when the journal outgrows the last snapshot (Redis's auto-rewrite: the snapshot is the compaction); and
- * every second after the journal failed, until a snapshot with a fresh journal has recovered it. Every timer is
- * unref'd: none keeps the process alive.
+ * changed; when the journal outgrows the last snapshot (Redis's auto-rewrite: the snapshot is the compaction; after
+ * one fails, the next waits a second); and every second after the journal failed, until a snapshot with a fresh
+ * journal has recovered it. Every timer is unref'd: none keeps the process alive.
  */
 import { log } from '../debug.js';
 import type { JournalError } from './journal-failure.js';
@@ -29,6 +29,8 @@ export class SnapshotTriggers {
   /** close() began: no recovery timer any more (a close() that fails is retried by calling it again). */
   #stopped = false;
   #compactions = 0;
+  /** When the last compaction failed (performance.now()): the next waits {@link RECOVERY_RETRY_MS} after it. */
+  #grownFailedAt = -Infinity;
 
   constructor(periodMs: number, hooks: TriggerHooks) {
     this.#periodMs = periodMs;
@@ -68,10 +70,15 @@ export class SnapshotTriggers {
 
   /** The journal passed `limit` bytes (the last snapshot's size, or the minimum): a snapshot absorbs it. */
   grown(limit: number): void {
-    if (this.#hooks.busy()) return;
+    // Every turn that writes past the limit asks again: after a failure (the directory gone, no descriptor left, the
+    // lock taken) retrying at once made one failed save and one 'error' per request for as long as the fault lasted.
+    if (this.#hooks.busy() || performance.now() - this.#grownFailedAt < RECOVERY_RETRY_MS) return;
     this.#compactions++;
     log('journal passed %d bytes: snapshot', limit);
-    this.#snapshot();
+    this.#hooks.flush().catch((err: unknown) => {
+      this.#grownFailedAt = performance.now();
+      this.#hooks.report(err as Error);
+    });
   }
 
   /** Reports the failure once, then retries a snapshot with a fresh journal every second until one succeeds. */

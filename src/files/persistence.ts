@@ -56,7 +56,10 @@ export interface PersistenceEvents {
 }
 
 export class Persistence {
+  /** The saveFile as given: what messages and stats name. */
   readonly #file: string;
+  /** The saveFile in the directory its lock was taken in: every file is read and written through it. */
+  #path: string;
   readonly #fs: FsPromises;
   readonly #io: JournalIo;
   readonly #options: PersistenceOptions;
@@ -87,6 +90,7 @@ export class Persistence {
 
   constructor(options: PersistenceOptions, source: SnapshotSource, events: PersistenceEvents) {
     this.#file = options.file;
+    this.#path = options.file;
     this.#fs = options.fs ?? fsPromises;
     this.#io = journalIo(options.fs as Partial<JournalIo> | undefined);
     this.#triggers = new SnapshotTriggers(options.periodMs, {
@@ -108,7 +112,8 @@ export class Persistence {
    */
   open(sinks: RecoverySinks): void {
     const { lock, load } = startFiles(this.#file, sinks, { onDamaged: this.#options.onDamagedFile, now: this.#source.clock() },
-      ({ snapshot, journal }) => {
+      ({ snapshot, journal }, locked) => {
+        this.#path = locked;
         // A 1.x file, or changes replayed from a journal, are written into a snapshot at the next save.
         const absorb = snapshot.format === '1.x' || journal.records > 0 || (journal.files > 0 && this.#options.journal === false);
         this.#savedChanges = this.#source.changes() - (absorb ? 1 : 0);
@@ -120,7 +125,7 @@ export class Persistence {
             grown: () => { if (this.#closing === undefined) this.#triggers.grown(this.#journalLimit()); },
             failed: (err) => { this.#triggers.journalFailed(err); },
             clock: this.#source.clock,
-          }, this.#file, journal.tail, { gen: journal.maxGen + 1, after: `s:${snapshot.sha256}` }, journal, this.#journalLimit());
+          }, locked, journal.tail, { gen: journal.maxGen + 1, after: `s:${snapshot.sha256}` }, journal, this.#journalLimit());
         }
         for (const stale of journal.stale) removeQuietly(this.#io, stale);
       });
@@ -267,11 +272,11 @@ export class Persistence {
       const changes = this.#source.changes();
       const copy = this.#source.copy(writtenAt);
       sessions = copy.ids.length;
-      await journal?.openNext(() => syncDirectory(this.#fs, dirname(this.#file)));
+      await journal?.openNext(() => syncDirectory(this.#fs, dirname(this.#path)));
       // Without a next journal, the snapshot names the last journal it holds: until their removal is on disk,
       // those journals are still beside it, and a start must not take them for another copy's.
       const absorbed = next === undefined ? Math.max(this.#loadedGen, this.#journal?.started === true ? this.#journal.stats.generation : 0) : 0;
-      const bytes = await writeFileAtomic(this.#fs, this.#file, (write) => writeSnapshot(copy, writtenAt, next, write, absorbed));
+      const bytes = await writeFileAtomic(this.#fs, this.#path, (write) => writeSnapshot(copy, writtenAt, next, write, absorbed));
       this.#savedChanges = changes;
       this.#lastSnapshotBytes = bytes;
       if (journal !== undefined) journal.limit = this.#journalLimit();
@@ -298,7 +303,7 @@ export class Persistence {
 
   /** Journals a durable snapshot has absorbed. */
   #removeJournalsBefore(gen: number): void {
-    for (const f of listJournals(this.#file)) if (f.gen < gen) removeQuietly(this.#io, f.path);
+    for (const f of listJournals(this.#path)) if (f.gen < gen) removeQuietly(this.#io, f.path);
   }
 }
 
