@@ -4,7 +4,7 @@
 // errors echoing keys, Redis key names that are not UTF-8.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { capMemory, cli, MINUTE_AGO, readStore, serverAndStore, sessionFor, staleSession, tempDir, writeStore } from './fixtures/cli/helpers.mjs';
 
@@ -214,4 +214,29 @@ test('import redis: keys whose names are not UTF-8 are not read as "expired": un
   assert.equal(summary.imported, 1);
   assert.equal(summary.expired, 0);
   assert.ok(summary.damaged >= 1, JSON.stringify(summary));
+});
+
+test('import --replace from a source with nothing under the name given (a wrong --prefix, database or directory) is refused: the file keeps its sessions', async (t) => {
+  const setup = await serverAndStore(t, sessions(5));
+  if (!setup) return;
+  const { server, dir, file } = setup;
+  const url = `redis://127.0.0.1:${server.port}`;
+  assert.equal((await cli(['migrate', file, '--to', url])).code, 0);
+  const before = readFileSync(file);
+  const emptyDir = join(dir, 'sfs');
+  mkdirSync(emptyDir);
+  for (const source of [[url, '--prefix', 'myapp:'], [`${url}/3`], [emptyDir]]) {
+    const result = await cli(['import', ...source, '--into', file, '--replace', '--json']);
+    assert.equal(result.code, 1, `${source.join(' ')}: ${result.stdout}`);
+    assert.match(result.stderr, /holds no session.*nothing was written/);
+    assert.deepEqual(readFileSync(file), before, `${source.join(' ')} emptied the file`);
+  }
+  // The right prefix and database: the way back works.
+  const back = await cli(['import', url, '--into', file, '--replace', '--json']);
+  assert.equal(back.code, 0, back.stderr);
+  assert.equal(JSON.parse(back.stdout).sessions, 5);
+  // Into a file without sessions, an empty source is an empty import, as before.
+  const fresh = await cli(['import', `${url}/3`, '--into', join(dir, 'new.snap'), '--json']);
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.equal(JSON.parse(fresh.stdout).imported, 0);
 });
