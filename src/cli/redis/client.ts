@@ -224,18 +224,30 @@ function describe(err: unknown, password: string | undefined): string {
   return hideSecret(message === '' && err instanceof Error ? err.name : message, password)
     // "ERR unknown command 'X', with args beginning with: 'sess:<id>' ...": the arguments are keys and values.
     .replace(/(with args beginning with:).*/s, '$1 (not shown)')
+    // OpenSSL's messages end with a line break ("...SSL alert number 116\n"): the CLI's errors are one line.
+    .replace(/\s*\n\s*/g, ' ')
+    .trim()
     .replace(/\.+$/, '');
 }
 
 /** TLS errors that mean "no trusted root vouches for the server": the usual case of a private CA (a test or internal server). */
 const UNTRUSTED = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY']);
 
-/** How to trust the server's CA, after a certificate error that says it is unknown; '' otherwise. */
+/**
+ * What to do after a certificate error: how to trust a server's private CA; or, when the server asked for a client
+ * certificate (redis-server's `tls-auth-clients yes`, its default with TLS on), that this command has none to give,
+ * which OpenSSL's "alert certificate required" does not say. '' otherwise.
+ */
 function trustHint(err: unknown): string {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && UNTRUSTED.has(code)
-    ? ' (a server certificate from a private CA: give that CA\'s PEM file as NODE_EXTRA_CA_CERTS=<file>)'
-    : '';
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && UNTRUSTED.has(code)) {
+    return ' (a server certificate from a private CA: give that CA\'s PEM file as NODE_EXTRA_CA_CERTS=<file>)';
+  }
+  if (/CERTIFICATE_REQUIRED/.test(String(code)) || /alert certificate required/i.test(String(message))) {
+    return ' (the server requires a client certificate, which this command cannot present: allow clients without one ' +
+      'while migrating, e.g. "tls-auth-clients optional" in redis.conf or valkey.conf)';
+  }
+  return '';
 }
 
 function destroy(client: NodeRedisClient): void {
