@@ -240,3 +240,26 @@ test('import --replace from a source with nothing under the name given (a wrong 
   assert.equal(fresh.code, 0, fresh.stderr);
   assert.equal(JSON.parse(fresh.stdout).imported, 0);
 });
+
+test('migrate and import redis:// with a server that has no HELLO (Redis before 6.0): the classic AUTH handshake, not "unknown command HELLO"', async (t) => {
+  const password = 'Old5Server';
+  // HELLO renamed away: what Redis 5 answers to it (connect-redis on node-redis 5's defaults never sends it).
+  const setup = await serverAndStore(t, sessions(20), ['--rename-command', 'HELLO', '', '--requirepass', password]);
+  if (!setup) return;
+  const { server, dir, file } = setup;
+  const { createClient } = await import('redis');
+  const client = createClient({ url: `redis://:${password}@127.0.0.1:${server.port}/2` });
+  client.on('error', () => {});
+  await client.connect();
+  t.after(() => client.close());
+  const url = `redis://:${password}@127.0.0.1:${server.port}/2`;
+  const migrated = await cli(['migrate', file, '--to', url, '--json']);
+  assert.equal(migrated.code, 0, migrated.stderr);
+  assert.equal(JSON.parse(migrated.stdout).verified, 20);
+  assert.equal(await client.dbSize(), 20);
+  const back = join(dir, 'back.snap');
+  const imported = await cli(['import', url, '--into', back, '--json']);
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.deepEqual(await readStore(back), await readStore(file));
+  for (const result of [migrated, imported]) assert.ok(!`${result.stdout}${result.stderr}`.includes(password));
+});

@@ -53,9 +53,28 @@ export class RedisConnection {
    */
   static async connect(target: Target): Promise<RedisConnection> {
     const createClient = await loadNodeRedis();
+    try {
+      try {
+        return await RedisConnection.#open(createClient, target, { RESP: 2 });
+      } catch (err) {
+        // node-redis sends HELLO whenever RESP is set, and Redis before 6.0 has no HELLO. Without RESP, node-redis 5
+        // authenticates with AUTH and SELECT, as the client connect-redis uses on such a server does (with its defaults).
+        if (!/unknown command 'HELLO'/i.test((err as Error | undefined)?.message ?? '')) throw err;
+        return await RedisConnection.#open(createClient, target, {});
+      }
+    } catch (err) {
+      throw new CliError(`cannot connect to ${target.shown}: ${describe(err, target.password)}${trustHint(err)}. Nothing was changed`);
+    }
+  }
+
+  /**
+   * One connection attempt with `protocol` (node-redis's RESP option, or none), ending within {@link CONNECT_DEADLINE_MS}.
+   * @throws the cause: the connect's rejection, else the last 'error' the client emitted.
+   */
+  static async #open(createClient: CreateClient, target: Target, protocol: { RESP?: 2 }): Promise<RedisConnection> {
     const client = createClient({
       url: target.url,
-      RESP: 2,
+      ...protocol,
       disableOfflineQueue: true,
       socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy: false },
     });
@@ -87,8 +106,7 @@ export class RedisConnection {
       return new RedisConnection(client, target, typeof info === 'string' ? info : '');
     } catch (err) {
       destroy(client);
-      const cause = err instanceof Error ? err : lastError;
-      throw new CliError(`cannot connect to ${target.shown}: ${describe(cause, target.password)}${trustHint(cause)}. Nothing was changed`);
+      throw err instanceof Error ? err : lastError ?? new Error(String(err));
     } finally {
       clearTimeout(timer);
     }
