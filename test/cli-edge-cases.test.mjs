@@ -231,6 +231,14 @@ test('import --replace from a source with nothing under the name given (a wrong 
     assert.match(result.stderr, /holds no session.*nothing was written/);
     assert.deepEqual(readFileSync(file), before, `${source.join(' ')} emptied the file`);
   }
+  // Under another prefix, values written by a custom serializer (not JSON): none readable, however they are skipped.
+  const { client } = setup;
+  await client.set('other:a', 'msgpack\u0001', { PX: 3_600_000 });
+  await client.set('other:b', 'msgpack\u0002', { PX: 3_600_000 });
+  const unreadable = await cli(['import', url, '--prefix', 'other:', '--skip-damaged', '--into', file, '--replace']);
+  assert.equal(unreadable.code, 1, unreadable.stdout);
+  assert.match(unreadable.stderr, /holds no session it can read \(2 unreadable\).*nothing was written/);
+  assert.deepEqual(readFileSync(file), before);
   // The right prefix and database: the way back works.
   const back = await cli(['import', url, '--into', file, '--replace', '--json']);
   assert.equal(back.code, 0, back.stderr);
