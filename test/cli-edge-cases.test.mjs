@@ -271,3 +271,25 @@ test('migrate and import redis:// with a server that has no HELLO (Redis before 
   assert.deepEqual(await readStore(back), await readStore(file));
   for (const result of [migrated, imported]) assert.ok(!`${result.stdout}${result.stderr}`.includes(password));
 });
+
+test('migrate as a user without INFO (SET ... PX, PTTL): writes that wait 4 s on the server are verified, not "verification failed"', async (t) => {
+  const all = sessions(300);
+  const setup = await serverAndStore(t, all);
+  if (!setup) return;
+  const { server, client, file } = setup;
+  // The README's least-privilege user: no INFO, so the server's version is unknown and the time left is sent (PX).
+  await client.sendCommand(['ACL', 'SETUSER', 'least', 'on', '>pw', '~sess:*', '+@read', '+@write', '+@keyspace', '+@connection']);
+  // Writes wait 4 s (a failover, a slow server): each PX was computed before its SET ran.
+  await client.sendCommand(['CLIENT', 'PAUSE', '4000', 'WRITE']);
+  const result = await cli(['migrate', file, '--to', `redis://least:pw@127.0.0.1:${server.port}`, '--batch', '100', '--json']);
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  const summary = JSON.parse(result.stdout);
+  assert.equal(summary.verified, 300);
+  assert.equal(summary.mismatched, 0);
+  // The keys live as long as their cookies, give or take the wait.
+  for (const i of [0, 150, 299]) {
+    const at = await client.pExpireTime(`sess:${MARK}${i}`);
+    const cookie = Date.parse(all[`${MARK}${i}`].cookie.expires);
+    assert.ok(at >= cookie - 1000 && at <= cookie + 6000, `${at} vs ${cookie}`);
+  }
+});

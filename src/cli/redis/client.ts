@@ -139,10 +139,11 @@ export class RedisConnection {
   /**
    * Writes each session as connect-redis would (`SET key value PXAT at`, with NX when `onlyNew`): one script call
    * where the server runs scripts, else one pipeline of SETs (PX from now on servers before 6.2).
-   * @returns the positions in `batch` of the keys NX left as they were.
+   * @returns `kept`: the positions in `batch` of the keys NX left as they were; `late`: how much later than `at` a key
+   * may expire, in ms (a PX is the time left when it is sent, and the SET may run up to the reply later; 0 for PXAT).
    * @throws the first error reply; the SETs before it stay written.
    */
-  async write(batch: readonly { key: string; value: string; at: number }[], onlyNew: boolean): Promise<number[]> {
+  async write(batch: readonly { key: string; value: string; at: number }[], onlyNew: boolean): Promise<{ kept: number[]; late: number }> {
     if (this.hasPxat && this.#scripts) {
       const keys = new Array<string>(batch.length);
       const args = new Array<string>(2 * batch.length + 1);
@@ -153,7 +154,7 @@ export class RedisConnection {
         args[2 * i + 2] = String(at);
       }
       const kept = await this.#evaluate(WRITE, keys, args);
-      if (kept !== undefined) return (kept as number[]).map((i) => i - 1);
+      if (kept !== undefined) return { kept: (kept as number[]).map((i) => i - 1), late: 0 };
     }
     const now = Date.now();
     const replies = await this.pipeline(batch.map(({ key, value, at }) => {
@@ -162,24 +163,28 @@ export class RedisConnection {
     }));
     const kept: number[] = [];
     for (const [i, reply] of replies.entries()) if (reply === null) kept.push(i);
-    return kept;
+    return { kept, late: this.hasPxat ? 0 : Date.now() - now };
   }
 
   /**
    * The value (null when missing or not a string) and absolute expiry (PEXPIRETIME: -1 none, -2 gone) of each key:
    * MGET and, pipelined with it, one script call for the expiries where the server runs scripts, else one
-   * PEXPIRETIME per key (PTTL turned absolute with the local clock on servers before 7.0).
+   * PEXPIRETIME per key (PTTL turned absolute with the local clock on servers before 7.0). `early`: how much earlier
+   * than the key's expiry its reading may be, in ms (PTTL is added to the time it was sent, and may run up to the reply
+   * later; 0 for PEXPIRETIME).
    */
-  async readBack(keys: string[]): Promise<{ values: (string | null)[]; expiries: number[] }> {
+  async readBack(keys: string[]): Promise<{ values: (string | null)[]; expiries: number[]; early: number }> {
     const mget = this.send(['MGET', ...keys]) as Promise<(string | null)[]>;
     // Awaited last: a rejection before then must not count as unhandled (which would end the process).
     mget.catch(() => undefined);
     let expiries: number[] | undefined;
+    let early = 0;
     if (this.hasAbsoluteExpiry && this.#scripts) expiries = await this.#evaluate(EXPIRIES, keys, []) as number[] | undefined;
     if (expiries === undefined) {
       const sentAt = Date.now();
       const absolute = this.hasAbsoluteExpiry;
       const ttls = await this.pipeline(keys.map((key) => [absolute ? 'PEXPIRETIME' : 'PTTL', key]));
+      if (!absolute) early = Date.now() - sentAt;
       expiries = ttls.map((t) => {
         const ms = Number(t);
         return absolute || ms < 0 ? ms : sentAt + ms;
@@ -187,7 +192,7 @@ export class RedisConnection {
     }
     const values = await mget;
     for (let i = 0; i < values.length; i++) if (typeof values[i] !== 'string') values[i] = null;
-    return { values, expiries };
+    return { values, expiries, early };
   }
 
   /**
