@@ -4,7 +4,7 @@
 // errors echoing keys, Redis key names that are not UTF-8.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { capMemory, cli, MINUTE_AGO, readStore, serverAndStore, sessionFor, staleSession, tempDir, writeStore } from './fixtures/cli/helpers.mjs';
 
@@ -214,4 +214,82 @@ test('import redis: keys whose names are not UTF-8 are not read as "expired": un
   assert.equal(summary.imported, 1);
   assert.equal(summary.expired, 0);
   assert.ok(summary.damaged >= 1, JSON.stringify(summary));
+});
+
+test('import --replace from a source with nothing under the name given (a wrong --prefix, database or directory) is refused: the file keeps its sessions', async (t) => {
+  const setup = await serverAndStore(t, sessions(5));
+  if (!setup) return;
+  const { server, dir, file } = setup;
+  const url = `redis://127.0.0.1:${server.port}`;
+  assert.equal((await cli(['migrate', file, '--to', url])).code, 0);
+  const before = readFileSync(file);
+  const emptyDir = join(dir, 'sfs');
+  mkdirSync(emptyDir);
+  for (const source of [[url, '--prefix', 'myapp:'], [`${url}/3`], [emptyDir]]) {
+    const result = await cli(['import', ...source, '--into', file, '--replace', '--json']);
+    assert.equal(result.code, 1, `${source.join(' ')}: ${result.stdout}`);
+    assert.match(result.stderr, /holds no session.*nothing was written/);
+    assert.deepEqual(readFileSync(file), before, `${source.join(' ')} emptied the file`);
+  }
+  // Under another prefix, values written by a custom serializer (not JSON): none readable, however they are skipped.
+  const { client } = setup;
+  await client.set('other:a', 'msgpack\u0001', { PX: 3_600_000 });
+  await client.set('other:b', 'msgpack\u0002', { PX: 3_600_000 });
+  const unreadable = await cli(['import', url, '--prefix', 'other:', '--skip-damaged', '--into', file, '--replace']);
+  assert.equal(unreadable.code, 1, unreadable.stdout);
+  assert.match(unreadable.stderr, /holds no session it can read \(2 unreadable\).*nothing was written/);
+  assert.deepEqual(readFileSync(file), before);
+  // The right prefix and database: the way back works.
+  const back = await cli(['import', url, '--into', file, '--replace', '--json']);
+  assert.equal(back.code, 0, back.stderr);
+  assert.equal(JSON.parse(back.stdout).sessions, 5);
+  // Into a file without sessions, an empty source is an empty import, as before.
+  const fresh = await cli(['import', `${url}/3`, '--into', join(dir, 'new.snap'), '--json']);
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.equal(JSON.parse(fresh.stdout).imported, 0);
+});
+
+test('migrate and import redis:// with a server that has no HELLO (Redis before 6.0): the classic AUTH handshake, not "unknown command HELLO"', async (t) => {
+  const password = 'Old5Server';
+  // HELLO renamed away: what Redis 5 answers to it (connect-redis on node-redis 5's defaults never sends it).
+  const setup = await serverAndStore(t, sessions(20), ['--rename-command', 'HELLO', '', '--requirepass', password]);
+  if (!setup) return;
+  const { server, dir, file } = setup;
+  const { createClient } = await import('redis');
+  const client = createClient({ url: `redis://:${password}@127.0.0.1:${server.port}/2` });
+  client.on('error', () => {});
+  await client.connect();
+  t.after(() => client.close());
+  const url = `redis://:${password}@127.0.0.1:${server.port}/2`;
+  const migrated = await cli(['migrate', file, '--to', url, '--json']);
+  assert.equal(migrated.code, 0, migrated.stderr);
+  assert.equal(JSON.parse(migrated.stdout).verified, 20);
+  assert.equal(await client.dbSize(), 20);
+  const back = join(dir, 'back.snap');
+  const imported = await cli(['import', url, '--into', back, '--json']);
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.deepEqual(await readStore(back), await readStore(file));
+  for (const result of [migrated, imported]) assert.ok(!`${result.stdout}${result.stderr}`.includes(password));
+});
+
+test('migrate as a user without INFO (SET ... PX, PTTL): writes that wait 4 s on the server are verified, not "verification failed"', async (t) => {
+  const all = sessions(300);
+  const setup = await serverAndStore(t, all);
+  if (!setup) return;
+  const { server, client, file } = setup;
+  // The README's least-privilege user: no INFO, so the server's version is unknown and the time left is sent (PX).
+  await client.sendCommand(['ACL', 'SETUSER', 'least', 'on', '>pw', '~sess:*', '+@read', '+@write', '+@keyspace', '+@connection']);
+  // Writes wait 4 s (a failover, a slow server): each PX was computed before its SET ran.
+  await client.sendCommand(['CLIENT', 'PAUSE', '4000', 'WRITE']);
+  const result = await cli(['migrate', file, '--to', `redis://least:pw@127.0.0.1:${server.port}`, '--batch', '100', '--json']);
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  const summary = JSON.parse(result.stdout);
+  assert.equal(summary.verified, 300);
+  assert.equal(summary.mismatched, 0);
+  // The keys live as long as their cookies, give or take the wait.
+  for (const i of [0, 150, 299]) {
+    const at = await client.pExpireTime(`sess:${MARK}${i}`);
+    const cookie = Date.parse(all[`${MARK}${i}`].cookie.expires);
+    assert.ok(at >= cookie - 1000 && at <= cookie + 6000, `${at} vs ${cookie}`);
+  }
 });

@@ -56,3 +56,22 @@ test('migrate to rediss:// and import from valkeys://, trusting a private CA thr
   assert.equal(JSON.parse(imported.stdout).imported, 120);
   assert.deepEqual(await readStore(back), await readStore(file));
 });
+
+test('a server that requires a client certificate (redis-server\'s TLS default): one line that says so, exit 1, nothing written', { timeout: 120_000 }, async (t) => {
+  const certs = certificates(tempDir(t));
+  const tlsPort = await freePort();
+  const setup = await serverAndStore(t, { [`${MARK}1`]: sessionFor(1) }, ['--tls-port', String(tlsPort), '--tls-cert-file', certs.cert,
+    '--tls-key-file', certs.key, '--tls-ca-cert-file', certs.ca, '--tls-auth-clients', 'yes']);
+  if (!setup) return;
+  const { client, file } = setup;
+  const trusted = { env: { NODE_EXTRA_CA_CERTS: certs.ca } };
+  for (const json of [false, true]) {
+    const result = await cli(['migrate', file, '--to', `rediss://localhost:${tlsPort}`, ...(json ? ['--json'] : [])], trusted);
+    assert.equal(result.code, 1, result.stderr);
+    // OpenSSL's message spans two lines; the CLI's errors are one.
+    assert.equal(result.stderr.split('\n').filter((line) => line !== '').length, 1, result.stderr);
+    assert.match(result.stderr, /^error: cannot connect to rediss:\/\/localhost:\d+: .*certificate required.* client certificate/);
+    if (json) assert.equal(JSON.parse(result.stdout).ok, false);
+  }
+  assert.equal(await client.dbSize(), 0);
+});

@@ -63,9 +63,22 @@ export const importCommand: Command = {
           'Add --replace to write only the imported sessions (the way back into the file you migrated from: a merge ' +
           'would bring back sessions logged out since), --merge to add to them, or choose another --into');
       }
+      const replaced = replace ? held : 0;
       if (replace) held = 0;
       let phases = new PhaseTimer();
       const imported = await readSource(ctx, source, redisTarget);
+      // Not one session, not even an expired one (nothing at all, or only entries --skip-damaged left out): a wrong
+      // --prefix, database number, directory or serializer far more often than a source that really is empty, and
+      // --replace would then empty the file with exit 0 (everyone logged out).
+      if (replaced > 0 && imported.sessions.size + imported.expired === 0) {
+        const what = redisTarget === undefined ? `"${source}" (${imported.kind})` : imported.kind;
+        const check = redisTarget !== undefined ? '--prefix and the database number (/<db> in the URL)'
+          : imported.kind.startsWith('session-file-store') ? 'the directory and --ext' : 'the file';
+        const none = imported.damaged > 0 ? `no session it can read (${imported.damaged} unreadable)` : 'no session, not even an expired one';
+        throw new CliError(`${what} holds ${none}: nothing was written. --replace would have ` +
+          `left "${into}" with none of its ${replaced} session${replaced === 1 ? '' : 's'}: check ${check}. ` +
+          'To empty the file on purpose, delete it first');
+      }
       // A Redis source times its own phases (scan, fetch); the others are one read.
       if (imported.phases === undefined) phases.end('read');
       else phases = new PhaseTimer(imported.phases);

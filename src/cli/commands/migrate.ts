@@ -14,6 +14,8 @@ interface Outgoing {
   value: string;
   /** Absolute expiry, ms since the epoch. */
   at: number;
+  /** How much later than `at` the key may expire, in ms: 0, except where the time left was sent (PX). */
+  late: number;
 }
 
 /**
@@ -120,7 +122,7 @@ function outgoing(file: string, now: number, prefix: string, ttl: number): { lis
       expired++;
       continue;
     }
-    list.push({ key: prefix + sid, value, at });
+    list.push({ key: prefix + sid, value, at, late: 0 });
   }
   if (notSessions > 0) {
     throw new CliError(`${notSessions} sessions of "${file}" are not JSON objects with a cookie (a custom serializer?), ` +
@@ -155,7 +157,8 @@ async function write(ctx: Parameters<Command['run']>[0], server: RedisConnection
   const sent: Outgoing[] = [];
   let existing = 0;
   try {
-    await inBatches(list, batch, (slice) => server.write(slice, skipExisting), (kept, slice) => {
+    await inBatches(list, batch, (slice) => server.write(slice, skipExisting), ({ kept, late }, slice) => {
+      if (late > 0) for (const item of slice) item.late = late;
       if (kept.length === 0) {
         for (const item of slice) sent.push(item);
       } else {
@@ -193,8 +196,10 @@ async function check(ctx: Parameters<Command['run']>[0], server: RedisConnection
           expired++;
           continue;
         }
-        // PEXPIRETIME gives back the PXAT sent; PTTL (Redis before 7.0) only to the clock's precision.
-        const expiryOk = server.hasAbsoluteExpiry ? at === item.at : Math.abs(at - item.at) <= 2000;
+        // PEXPIRETIME gives back the PXAT sent; PTTL (Redis before 7.0) only to the clock's precision, and off by as long
+        // as the SET (with PX) or the PTTL waited on the server: a failover's pause is not a mismatch.
+        const expiryOk = server.hasAbsoluteExpiry ? at === item.at
+          : at <= item.at + item.late + 2000 && at + read.early >= item.at - 2000;
         if (read.values[j] !== item.value || !expiryOk) mismatched++;
       }
       progress.tick(slice.length);

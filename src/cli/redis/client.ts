@@ -53,9 +53,28 @@ export class RedisConnection {
    */
   static async connect(target: Target): Promise<RedisConnection> {
     const createClient = await loadNodeRedis();
+    try {
+      try {
+        return await RedisConnection.#open(createClient, target, { RESP: 2 });
+      } catch (err) {
+        // node-redis sends HELLO whenever RESP is set, and Redis before 6.0 has no HELLO. Without RESP, node-redis 5
+        // authenticates with AUTH and SELECT, as the client connect-redis uses on such a server does (with its defaults).
+        if (!/unknown command 'HELLO'/i.test((err as Error | undefined)?.message ?? '')) throw err;
+        return await RedisConnection.#open(createClient, target, {});
+      }
+    } catch (err) {
+      throw new CliError(`cannot connect to ${target.shown}: ${describe(err, target.password)}${trustHint(err)}. Nothing was changed`);
+    }
+  }
+
+  /**
+   * One connection attempt with `protocol` (node-redis's RESP option, or none), ending within {@link CONNECT_DEADLINE_MS}.
+   * @throws the cause: the connect's rejection, else the last 'error' the client emitted.
+   */
+  static async #open(createClient: CreateClient, target: Target, protocol: { RESP?: 2 }): Promise<RedisConnection> {
     const client = createClient({
       url: target.url,
-      RESP: 2,
+      ...protocol,
       disableOfflineQueue: true,
       socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy: false },
     });
@@ -87,8 +106,7 @@ export class RedisConnection {
       return new RedisConnection(client, target, typeof info === 'string' ? info : '');
     } catch (err) {
       destroy(client);
-      const cause = err instanceof Error ? err : lastError;
-      throw new CliError(`cannot connect to ${target.shown}: ${describe(cause, target.password)}${trustHint(cause)}. Nothing was changed`);
+      throw err instanceof Error ? err : lastError ?? new Error(String(err));
     } finally {
       clearTimeout(timer);
     }
@@ -121,10 +139,11 @@ export class RedisConnection {
   /**
    * Writes each session as connect-redis would (`SET key value PXAT at`, with NX when `onlyNew`): one script call
    * where the server runs scripts, else one pipeline of SETs (PX from now on servers before 6.2).
-   * @returns the positions in `batch` of the keys NX left as they were.
+   * @returns `kept`: the positions in `batch` of the keys NX left as they were; `late`: how much later than `at` a key
+   * may expire, in ms (a PX is the time left when it is sent, and the SET may run up to the reply later; 0 for PXAT).
    * @throws the first error reply; the SETs before it stay written.
    */
-  async write(batch: readonly { key: string; value: string; at: number }[], onlyNew: boolean): Promise<number[]> {
+  async write(batch: readonly { key: string; value: string; at: number }[], onlyNew: boolean): Promise<{ kept: number[]; late: number }> {
     if (this.hasPxat && this.#scripts) {
       const keys = new Array<string>(batch.length);
       const args = new Array<string>(2 * batch.length + 1);
@@ -135,7 +154,7 @@ export class RedisConnection {
         args[2 * i + 2] = String(at);
       }
       const kept = await this.#evaluate(WRITE, keys, args);
-      if (kept !== undefined) return (kept as number[]).map((i) => i - 1);
+      if (kept !== undefined) return { kept: (kept as number[]).map((i) => i - 1), late: 0 };
     }
     const now = Date.now();
     const replies = await this.pipeline(batch.map(({ key, value, at }) => {
@@ -144,24 +163,28 @@ export class RedisConnection {
     }));
     const kept: number[] = [];
     for (const [i, reply] of replies.entries()) if (reply === null) kept.push(i);
-    return kept;
+    return { kept, late: this.hasPxat ? 0 : Date.now() - now };
   }
 
   /**
    * The value (null when missing or not a string) and absolute expiry (PEXPIRETIME: -1 none, -2 gone) of each key:
    * MGET and, pipelined with it, one script call for the expiries where the server runs scripts, else one
-   * PEXPIRETIME per key (PTTL turned absolute with the local clock on servers before 7.0).
+   * PEXPIRETIME per key (PTTL turned absolute with the local clock on servers before 7.0). `early`: how much earlier
+   * than the key's expiry its reading may be, in ms (PTTL is added to the time it was sent, and may run up to the reply
+   * later; 0 for PEXPIRETIME).
    */
-  async readBack(keys: string[]): Promise<{ values: (string | null)[]; expiries: number[] }> {
+  async readBack(keys: string[]): Promise<{ values: (string | null)[]; expiries: number[]; early: number }> {
     const mget = this.send(['MGET', ...keys]) as Promise<(string | null)[]>;
     // Awaited last: a rejection before then must not count as unhandled (which would end the process).
     mget.catch(() => undefined);
     let expiries: number[] | undefined;
+    let early = 0;
     if (this.hasAbsoluteExpiry && this.#scripts) expiries = await this.#evaluate(EXPIRIES, keys, []) as number[] | undefined;
     if (expiries === undefined) {
       const sentAt = Date.now();
       const absolute = this.hasAbsoluteExpiry;
       const ttls = await this.pipeline(keys.map((key) => [absolute ? 'PEXPIRETIME' : 'PTTL', key]));
+      if (!absolute) early = Date.now() - sentAt;
       expiries = ttls.map((t) => {
         const ms = Number(t);
         return absolute || ms < 0 ? ms : sentAt + ms;
@@ -169,7 +192,7 @@ export class RedisConnection {
     }
     const values = await mget;
     for (let i = 0; i < values.length; i++) if (typeof values[i] !== 'string') values[i] = null;
-    return { values, expiries };
+    return { values, expiries, early };
   }
 
   /**
@@ -224,18 +247,30 @@ function describe(err: unknown, password: string | undefined): string {
   return hideSecret(message === '' && err instanceof Error ? err.name : message, password)
     // "ERR unknown command 'X', with args beginning with: 'sess:<id>' ...": the arguments are keys and values.
     .replace(/(with args beginning with:).*/s, '$1 (not shown)')
+    // OpenSSL's messages end with a line break ("...SSL alert number 116\n"): the CLI's errors are one line.
+    .replace(/\s*\n\s*/g, ' ')
+    .trim()
     .replace(/\.+$/, '');
 }
 
 /** TLS errors that mean "no trusted root vouches for the server": the usual case of a private CA (a test or internal server). */
 const UNTRUSTED = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY']);
 
-/** How to trust the server's CA, after a certificate error that says it is unknown; '' otherwise. */
+/**
+ * What to do after a certificate error: how to trust a server's private CA; or, when the server asked for a client
+ * certificate (redis-server's `tls-auth-clients yes`, its default with TLS on), that this command has none to give,
+ * which OpenSSL's "alert certificate required" does not say. '' otherwise.
+ */
 function trustHint(err: unknown): string {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && UNTRUSTED.has(code)
-    ? ' (a server certificate from a private CA: give that CA\'s PEM file as NODE_EXTRA_CA_CERTS=<file>)'
-    : '';
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && UNTRUSTED.has(code)) {
+    return ' (a server certificate from a private CA: give that CA\'s PEM file as NODE_EXTRA_CA_CERTS=<file>)';
+  }
+  if (/CERTIFICATE_REQUIRED/.test(String(code)) || /alert certificate required/i.test(String(message))) {
+    return ' (the server requires a client certificate, which this command cannot present: allow clients without one ' +
+      'while migrating, e.g. "tls-auth-clients optional" in redis.conf or valkey.conf)';
+  }
+  return '';
 }
 
 function destroy(client: NodeRedisClient): void {
