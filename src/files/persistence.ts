@@ -301,9 +301,16 @@ export class Persistence {
     this.#events.emit('save', { ...this.#lastSave });
   }
 
-  /** Journals a durable snapshot has absorbed. */
+  /**
+   * Journals a durable snapshot has absorbed. Best effort: the snapshot is saved whatever this does, and journals
+   * left here are what a crash before their removal leaves, which the next save or start removes.
+   */
   #removeJournalsBefore(gen: number): void {
-    for (const f of listJournals(this.#path)) if (f.gen < gen) removeQuietly(this.#io, f.path);
+    try {
+      for (const f of listJournals(this.#path)) if (f.gen < gen) removeQuietly(this.#io, f.path);
+    } catch (err) {
+      log('absorbed journals left for the next save to remove: %s', err instanceof Error ? err.message : String(err));
+    }
   }
 }
 
