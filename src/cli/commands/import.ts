@@ -29,6 +29,7 @@ export const importCommand: Command = {
     '  --ttl <seconds>       Redis: expiry of a session with none (default 86400, connect-redis\'s);',
     '                        session-file-store: its "ttl" option (default 3600, its own)',
     '  --password-file <f>   Redis: read the password from a file ("-": standard input); it replaces one in the URL',
+    '  --batch <n>           Redis: sessions read per round trip (MGET and their expiries; default 1000)',
     '  --ext <ext>           session-file-store: file extension (default .json)',
     '  --secret-file <f>     session-file-store: read the "secret" of an encrypted directory from a file',
     '  --skip-damaged        import what can be read, leaving out (and counting) what cannot',
