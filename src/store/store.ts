@@ -170,7 +170,7 @@ export class MemFileStore extends Store {
    * Marks it most recently used.
    */
   override get(sid: SessionId, callback: (err: unknown, session?: StoredSession | null) => void): void {
-    const id = this.#guard.check(sid, callback);
+    const id = this.#guard.checkGet(sid, callback);
     if (id === undefined) return;
     const text = this.#sessions.read(id);
     if (text === undefined) return later(callback);
