@@ -19,7 +19,7 @@ const settle = async () => {
   }
   return process.memoryUsage().arrayBuffers;
 };
-const store = new MemFileStore({ saveFile: process.argv[2], journal: process.argv[3], savePeriod: 0 });
+const store = new MemFileStore({ saveFile: process.argv[1], journal: process.argv[2], savePeriod: 0 });
 await store.ready;
 await call(store, 'set', 'small', { cookie: { maxAge: 3_600_000 }, user: 'ada' });
 const before = await settle();
