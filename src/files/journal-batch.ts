@@ -11,10 +11,17 @@ import type { JournalFile } from './journal-file.js';
 
 interface HeldRecord { op: JournalOp; id: string; expires: number; value: string }
 
+const INITIAL_BYTES = 64 * 1024;
+/**
+ * A buffer grown past this for one turn's records (a very large session: records are bounded at 3 bytes per UTF-16
+ * unit) is let go once written: kept, a 20 MB session held 60 MB for the life of the store, long after it was gone.
+ */
+const KEPT_BYTES = 4 * 1024 * 1024;
+
 export class RecordBatch {
   readonly #flush: () => void;
   #scheduled = false;
-  #out = Buffer.allocUnsafe(64 * 1024);
+  #out = Buffer.allocUnsafe(INITIAL_BYTES);
   #bytes = 0;
   #records = 0;
   /** Callbacks of the records in the batch. */
@@ -108,6 +115,8 @@ export class RecordBatch {
   }
 
   #clear(): void {
+    // The caller has taken the records out (take) or dropped them: a new buffer is safe to start on.
+    if (this.#out.length > KEPT_BYTES) this.#out = Buffer.allocUnsafe(INITIAL_BYTES);
     this.#unwaited = 0;
     this.#bytes = 0;
     this.#records = 0;

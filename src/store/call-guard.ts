@@ -13,6 +13,7 @@ export class CallGuard {
   /** 'always' journal: a change is refused while the journal cannot sync it. */
   readonly #always: boolean;
   readonly #refusal: () => Error | undefined;
+  #failedForGet: Error | undefined;
 
   /** @param refusal - why the journal cannot make a change durable now (an 'always' journal that failed), if so. */
   constructor(always: boolean, refusal: () => Error | undefined) {
@@ -23,6 +24,20 @@ export class CallGuard {
   /** Why calls cannot be served: closed, or the snapshot file could not be used at start. */
   unusable(): Error | undefined {
     return this.failed ?? (this.closed ? new StoreClosedError() : undefined);
+  }
+
+  /**
+   * As {@link check}, for a `get`. express-session takes a get error whose `code` is 'ENOENT' (a file-per-session
+   * store's missing file) for "no such session": with a saveFile whose directory is missing, every request would be
+   * served as a stranger's and its session never saved, silently. So get gives that start error wrapped, with its
+   * message and another code.
+   */
+  checkGet(sid: unknown, callback: AnyCallback | undefined): string | undefined {
+    const failed: NodeJS.ErrnoException | undefined = this.failed;
+    if (failed?.code !== 'ENOENT') return this.check(sid, callback);
+    this.#failedForGet ??= Object.assign(new Error(failed.message, { cause: failed }), { code: 'ERR_SNAPSHOT_UNUSABLE' });
+    later(callback, this.#failedForGet);
+    return undefined;
   }
 
   /**

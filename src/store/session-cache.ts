@@ -181,8 +181,10 @@ export class SessionCache {
   #disposed(value: string, key: string, reason: DisposeReason): void {
     if (this.#loading) return;
     if (reason !== 'set') this.#changes++;
-    // An eviction by max/maxSize must be replayed as such: a restart cannot see the reads that chose it.
-    if (reason === 'evict') this.persistence?.record('d', key, 0, '');
+    // An eviction by max/maxSize must be replayed as such: a restart cannot see the reads that chose it. So must a
+    // deletion made on the cache directly (memorystore's users call `store.store.delete`/`clear` to log someone out),
+    // or a crash brings the session back; the store's own deletions, inside a change, are journaled by delete/clear.
+    if (reason === 'evict' || (reason === 'delete' && this.#depth === 0)) this.persistence?.record('d', key, 0, '');
     if (typeof this.#options.dispose !== 'function') return;
     // Never in the middle of lru-cache's operation: it disposes of an evicted session before the set that evicts it
     // reuses the slot, and a session set from there corrupted the cache (an id listed several times, a session

@@ -65,8 +65,10 @@ export class MemFileStore extends Store {
   /**
    * Settles when the store is usable: the snapshot file (if any) is loaded synchronously in the
    * constructor, so it is settled at once. Rejects when the file is damaged, locked by another store or
-   * unusable; every call then fails with the same error, and the file is left untouched. Left unhandled,
-   * that rejection stops the process at start, as Redis refuses to start on a damaged snapshot.
+   * unusable; every call then fails with the same error (`get` with an `ENOENT` one wrapped, as its `cause`, under the
+   * code 'ERR_SNAPSHOT_UNUSABLE', which express-session does not take for a missing session), and the file is left
+   * untouched. Left unhandled, that rejection stops the process at start, as Redis refuses to start on a damaged
+   * snapshot.
    */
   readonly ready: Promise<void>;
 
@@ -170,7 +172,7 @@ export class MemFileStore extends Store {
    * Marks it most recently used.
    */
   override get(sid: SessionId, callback: (err: unknown, session?: StoredSession | null) => void): void {
-    const id = this.#guard.check(sid, callback);
+    const id = this.#guard.checkGet(sid, callback);
     if (id === undefined) return;
     const text = this.#sessions.read(id);
     if (text === undefined) return later(callback);
