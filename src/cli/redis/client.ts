@@ -5,28 +5,15 @@
  * Commands go through `sendCommand`: the same calls work on node-redis 5 and 6, and commands issued in one
  * tick are pipelined by the client.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { CliError } from '../errors.js';
 import { hideSecret } from '../redact.js';
 import { EXPIRIES, refusesScripts, WRITE, type Script } from './scripts.js';
 import type { Target } from './target.js';
+import { loadNodeRedis, type CreateClient, type NodeRedisClient } from './load-node-redis.js';
 
 const CONNECT_TIMEOUT_MS = 5_000;
 /** The whole connect (TCP, TLS, HELLO/AUTH, SELECT) ends within this, server silent or not. */
 const CONNECT_DEADLINE_MS = 6_000;
-
-/** The part of a node-redis client this tool uses. */
-interface NodeRedisClient {
-  on(event: 'error', listener: (err: Error) => void): unknown;
-  connect(): Promise<unknown>;
-  sendCommand(args: string[]): Promise<unknown>;
-  multi(): { addCommand(args: string[]): unknown; execAsPipeline(): Promise<unknown[]> };
-  close?: () => Promise<unknown>;
-  quit?: () => Promise<unknown>;
-  destroy?: () => unknown;
-  disconnect?: () => Promise<unknown>;
-}
 
 /** A connected server. */
 export class RedisConnection {
@@ -280,51 +267,6 @@ function destroy(client: NodeRedisClient): void {
   } catch {
     // Already closed.
   }
-}
-
-type CreateClient = (options: object) => NodeRedisClient;
-type ClientModule = { createClient?: unknown; default?: { createClient?: unknown } };
-
-/**
- * node-redis, an optional peer dependency: a clear message when it is not installed.
- *
- * The client is taken from `@redis/client` as `redis` itself resolves it (its own dependency, so the version `redis`
- * pins): `redis` adds modules (JSON, search, time series, bloom) this tool never uses, and loading them cost about a
- * third of node-redis's load time, paid by every migrate and import. Where that resolution fails, `redis` itself.
- */
-async function loadNodeRedis(): Promise<CreateClient> {
-  const require = createRequire(__filename);
-  let entry: string;
-  try {
-    entry = require.resolve('redis');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new CliError('this command needs the "redis" package (node-redis), an optional peer dependency: ' +
-        'run "npm install redis@5" (Node 20) or "npm install redis@6" (Node 22+) in your app, then run it again');
-    }
-    throw err;
-  }
-  let create = createClientOf(await importFrom(entry, '@redis/client'));
-  create ??= createClientOf(await importFrom(undefined, entry));
-  if (create === undefined) throw new CliError('the installed "redis" package has no createClient: install redis@5 or redis@6');
-  return create;
-}
-
-/** `specifier` as the module at `from` would import it (as is when `from` is undefined); undefined when it cannot be found. */
-async function importFrom(from: string | undefined, specifier: string): Promise<ClientModule | undefined> {
-  let path: string;
-  try {
-    path = from === undefined ? specifier : createRequire(from).resolve(specifier);
-  } catch {
-    return undefined;
-  }
-  return (await import(pathToFileURL(path).href)) as ClientModule;
-}
-
-function createClientOf(mod: ClientModule | undefined): CreateClient | undefined {
-  const create = mod?.createClient ?? mod?.default?.createClient;
-  return typeof create === 'function' ? create as CreateClient : undefined;
 }
 
 /** The SCAN pattern matching every key that starts with `prefix` (glob characters escaped). */
