@@ -5,6 +5,11 @@
  * One handler per signal serves all stores, so two stores both finish their final save before the process
  * ends. It is prepended, so when it runs it sees every other listener: if the app has its own handler
  * for the signal, the app decides when to exit and the signal is not raised again.
+ *
+ * The handler stays on the signal until the stores are closed. signal-exit (the exit hooks of npm, write-file-atomic
+ * and many more) raises the signal again at once when it finds itself the only listener: a handler that stepped aside
+ * when it ran let it kill the process before the final snapshot was written. A repeat of the signal while the stores
+ * close is ignored for the same reason (npm forwards a Ctrl-C that the terminal also sent): SIGKILL ends it at once.
  */
 type Closer = () => Promise<void>;
 
@@ -21,7 +26,10 @@ export function closeOnSignal(signal: NodeJS.Signals, close: Closer): () => void
     const registered = new Set<Closer>();
     set = registered;
     closers.set(signal, registered);
+    let closing = false;
     const handler = (): void => {
+      if (closing) return;
+      closing = true;
       void onSignal(signal, registered, handler);
     };
     handlers.set(signal, handler);
@@ -40,10 +48,22 @@ export function closeOnSignal(signal: NodeJS.Signals, close: Closer): () => void
 }
 
 async function onSignal(signal: NodeJS.Signals, registered: Set<Closer>, handler: () => void): Promise<void> {
-  process.removeListener(signal, handler);
+  // Stores created from now on register a handler of their own.
   closers.delete(signal);
   handlers.delete(signal);
-  const appHandlesIt = process.listenerCount(signal) > 0;
+  // signal-exit's listeners do not handle the signal: they wait for the others, then raise it again, as we do.
+  const appHandlesIt = process.listenerCount(signal) - 1 - signalExitListeners() > 0;
   await Promise.allSettled([...registered].map((close) => close()));
+  process.removeListener(signal, handler);
   if (!appHandlesIt) process.kill(process.pid, signal);
+}
+
+/** The listeners signal-exit 3 and 4 keep on each signal: each loaded copy publishes its count for the others. */
+function signalExitListeners(): number {
+  const count = (emitter: unknown): number => {
+    const value = (emitter as { count?: unknown } | undefined)?.count;
+    return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : 0;
+  };
+  return count((globalThis as Record<symbol, unknown>)[Symbol.for('signal-exit emitter')]) +
+    count((process as unknown as Record<string, unknown>).__signal_exit_emitter__);
 }
