@@ -195,8 +195,8 @@ function liveHolder(path: string): string | undefined {
   // A live pid is not yet a live owner: after a reboot the dead owner's pid is often held by a daemon started at boot,
   // and the restart was refused until someone removed the lock by hand. A lock that names its writer's boot and start
   // time belongs to a process that no longer runs when the pid's process differs. Where that cannot be read (not
-  // Linux, /proc hiding other users' processes, a lock written before it was recorded), the pid alone decides.
-  if (written === '') return holder;
+  // Linux, /proc hiding other users' processes, a lock written before it was recorded or damaged), the pid alone decides.
+  if (!/^\S+ \d+$/.test(written)) return holder;
   const current = processIdentity(String(pid));
   return current !== undefined && current !== written ? undefined : holder;
 }
