@@ -96,6 +96,23 @@ for (const sent of ['SIGTERM', 'SIGINT']) {
   });
 }
 
+test('a store opened while the stores close, then the signal again: both stores save, and the signal ends the process', { timeout: 20_000 }, async (t) => {
+  const dir = tempDir(t);
+  const [file, late] = [join(dir, 'a.db'), join(dir, 'late.db')];
+  const { child, ready, exited } = runChild(['repeat', file, late]);
+  await ready;
+  const opened = new Promise((resolve) => child.stdout.on('data', (d) => { if (String(d).includes('late')) resolve(); }));
+  child.kill('SIGTERM');
+  await opened;
+  child.kill('SIGTERM');
+  writeFileSync(`${file}.go`, '');
+  const { signal, stderr } = await exited;
+  assert.equal(signal, 'SIGTERM', stderr);
+  assert.deepEqual(idsIn(file), ['sid']);
+  assert.deepEqual(idsIn(late), ['late'], 'the store opened during the close saved too');
+  assert.equal(existsSync(`${late}.lock`), false);
+});
+
 test('closeOnSignals refuses signals that cannot be caught or do not exist, before touching the file', (t) => {
   const file = join(tempDir(t), 'a.db');
   for (const bad of [['SIGKILL'], ['SIGSTOP'], ['SIGFOO'], 'SIGTERM']) {

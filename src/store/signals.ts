@@ -15,6 +15,8 @@ type Closer = () => Promise<void>;
 
 const closers = new Map<NodeJS.Signals, Set<Closer>>();
 const handlers = new Map<NodeJS.Signals, () => void>();
+/** Every handler of ours still on a signal, closing ones included: none of them is the app's. */
+const ours = new Set<() => void>();
 
 /**
  * Runs `close` when `signal` arrives. `close` must not reject (report its own errors).
@@ -33,6 +35,7 @@ export function closeOnSignal(signal: NodeJS.Signals, close: Closer): () => void
       void onSignal(signal, registered, handler);
     };
     handlers.set(signal, handler);
+    ours.add(handler);
     process.prependListener(signal, handler);
   }
   const own = set;
@@ -42,6 +45,7 @@ export function closeOnSignal(signal: NodeJS.Signals, close: Closer): () => void
     const handler = handlers.get(signal);
     if (own.size > 0 || closers.get(signal) !== own || handler === undefined) return;
     process.removeListener(signal, handler);
+    ours.delete(handler);
     closers.delete(signal);
     handlers.delete(signal);
   };
@@ -51,10 +55,12 @@ async function onSignal(signal: NodeJS.Signals, registered: Set<Closer>, handler
   // Stores created from now on register a handler of their own.
   closers.delete(signal);
   handlers.delete(signal);
-  // signal-exit's listeners do not handle the signal: they wait for the others, then raise it again, as we do.
-  const appHandlesIt = process.listenerCount(signal) - 1 - signalExitListeners() > 0;
+  // signal-exit's listeners do not handle the signal: they wait for the others, then raise it again, as we do. Nor does
+  // a handler of ours still closing the stores of an earlier signal, or one for stores created since.
+  const appHandlesIt = process.listeners(signal).filter((listener) => !ours.has(listener as () => void)).length - signalExitListeners() > 0;
   await Promise.allSettled([...registered].map((close) => close()));
   process.removeListener(signal, handler);
+  ours.delete(handler);
   if (!appHandlesIt) process.kill(process.pid, signal);
 }
 
