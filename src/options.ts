@@ -79,7 +79,9 @@ export interface MemFileStoreOptions {
   onDamagedFile?: 'error' | 'move-aside' | null | undefined;
   /**
    * Install handlers for these signals that `close()` the store (final save) and then let the signal take
-   * its default course. `true` means `['SIGTERM', 'SIGINT']`. Off by default.
+   * its default course. `true` means `['SIGTERM', 'SIGINT']`. Off by default. The store closes when the signal
+   * arrives: a request still running then has its session change refused (a server that drains its requests closes
+   * the store itself after `server.close()` has called back). A repeat of the signal while the stores close is ignored.
    */
   closeOnSignals?: boolean | readonly NodeJS.Signals[] | null | undefined;
   /** Wall clock in ms since the epoch, `Date.now` by default. For tests that move time. */

@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
@@ -130,4 +132,37 @@ test('a lock written on another host is refused while fresh, and taken over once
   const store = await open(t, file);
   assert.deepEqual(lockOwner(file), [String(process.pid), hostname()], 'the stale foreign lock was replaced by ours');
   await store.close();
+});
+
+// A pid is only its owner's while the owner lives. After a reboot (a power cut), the dead owner's pid is often held by
+// some daemon started at boot, and a check of the pid alone refused every restart of the app until someone removed
+// the lock by hand. The live process must be the one that wrote the lock.
+test('a lock left by a killed process whose pid now belongs to another live process (pid reused) is taken over', { skip: process.platform !== 'linux' && 'reads /proc' }, async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const holder = startChild(t, 'hold', [file]);
+  const [, pid] = await holder.line(/^ready (\d+)$/);
+  await holder.kill('SIGKILL');
+  // Another process now runs under the dead owner's pid: we cannot make the kernel reuse it, so the lock is given the
+  // pid of a live process started after the lock was written, which is what a reuse looks like.
+  const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+  t.after(() => other.kill('SIGKILL'));
+  await once(other, 'spawn');
+  writeFileSync(`${file}.lock`, readFileSync(`${file}.lock`, 'utf8').replace(`${pid}\n`, `${other.pid}\n`));
+  assert.equal(lockOwner(file)[0], String(other.pid));
+
+  const store = await open(t, file);
+  assert.deepEqual(lockOwner(file), [String(process.pid), hostname()], 'the stale lock was taken over');
+  assert.equal(other.exitCode, null, 'the process that reused the pid is left alone');
+  await store.close();
+});
+
+test('a lock naming a live process that did write it is still refused, from this process and from a child', async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const holder = startChild(t, 'hold', [file]);
+  const [, pid] = await holder.line(/^ready (\d+)$/);
+  const { err } = await refusal(t, file);
+  assert.match(err.message, new RegExp(`running process ${pid}`));
+  const second = startChild(t, 'hold', [file]);
+  await second.line(/^refused ERR_SNAPSHOT_LOCKED$/);
+  assert.deepEqual(lockOwner(file), [pid, hostname()]);
 });

@@ -57,6 +57,62 @@ test('SIGTERM when the app has its own handler: the store closes and the app dec
   assert.deepEqual(idsIn(file), ['sid']);
 });
 
+// signal-exit (4.x, here as a dependency of the tooling) is how many libraries run exit hooks: on a signal, when it
+// finds itself the only listener left, it runs its hooks and raises the signal again at once. The store's handler
+// used to step aside as soon as it ran, so signal-exit found itself alone and killed the process before the final
+// snapshot was written: the sessions since the last save were not in the file, and the lock was left behind.
+const signalExit = await import('signal-exit').then(() => true, () => false);
+test('SIGTERM with a signal-exit hook in the app: the stores close first, then the hook runs and the signal ends the process', { skip: !signalExit && 'signal-exit is not installed' }, async (t) => {
+  const file = join(tempDir(t), 'a.db');
+  const { child, ready, exited } = runChild(['signal-exit', file]);
+  await ready;
+  child.kill('SIGTERM');
+  const { signal, stderr } = await exited;
+  assert.equal(signal, 'SIGTERM', stderr);
+  assert.equal(existsSync(file), true, 'the final snapshot was written');
+  assert.deepEqual(idsIn(file), ['sid']);
+  assert.equal(existsSync(`${file}.lock`), false, 'the lock was released');
+  assert.equal(readFileSync(`${file}.on-exit`, 'utf8'), 'closed', "the app's exit hook ran, after the store closed");
+});
+
+// npm forwards the Ctrl-C the terminal also sent to the process: a repeat of the signal while the final save runs killed
+// the process before that save was written. The repeat is ignored; SIGKILL still ends the process at once.
+for (const sent of ['SIGTERM', 'SIGINT']) {
+  test(`${sent} again while the final save runs is ignored: the save completes, then the signal ends the process`, { timeout: 20_000 }, async (t) => {
+    const file = join(tempDir(t), 'a.db');
+    const { child, ready, exited } = runChild(['repeat', file]);
+    await ready;
+    const saving = new Promise((resolve) => child.stdout.on('data', (d) => { if (String(d).includes('saving')) resolve(); }));
+    child.kill(sent);
+    await saving;
+    child.kill(sent);
+    const early = await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 300, 'running'))]);
+    assert.equal(early, 'running', 'the repeated signal did not end the process during its final save');
+    writeFileSync(`${file}.go`, '');
+    const { signal, stderr } = await exited;
+    assert.equal(signal, sent, stderr);
+    assert.deepEqual(idsIn(file), ['sid'], 'the final save was written');
+    assert.equal(existsSync(`${file}.lock`), false, 'the lock was released');
+  });
+}
+
+test('a store opened while the stores close, then the signal again: both stores save, and the signal ends the process', { timeout: 20_000 }, async (t) => {
+  const dir = tempDir(t);
+  const [file, late] = [join(dir, 'a.db'), join(dir, 'late.db')];
+  const { child, ready, exited } = runChild(['repeat', file, late]);
+  await ready;
+  const opened = new Promise((resolve) => child.stdout.on('data', (d) => { if (String(d).includes('late')) resolve(); }));
+  child.kill('SIGTERM');
+  await opened;
+  child.kill('SIGTERM');
+  writeFileSync(`${file}.go`, '');
+  const { signal, stderr } = await exited;
+  assert.equal(signal, 'SIGTERM', stderr);
+  assert.deepEqual(idsIn(file), ['sid']);
+  assert.deepEqual(idsIn(late), ['late'], 'the store opened during the close saved too');
+  assert.equal(existsSync(`${late}.lock`), false);
+});
+
 test('closeOnSignals refuses signals that cannot be caught or do not exist, before touching the file', (t) => {
   const file = join(tempDir(t), 'a.db');
   for (const bad of [['SIGKILL'], ['SIGSTOP'], ['SIGFOO'], 'SIGTERM']) {

@@ -1,7 +1,8 @@
 /**
  * An exclusive lock on a snapshot file, so two stores (in this process or another) never overwrite each
  * other's snapshots. The lock is a file `<saveFile>.lock` created exclusively, holding the owner's pid
- * and host. A lock whose process is gone (kill -9, OOM) is taken over, so it never blocks a restart.
+ * and host (and on Linux its boot and start time, so a pid reused by another process, as after a reboot, is not
+ * taken for the owner). A lock whose process is gone (kill -9, OOM) is taken over, so it never blocks a restart.
  *
  * Hand-written rather than proper-lockfile: its staleness is an mtime timeout (a restart within it is
  * refused), it needs a timer refreshing the lock forever, and its default on a compromised lock is to throw.
@@ -68,7 +69,8 @@ export class FileLock {
     // The real directory: the same file reached through a symlinked directory must be the same lock.
     const path = join(realpathSync(dirname(resolve(file))), `${basename(file)}.lock`);
     if (held.has(path)) throw new FileLockedError(file, 'another store in this process');
-    const token = `${process.pid}\n${hostname()}\n${Date.now()}\n`;
+    const identity = ownIdentity();
+    const token = `${process.pid}\n${hostname()}\n${Date.now()}\n${identity === undefined ? '' : `${identity}\n`}`;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         writeLockFile(path, token);
@@ -171,7 +173,7 @@ function liveHolder(path: string): string | undefined {
     if (code === 'EACCES' || code === 'EPERM') return 'a process of another user (its lock file is not readable)';
     throw err;
   }
-  const [pidText = '', host = ''] = content.split('\n');
+  const [pidText = '', host = '', , written = ''] = content.split('\n');
   const pid = Number(pidText);
   if (!Number.isSafeInteger(pid) || pid <= 0) {
     return ageOf(path) < EMPTY_LOCK_GRACE_MS ? 'a process that is creating it right now' : undefined;
@@ -181,11 +183,45 @@ function liveHolder(path: string): string | undefined {
   }
   // Our own pid but not in `held`: a previous run of this program that had the same pid (as in containers).
   if (pid === process.pid) return undefined;
+  let holder: string;
   try {
     process.kill(pid, 0);
-    return `running process ${pid}`;
+    holder = `running process ${pid}`;
   } catch (err) {
     // EPERM: alive, but owned by another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM' ? `running process ${pid} (another user)` : undefined;
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
+    holder = `running process ${pid} (another user)`;
+  }
+  // A live pid is not yet a live owner: after a reboot the dead owner's pid is often held by a daemon started at boot,
+  // and the restart was refused until someone removed the lock by hand. A lock that names its writer's boot and start
+  // time belongs to a process that no longer runs when the pid's process differs. Where that cannot be read (not
+  // Linux, /proc hiding other users' processes, a lock written before it was recorded or damaged), the pid alone decides.
+  if (!/^\S+ \d+$/.test(written)) return holder;
+  const current = processIdentity(String(pid));
+  return current !== undefined && current !== written ? undefined : holder;
+}
+
+let ownIdentityCache: string | null | undefined;
+
+function ownIdentity(): string | undefined {
+  ownIdentityCache ??= processIdentity('self') ?? null;
+  return ownIdentityCache ?? undefined;
+}
+
+/**
+ * `<boot id> <start time>` of a process on Linux: the start time (clock ticks since boot) tells two processes with the
+ * same pid apart, and the boot id two boots; no wall clock is involved, so a clock stepped at boot cannot confuse it.
+ * `undefined` where /proc cannot tell.
+ */
+function processIdentity(pid: string): string | undefined {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 2, the command name, is in parentheses and may hold spaces or ')': the fields after the last ')' start at
+    // field 3, so the start time, field 22, is the 20th of them.
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return boot === '' || start === undefined || !/^\d+$/.test(start) ? undefined : `${boot} ${start}`;
+  } catch {
+    return undefined;
   }
 }
