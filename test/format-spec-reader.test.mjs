@@ -182,6 +182,17 @@ test('max and maxSize apply at load to what the replay ends with, least recently
     assert.deepEqual(out, [], JSON.stringify(limits));
     assert.deepEqual(spec.sessions.map((s) => s.id), expected, JSON.stringify(limits));
   }
+  // A session larger than maxSize on its own is dropped, wherever it is in the order; the others stay.
+  const huge = new Map([[NAME, snapshot([['a', LIVE, value(1)], ['g', LIVE, 'x'.repeat(500)], ['b', LIVE, value(2)]], { field: `journal 2 ${T2}` })],
+    [J(2), journal(2, T2, `j:${T3}`, [['s', LIVE, 'h', 'y'.repeat(500)], ['s', LIVE, 'c', value(3)]])]]);
+  const dropped = await compareFiles(huge, { now: NOW, base, maxSize: 3 * (1 + value(1).length) });
+  assert.deepEqual(dropped.out, []);
+  assert.deepEqual(dropped.spec.sessions.map((s) => s.id), ['a', 'b', 'c']);
+  // "A repeat of a record that was dropped at load, as expired or evicted by max/maxSize, replaces it".
+  const repeat = new Map([[NAME, snapshot([['a', LIVE, value(1)], ['b', LIVE, value(2)], ['a', LIVE, value(3)]])]]);
+  const { out, spec } = await compareFiles(repeat, { now: NOW, base, max: 1 });
+  assert.deepEqual(out, []);
+  assert.deepEqual(spec.sessions.map((s) => [s.id, s.value]), [['a', value(3)]]);
 });
 
 test('a power cut at every write, sync, rename and unlink of a workload: the spec reader loads what the store loads', async (t) => {
@@ -247,8 +258,8 @@ test('a power cut at every write, sync, rename and unlink of a workload: the spe
 });
 
 /** Starts the writer child on `file`; resolves once its store is open. */
-function startWriter(t, file, seed, modes) {
-  const proc = spawn(process.execPath, [CHILD, file, String(seed), modes], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startWriter(t, file, seed, modes, max) {
+  const proc = spawn(process.execPath, [CHILD, file, String(seed), modes, ...(max === undefined ? [] : [String(max)])], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => proc.kill('SIGKILL'));
   let stderr = '';
   proc.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
@@ -258,7 +269,7 @@ function startWriter(t, file, seed, modes) {
   });
 }
 
-test('kill -9 at random instants of a process writing with always, everysec and journal: false in turn: the spec reader loads what the store loads', { timeout: 60_000 }, async (t) => {
+test('kill -9 at random instants of a process writing with always, everysec and journal: false in turn, with and without max: the spec reader loads what the store loads', { timeout: 60_000 }, async (t) => {
   // One directory throughout: each writer starts on what the last one left (torn tails, leftover journals).
   const dir = scratch(t);
   const base = scratch(t);
@@ -266,20 +277,29 @@ test('kill -9 at random instants of a process writing with always, everysec and 
   const wrong = [];
   let journalsWithRecords = 0;
   for (let kill = 0; kill < 8; kill++) {
-    const proc = await startWriter(t, file, 7919 * (kill + 1), kill % 2 === 0 ? 'always,everysec,false' : 'everysec,false,always');
+    // Every other writer with max 25: its evictions are journaled as deletions, and the loads use that max too.
+    const max = kill % 2 === 0 ? undefined : 25;
+    const proc = await startWriter(t, file, 7919 * (kill + 1), kill % 4 < 2 ? 'always,everysec,false' : 'everysec,false,always', max);
     await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 400));
     const exited = new Promise((resolve) => proc.once('exit', resolve));
     proc.kill('SIGKILL');
     await exited;
     const files = filesOf(dir);
-    const { out, spec } = await compareFiles(files, { now: Date.now(), base });
+    const { out, spec } = await compareFiles(files, { now: Date.now(), base, max });
     if (spec.refused !== undefined) out.push(`refused after kill -9: ${spec.refused}`);
     // "a journal that holds records is 1 MiB or a multiple of it" (no power cut here: nothing torn).
     for (const [name, bytes] of files) {
       if (name === NAME) continue;
       const header = parseJournalHeader(bytes);
-      if (header.headerless || parseJournalRecords(bytes, header, name).records.length === 0) continue;
+      const { records } = header.headerless ? { records: [] } : parseJournalRecords(bytes, header, name);
+      if (records.length === 0) continue;
       journalsWithRecords++;
+      // "d carries the id, with expiry 0 and an empty value; c carries 0 and empty fields"
+      for (const r of records) {
+        if ((r.op === 'd' || r.op === 'c') && (r.expires !== 0 || r.value !== '' || (r.op === 'c' && r.id !== ''))) {
+          out.push(`${name}: record ${r.seq} (${r.op}) carries ${JSON.stringify([r.expires, r.id, r.value.slice(0, 20)])}`);
+        }
+      }
       if (bytes.length % MIB !== 0) out.push(`${name} holds records in ${bytes.length} bytes, not a multiple of 1 MiB`);
     }
     if (out.length > 0) wrong.push(`kill ${kill} (${describe(files)}):\n  ${out.join('\n  ')}`);
