@@ -3,7 +3,8 @@
  * the store's own loader (snapshot format, 1.x files, then the journals beside the snapshot), without the lock
  * and without changing anything (a torn journal tail is reported, not cut).
  */
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { FileLock } from '../files/file-lock.js';
 import { legacyConverter } from '../files/legacy-file.js';
 import { JournalReplay } from '../files/journal-replay.js';
@@ -53,6 +54,36 @@ function hasJournals(file: string): boolean {
  * @throws CliError (exit 1) naming the file when it is missing, unreadable or damaged (with record number or byte offset).
  */
 export function readStoreFile(file: string, now: number, mustExist = true): StoreFile {
+  // A running store may complete a save while the files are read: its new snapshot renamed in and the journals the
+  // old one named removed, so the old snapshot read first names a journal no longer there. That is no damage: read
+  // again while saves keep replacing the files; damage that stays put is reported at once. (A journal appended to as
+  // it is read is read up to where its records ended then: journal-reader.ts.)
+  for (let attempt = 1; ; attempt++) {
+    const before = filesState(file);
+    try {
+      return readOnce(file, now, mustExist);
+    } catch (err) {
+      if (attempt === READ_ATTEMPTS || filesState(file) === before) throw err;
+    }
+  }
+}
+
+/** Reads while saves replace the files; a save every 60 s by default, so the second read nearly always succeeds. */
+const READ_ATTEMPTS = 10;
+
+/** Which snapshot (inode, size, modification time) and which journals lie there now, as one string. */
+function filesState(file: string): string {
+  const prefix = `${basename(file)}.journal.`;
+  try {
+    const st = statSync(file, { bigint: true, throwIfNoEntry: false });
+    const journals = readdirSync(dirname(file)).filter((name) => name.startsWith(prefix)).sort();
+    return [st === undefined ? '-' : `${st.ino} ${st.size} ${st.mtimeNs}`, ...journals].join('\n');
+  } catch {
+    return '';
+  }
+}
+
+function readOnce(file: string, now: number, mustExist: boolean): StoreFile {
   let size = 0;
   try {
     const stat = statSync(file);

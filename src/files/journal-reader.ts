@@ -242,6 +242,10 @@ function replayFile(f: JournalFile, header: JournalHeader, apply: (record: Journ
     if (bad === undefined) return { records, size: offset, tornAt: undefined, tornBytes: 0 };
     const rest = Buffer.allocUnsafe(f.size - offset);
     readSync(fd, rest, 0, rest.length, offset);
+    // A whole record where a moment ago there was none: a running store appended it while `verify` or `export`
+    // read (at a start the lock keeps writers out, and the same bytes parse the same). The journal ended there when
+    // it was read, as if the append came just after: not a torn tail, and not damage.
+    if (parseJournalRecord(rest, 0, salt, records + 1, true).kind === 'record') return { records, size: offset, tornAt: undefined, tornBytes: 0 };
     const used = usedLength(rest);
     if (used === 0) return { records, size: offset, tornAt: undefined, tornBytes: 0 }; // the space set aside
     const where = `record ${records + 1} at byte ${offset}`;

@@ -92,7 +92,8 @@ export interface SnapshotRecord {
 }
 
 const TRAILER_LINE = /^end (0|[1-9]\d{0,15}) ([0-9a-f]{64})$/;
-const HEADER_LINE = /^(0|[1-9]\d{0,5}) (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z)(?: (nojournal(?: ([1-9]\d{0,15}))?|journal (0|[1-9]\d{0,15}) ([0-9a-f]{16})))?$/;
+// The time as toISOString() writes it: past the year 9999 (a `clock` moved far ahead) with a sign and six digits.
+const HEADER_LINE = /^(0|[1-9]\d{0,5}) ((?:\d{4}|[+-]\d{6})-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z)(?: (nojournal(?: ([1-9]\d{0,15}))?|journal (0|[1-9]\d{0,15}) ([0-9a-f]{16})))?$/;
 
 /** Where {@link readNumber} stopped: the offset of its terminator. */
 let cursor = 0;
