@@ -8,6 +8,7 @@ import type { JournalOp } from '../files/journal-format.js';
 import type { Persistence } from '../files/persistence.js';
 import type { DisposeReason, PublicOptions, ResolvedOptions } from '../options.js';
 import { toError } from './callback.js';
+import { SessionLRU } from './session-lru.js';
 import { copyEntries, entrySize, expiryOf, putEntry, readReorders, type EntryCopy, type LruInternals } from './lru-entries.js';
 import type { Lifetime } from './ttl.js';
 
@@ -37,7 +38,7 @@ export class SessionCache {
     this.#clock = opts.clock;
     this.#maxBytes = opts.maxBytes;
     this.#report = report;
-    this.cache = new LRUCache<string, string>({
+    this.cache = new SessionLRU({
       max: opts.maxEntries,
       // Always tracking sizes gives byte stats and keeps lru-cache from warning about an unbounded cache.
       maxSize: opts.maxBytes,
