@@ -44,6 +44,34 @@ export class SessionLRU extends LRUCache<string, string> {
     for (const [key, value] of this.#settled(super.rkeys())) fn.call(thisp, value, key, this);
   }
 
+  // lru-cache 4's names, which memorystore handed out and its users' code calls (lru-cache 11 renamed them; a count
+  // read by the old name was `undefined`, silently). Not in the types: new code uses lru-cache 11's names.
+
+  /** lru-cache 4's `del`: {@link LRUCache.delete}. */
+  del(key: string): boolean {
+    return this.delete(key);
+  }
+
+  /** lru-cache 4's `reset`: {@link LRUCache.clear}. */
+  reset(): void {
+    this.clear();
+  }
+
+  /** lru-cache 4's `itemCount`: {@link LRUCache.size}. */
+  get itemCount(): number {
+    return this.size;
+  }
+
+  /** lru-cache 4's `length` (the sum of entry lengths, each 1 in memorystore's cache): {@link LRUCache.size}. */
+  get length(): number {
+    return this.size;
+  }
+
+  /** lru-cache 4's `prune`: {@link LRUCache.purgeStale}. */
+  prune(): void {
+    this.purgeStale();
+  }
+
   /** The entries of `live` (a walk of lru-cache's own), its keys read to the end before the first is handed out. */
   *#settled(live: Iterable<string>): Generator<[string, string], void, unknown> {
     const keys = Array.from(live);
