@@ -61,6 +61,9 @@ async function onSignal(signal: NodeJS.Signals, registered: Set<Closer>, handler
   // a handler of ours still closing the stores of an earlier signal, or one for stores created since.
   const appHandlesIt = process.listeners(signal).filter((listener) => !ours.has(listener as () => void)).length - signalExitListeners() > 0;
   await Promise.allSettled([...registered].map((close) => close()));
+  // A final save that failed was reported as a process warning (no 'error' listener), which Node prints on the next
+  // tick: raised at once, the signal ended the process before it, and the failure was said nowhere.
+  await new Promise((resolve) => setImmediate(resolve));
   process.removeListener(signal, handler);
   ours.delete(handler);
   if (appHandlesIt) return;
