@@ -96,6 +96,20 @@ for (const sent of ['SIGTERM', 'SIGINT']) {
   });
 }
 
+// A final save that fails is the last chance to say the changes since the last save are lost. Without an 'error'
+// listener it is a process warning, which Node prints on the next tick: the signal raised again at once ended the
+// process before that tick, and the process died by its signal as after a good save, the failure said nowhere.
+test('SIGTERM whose final save fails, no error listener: the warning is printed before the signal ends the process', { timeout: 20_000 }, async (t) => {
+  const file = join(tempDir(t), 'a.db');
+  const { child, ready, exited } = runChild(['save-fails', file]);
+  await ready;
+  child.kill('SIGTERM');
+  const { signal, stderr } = await exited;
+  assert.equal(signal, 'SIGTERM');
+  assert.match(stderr, /EIO/, 'the failed final save was reported on stderr');
+  assert.equal(existsSync(file), false, 'no snapshot was written');
+});
+
 test('a store opened while the stores close, then the signal again: both stores save, and the signal ends the process', { timeout: 20_000 }, async (t) => {
   const dir = tempDir(t);
   const [file, late] = [join(dir, 'a.db'), join(dir, 'late.db')];

@@ -12,7 +12,7 @@
  * {@link FOREIGN_STALE_MS} is taken over. Two processes starting at the same instant after a crash could
  * both take over one stale lock; OS locks (flock) would close that window but Node has no API for them.
  */
-import { closeSync, openSync, readFileSync, realpathSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readlinkSync, realpathSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FILE_MODE } from './atomic-writer.js';
@@ -173,7 +173,7 @@ function liveHolder(path: string): string | undefined {
     if (code === 'EACCES' || code === 'EPERM') return 'a process of another user (its lock file is not readable)';
     throw err;
   }
-  const [pidText = '', host = '', , written = ''] = content.split('\n');
+  const [pidText = '', host = '', , written = '', space = ''] = content.split('\n');
   const pid = Number(pidText);
   if (!Number.isSafeInteger(pid) || pid <= 0) {
     return ageOf(path) < EMPTY_LOCK_GRACE_MS ? 'a process that is creating it right now' : undefined;
@@ -197,15 +197,44 @@ function liveHolder(path: string): string | undefined {
   // time belongs to a process that no longer runs when the pid's process differs. Where that cannot be read (not
   // Linux, /proc hiding other users' processes, a lock written before it was recorded or damaged), the pid alone decides.
   if (!/^\S+ \d+$/.test(written)) return holder;
+  // A pid and its start time mean something only in the namespaces that wrote them: a store in a container (its own
+  // pid namespace) under the host's name wrote pid 1, which here is init, started at another time, and the live
+  // store's lock was taken over. Only a lock from our own namespaces is judged by them.
+  if (space === '' || space !== namespaces()) return holder;
   const current = processIdentity(String(pid));
   return current !== undefined && current !== written ? undefined : holder;
 }
 
 let ownIdentityCache: string | null | undefined;
 
+/** `<boot id> <start time>\n<namespaces>`: the namespaces on a line of their own, which a lock without them lacks. */
 function ownIdentity(): string | undefined {
-  ownIdentityCache ??= processIdentity('self') ?? null;
+  if (ownIdentityCache === undefined) {
+    const identity = processIdentity('self');
+    const space = namespaces();
+    ownIdentityCache = identity === undefined || space === undefined ? null : `${identity}\n${space}`;
+  }
   return ownIdentityCache ?? undefined;
+}
+
+/**
+ * This process's pid and time namespaces (the time one shifts the start times /proc shows), as /proc names them, or
+ * `undefined` where /proc cannot tell, or shows another pid namespace than ours (mounted by a parent namespace): there
+ * `/proc/<pid>` is not the process that `<pid>` names here.
+ */
+function namespaces(): string | undefined {
+  try {
+    if (readlinkSync('/proc/self') !== String(process.pid)) return undefined;
+    let time = '';
+    try {
+      time = ` ${readlinkSync('/proc/self/ns/time')}`;
+    } catch {
+      // Linux before 5.6 has no time namespaces.
+    }
+    return `${readlinkSync('/proc/self/ns/pid')}${time}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

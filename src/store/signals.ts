@@ -11,6 +11,8 @@
  * when it ran let it kill the process before the final snapshot was written. A repeat of the signal while the stores
  * close is ignored for the same reason (npm forwards a Ctrl-C that the terminal also sent): SIGKILL ends it at once.
  */
+import { constants } from 'node:os';
+
 type Closer = () => Promise<void>;
 
 const closers = new Map<NodeJS.Signals, Set<Closer>>();
@@ -59,9 +61,16 @@ async function onSignal(signal: NodeJS.Signals, registered: Set<Closer>, handler
   // a handler of ours still closing the stores of an earlier signal, or one for stores created since.
   const appHandlesIt = process.listeners(signal).filter((listener) => !ours.has(listener as () => void)).length - signalExitListeners() > 0;
   await Promise.allSettled([...registered].map((close) => close()));
+  // A final save that failed was reported as a process warning (no 'error' listener), which Node prints on the next
+  // tick: raised at once, the signal ended the process before it, and the failure was said nowhere.
+  await new Promise((resolve) => setImmediate(resolve));
   process.removeListener(signal, handler);
   ours.delete(handler);
-  if (!appHandlesIt) process.kill(process.pid, signal);
+  if (appHandlesIt) return;
+  // pid 1 (node as a container's entry point) is not ended by a signal it raises without a handler: the kernel drops it,
+  // and the process ran on with its stores closed until the runtime killed it. It exits as a shell reports that signal.
+  if (process.pid === 1) process.exit(128 + (constants.signals[signal] ?? 0));
+  process.kill(process.pid, signal);
 }
 
 /** The listeners signal-exit 3 and 4 keep on each signal: each loaded copy publishes its count for the others. */
