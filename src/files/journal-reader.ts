@@ -240,8 +240,10 @@ function replayFile(f: JournalFile, header: JournalHeader, apply: (record: Journ
       return bad === undefined ? pos : STOP;
     });
     if (bad === undefined) return { records, size: offset, tornAt: undefined, tornBytes: 0 };
-    const rest = Buffer.allocUnsafe(f.size - offset);
-    readSync(fd, rest, 0, rest.length, offset);
+    // Only the bytes read: the file may have shrunk since it was measured (a start cutting a torn tail while `verify`
+    // reads), and what lies past them in a fresh buffer is not journal.
+    const room = Buffer.allocUnsafe(f.size - offset);
+    const rest = room.subarray(0, readSync(fd, room, 0, room.length, offset));
     // A whole record where a moment ago there was none: a running store appended it while `verify` or `export`
     // read (at a start the lock keeps writers out, and the same bytes parse the same). The journal ended there when
     // it was read, as if the append came just after: not a torn tail, and not damage.
