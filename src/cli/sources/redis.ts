@@ -9,7 +9,7 @@ import { BatchError, inBatches } from '../redis/batches.js';
 import { prefixPattern, RedisConnection } from '../redis/client.js';
 import type { Target } from '../redis/target.js';
 import { sessionExpiry } from '../session-value.js';
-import type { Imported } from './source.js';
+import { byExpiry, type Imported } from './source.js';
 import { PhaseTimer } from '../phase-timer.js';
 
 /** Keys SCAN looks at per call: a tenth of the round trips of 1000, and still a few ms of the server's time per call. */
@@ -70,7 +70,7 @@ export async function readRedis(target: Target, now: number, opts: RedisSourceOp
       throw new CliError(`${damaged} of ${keys.length} keys under "${opts.prefix}" on ${target.shown} are not sessions ` +
         '(not a string of JSON with a cookie, or a key name that is not UTF-8); nothing was written. Add --skip-damaged to import the others');
     }
-    return { sessions, expired, damaged, kind: `${server.serverName} ${target.shown} (prefix ${opts.prefix})`, phases: phases.seconds };
+    return { sessions: byExpiry(sessions), expired, damaged, kind: `${server.serverName} ${target.shown} (prefix ${opts.prefix})`, phases: phases.seconds };
   } finally {
     await server.close();
   }

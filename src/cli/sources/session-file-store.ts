@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CliError } from '../errors.js';
 import type { Output } from '../output.js';
 import { cookieExpiry, isSession } from '../session-value.js';
-import type { Imported } from './source.js';
+import { byExpiry, type Imported } from './source.js';
 
 /** session-file-store's own crypto options. */
 const SFS_CRYPTO = { algorithm: 'aes-256-gcm', hashing: 'sha512', use_scrypt: true };
@@ -88,7 +88,7 @@ export async function readSessionFileStore(dir: string, now: number, opts: SfsOp
     throw new CliError(`${damaged} of ${names.length} files in "${dir}" could not be read as sessions${why}; nothing was written. ` +
       'Add --skip-damaged to import the others');
   }
-  return { sessions, expired, damaged, kind: `session-file-store directory${secret === undefined ? '' : ' (encrypted)'}` };
+  return { sessions: byExpiry(sessions), expired, damaged, kind: `session-file-store directory${secret === undefined ? '' : ' (encrypted)'}` };
 }
 
 /** kruptein's ciphertext, as session-file-store writes it with a `secret`: `{ hmac, ct, iv, ... }`. */

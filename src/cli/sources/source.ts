@@ -14,3 +14,15 @@ export interface Imported {
   phases?: Record<string, number>;
 }
 
+
+/**
+ * `sessions` in order of expiry, soonest first: how a snapshot lists sessions (least recently used first, the order a
+ * start rebuilds its LRU from) when the source keeps no order of use (Redis's SCAN, a directory's listing). A session
+ * that expires later was used more recently: express-session moves the expiry on each request that saves or touches
+ * it. Without this, a store whose `max` is below the count evicted at random at its first start.
+ */
+export function byExpiry(sessions: Map<string, SavedSession>): Map<string, SavedSession> {
+  // 0 is "never expires": last, as the most recently used would be.
+  const rank = (expires: number): number => (expires === 0 ? Infinity : expires);
+  return new Map([...sessions].sort(([, a], [, b]) => rank(a.expires) - rank(b.expires)));
+}
