@@ -63,3 +63,45 @@ test("journal 'always' over HTTP: a refused change is a 200 unless the app saves
   ]);
   assert.deepEqual(storeErrors, ['ERR_JOURNAL_FAILED']);
 });
+
+test("journal 'always', saving first: express-session's own call at the end of that response is a touch, made only for a request that brought its cookie", async (t) => {
+  const fs = journalFs();
+  const store = track(t, new MemFileStore({ saveFile: join(tempDir(t), 'sessions.db'), journal: 'always', fs, savePeriod: 0 }));
+  store.on('error', () => {});
+  await store.ready;
+  const calls = [];
+  for (const method of ['set', 'touch']) {
+    const own = store[method].bind(store);
+    store[method] = (sid, sess, callback) => own(sid, sess, (err) => {
+      calls.push(`${method} ${err?.code ?? 'ok'}`);
+      callback?.(err);
+    });
+  }
+
+  const app = express();
+  app.set('env', 'test');
+  app.use(session({ store, secret: 'always refusal', resave: false, saveUninitialized: false }));
+  app.get('/login', (req, res, next) => {
+    req.session.user = 'ann';
+    req.session.save((err) => (err ? next(err) : res.send('logged in')));
+  });
+  app.use((err, req, res, _next) => { res.status(503).send('not saved'); });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => { server.once('listening', resolve); });
+  t.after(() => new Promise((resolve) => { server.close(resolve); server.closeAllConnections(); }));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const settled = () => new Promise((resolve) => { setTimeout(resolve, 50); });
+
+  const first = await fetch(`${base}/login`);
+  const cookie = first.headers.get('set-cookie').split(';')[0];
+  await settled();
+  assert.deepEqual(calls.splice(0), ['set ok']);
+
+  fs.faults.fdatasync = 'EIO';
+  assert.equal((await fetch(`${base}/login`, { headers: { cookie } })).status, 503);
+  await settled();
+  assert.deepEqual(calls.splice(0), ['set ERR_JOURNAL_FAILED', 'touch ERR_JOURNAL_FAILED'], 'with the cookie: a touch, refused too');
+  assert.equal((await fetch(`${base}/login`)).status, 503);
+  await settled();
+  assert.deepEqual(calls.splice(0), ['set ERR_JOURNAL_FAILED'], 'a new visitor: no second call');
+});

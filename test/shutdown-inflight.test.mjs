@@ -37,3 +37,15 @@ for (const mode of ['readme', 'option']) {
     }
   });
 }
+
+test('SIGTERM during a request, with closeOnSignals and no handler of the app: the process ends and the request is cut', { timeout: 20_000 }, async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const child = startChild(t, 'drain', [file, 'alone']);
+  const [, port] = await child.line(/^listening (\d+)$/);
+  const response = fetch(`http://127.0.0.1:${port}/slow`, { method: 'POST' });
+  await child.line(/^in flight$/);
+  child.proc.kill('SIGTERM');
+  await assert.rejects(response, TypeError, 'no answer: the signal ended the process once the store had closed');
+  assert.deepEqual(await child.exited, { code: null, signal: 'SIGTERM' }, child.stderr);
+  assert.deepEqual(idsIn(file), [], 'the session of the request in flight was not saved');
+});

@@ -90,7 +90,14 @@ export class RedisConnection {
           }, CONNECT_DEADLINE_MS);
         }),
       ]);
-      return new RedisConnection(client, target, typeof info === 'string' ? info : '');
+      const text = typeof info === 'string' ? info : '';
+      // A cluster node's SCAN sees its own keys only: a read that met no CROSSSLOT refusal (one key per batch) imported
+      // part of the sessions with exit 0, and --replace dropped the rest.
+      if (/^(?:redis|server)_mode:cluster\r?$/m.test(text)) {
+        throw new Error('it is a Redis Cluster node, which holds only part of the keys, and this command speaks to one ' +
+          'standalone server: go through one (into a cluster, move the keys with redis-cli --cluster import)');
+      }
+      return new RedisConnection(client, target, text);
     } catch (err) {
       destroy(client);
       throw err instanceof Error ? err : lastError ?? new Error(String(err));
