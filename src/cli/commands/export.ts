@@ -10,6 +10,9 @@ import { readStoreFile, warnIfRunning } from '../read-store-file.js';
 
 const LINES_PER_CHUNK = 1000;
 
+const SEPARATORS = /[\u2028\u2029]/g;
+const escapeSeparator = (c: string): string => (c === '\u2028' ? '\\u2028' : '\\u2029');
+
 /** Live sessions as JSON Lines `{"sid","expires","session"}`: to a new file (0600, atomic) or to a pipe. */
 export const exportCommand: Command = {
   name: 'export',
@@ -47,7 +50,9 @@ export const exportCommand: Command = {
         notJson++;
         continue;
       }
-      lines.push(`${JSON.stringify({ sid, expires: expires === 0 ? null : expires, session })}\n`);
+      // U+2028 and U+2029 escaped (the same JSON): JSON.stringify leaves them raw, and Node 24's readline ends a line at
+      // them, splitting the session for every line reader there (the README's pipeline back to 1.x included).
+      lines.push(`${JSON.stringify({ sid, expires: expires === 0 ? null : expires, session }).replace(SEPARATORS, escapeSeparator)}\n`);
     }
     if (notJson > 0) {
       throw new CliError(`${notJson} sessions of "${file}" are not JSON (a custom serializer?): nothing was written`);

@@ -1,6 +1,5 @@
 /** Import from JSON Lines as `export` writes them: `{"sid", "expires" (ms, null for never), "session"}`. */
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { CliError } from '../errors.js';
 import { jsonErrorAt } from '../redact.js';
 import type { Imported } from './source.js';
@@ -17,8 +16,7 @@ export async function readJsonLines(file: string, now: number): Promise<Imported
   let line = 0;
   /** Every sid read, expired ones included: a repeat is refused whichever line of the two has expired. */
   const seen = new Set<string>();
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  for await (const text of lines) {
+  for await (const text of linesOf(file)) {
     line++;
     if (text.trim() === '') continue;
     let data: unknown;
@@ -45,4 +43,18 @@ export async function readJsonLines(file: string, now: number): Promise<Imported
     sessions.set(sid, { expires: (expires as number | null) ?? 0, value: JSON.stringify(session) });
   }
   return { sessions, expired, damaged: 0, kind: 'JSON Lines' };
+}
+
+/**
+ * The lines of `file`, split at "\n" only (a "\r" before it dropped). Not readline: on Node 24 it also ends a line at
+ * U+2028 and U+2029, which JSON strings may hold raw (JSON.stringify writes them so), splitting a session in two.
+ */
+async function* linesOf(file: string): AsyncGenerator<string> {
+  let rest = '';
+  for await (const chunk of createReadStream(file, 'utf8')) {
+    const parts = (rest + (chunk as string)).split('\n');
+    rest = parts.pop() as string;
+    for (const part of parts) yield part.endsWith('\r') ? part.slice(0, -1) : part;
+  }
+  if (rest !== '') yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
 }
