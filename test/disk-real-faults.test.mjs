@@ -52,10 +52,12 @@ async function startApp(t, child) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   t.after(() => { agent.destroy(); });
   const get = (path) => new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
+    // A bound: a request that cannot get through (a new connection to a child out of descriptors) fails the test
+    // at once instead of waiting for the runner's timeout with the child still holding the port.
+    http.get({ host: '127.0.0.1', port, path, agent, timeout: 10_000 }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (chunk) => { body += chunk; }).on('end', () => { resolve(JSON.parse(body)); });
-    }).on('error', reject);
+    }).on('timeout', function onTimeout() { this.destroy(new Error(`${path}: no answer in 10 s`)); }).on('error', reject);
   });
   return { child, get };
 }
