@@ -17,7 +17,7 @@ import { Buffer } from 'node:buffer';
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readdirSync, readSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseJournalHeader, parseJournalRecord, saltOf, type JournalHeader, type JournalRecord } from './journal-format.js';
-import { readChunks, STOP } from './read-chunks.js';
+import { openToRead, readChunks, STOP } from './read-chunks.js';
 import { SnapshotError } from './snapshot-format.js';
 import type { LoadResult } from './snapshot-loader.js';
 
@@ -79,7 +79,7 @@ export function listJournals(file: string): JournalFile[] {
     const genText = name.slice(prefix.length);
     if (!/^(0|[1-9]\d{0,15})$/.test(genText)) continue;
     const path = join(dirname(file), name);
-    const fd = openSync(path, 'r');
+    const fd = openToRead(path);
     try {
       const size = fstatSync(fd).size;
       const head = Buffer.alloc(Math.min(HEAD_BYTES, size));
@@ -197,7 +197,7 @@ function findChain(file: string, snapshot: LoadResult, files: JournalFile[]): Jo
 const RECORD_LINE = /[\n\0][0-9a-f]{8} [stdc] \d{1,16} \d{1,16} \d{1,16} \d{1,16}\n/;
 
 function recordShaped(path: string): boolean {
-  const fd = openSync(path, 'r');
+  const fd = openToRead(path);
   try {
     const head = Buffer.alloc(64 * 1024);
     return RECORD_LINE.test(head.toString('latin1', 0, readSync(fd, head, 0, head.length, 0)));
@@ -220,7 +220,7 @@ function replayFile(f: JournalFile, header: JournalHeader, apply: (record: Journ
   let records = 0;
   let offset = header.bytes;
   let bad: string | undefined;
-  const fd = openSync(f.path, 'r');
+  const fd = openToRead(f.path);
   try {
     readChunks(fd, header.bytes, f.size, (bytes, eof) => {
       let pos = 0;
