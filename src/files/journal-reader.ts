@@ -79,7 +79,7 @@ export function listJournals(file: string): JournalFile[] {
     const genText = name.slice(prefix.length);
     if (!/^(0|[1-9]\d{0,15})$/.test(genText)) continue;
     const path = join(dirname(file), name);
-    const fd = openToRead(path);
+    const fd = openToRead(path, false);
     try {
       const size = fstatSync(fd).size;
       const head = Buffer.alloc(Math.min(HEAD_BYTES, size));
@@ -197,7 +197,7 @@ function findChain(file: string, snapshot: LoadResult, files: JournalFile[]): Jo
 const RECORD_LINE = /[\n\0][0-9a-f]{8} [stdc] \d{1,16} \d{1,16} \d{1,16} \d{1,16}\n/;
 
 function recordShaped(path: string): boolean {
-  const fd = openToRead(path);
+  const fd = openToRead(path, false);
   try {
     const head = Buffer.alloc(64 * 1024);
     return RECORD_LINE.test(head.toString('latin1', 0, readSync(fd, head, 0, head.length, 0)));
@@ -220,7 +220,7 @@ function replayFile(f: JournalFile, header: JournalHeader, apply: (record: Journ
   let records = 0;
   let offset = header.bytes;
   let bad: string | undefined;
-  const fd = openToRead(f.path);
+  const fd = openToRead(f.path, false);
   try {
     readChunks(fd, header.bytes, f.size, (bytes, eof) => {
       let pos = 0;

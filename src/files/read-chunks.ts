@@ -58,10 +58,18 @@ const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
  * Opens a snapshot or journal for reading. A FIFO, socket or device there (planted by anyone who can write the
  * directory) is refused: its open or read would block the start, which runs synchronously, for ever.
  * A directory is left to the read, which fails with EISDIR.
+ * @param follow - false for a journal: the store creates them itself, in its directory, and appends to the last one,
+ *   so a linked one (to a file anyone may own) is refused rather than written through.
  * @throws SnapshotError for such a file; the fs error when it cannot be opened.
  */
-export function openToRead(path: string): number {
-  const fd = openSync(path, READ_FLAGS);
+export function openToRead(path: string, follow = true): number {
+  let fd: number;
+  try {
+    fd = openSync(path, follow ? READ_FLAGS : READ_FLAGS | (constants.O_NOFOLLOW ?? 0));
+  } catch (err) {
+    if (!follow && (err as NodeJS.ErrnoException).code === 'ELOOP') throw new SnapshotError(path, 'it is a symbolic link, and journals never are');
+    throw err;
+  }
   let stat;
   try {
     stat = fstatSync(fd);
