@@ -14,6 +14,7 @@ import { migrate } from './commands/migrate.js';
 import { verify } from './commands/verify.js';
 import { CliError } from './errors.js';
 import { Output, type Io } from './output.js';
+import { argvMasker } from './redact.js';
 
 const COMMANDS: Command[] = [verify, inspect, exportCommand, importCommand, migrate];
 const BIN = 'express-memfilestore';
@@ -57,7 +58,8 @@ export async function main(given: string[], io: Io): Promise<number> {
     return first === undefined ? 2 : 0;
   }
   const command = COMMANDS.find((c) => c.name === first);
-  const early = new Output(io, { json: argv.includes('--json'), quiet: false, color: !argv.includes('--no-color') });
+  const mask = argvMasker(argv);
+  const early = new Output(io, { json: argv.includes('--json'), quiet: false, color: !argv.includes('--no-color') }, mask);
   if (command === undefined) {
     early.error(`unknown command "${first}" (commands: ${COMMANDS.map((c) => c.name).join(', ')}); see ${BIN} --help`, 2);
     return 2;
@@ -79,7 +81,7 @@ export async function main(given: string[], io: Io): Promise<number> {
     io.stdout.write(`${version()}\n`);
     return 0;
   }
-  const out = new Output(io, { json: values.json === true, quiet: values.quiet === true, color: values['no-color'] !== true });
+  const out = new Output(io, { json: values.json === true, quiet: values.quiet === true, color: values['no-color'] !== true }, mask);
   if (parsed.positionals.length !== command.positionals.length) {
     const what = parsed.positionals.length < command.positionals.length
       ? `missing <${command.positionals[parsed.positionals.length] ?? ''}>` : `unexpected argument "${parsed.positionals[command.positionals.length] ?? ''}"`;

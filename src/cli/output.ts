@@ -31,10 +31,13 @@ export class Output {
   readonly #io: Io;
   readonly #opts: OutputOptions;
   readonly #color: boolean;
+  readonly #mask: (text: string) => string;
 
-  constructor(io: Io, opts: OutputOptions) {
+  /** @param mask - hides what must never be printed (passwords of URLs among the arguments) in every message. */
+  constructor(io: Io, opts: OutputOptions, mask: (text: string) => string = (text) => text) {
     this.#io = io;
     this.#opts = opts;
+    this.#mask = mask;
     const err = io.stderr;
     this.#color = opts.color && err.isTTY === true && io.env.NO_COLOR === undefined &&
       typeof err.hasColors === 'function' && err.hasColors();
@@ -46,7 +49,7 @@ export class Output {
 
   /** The command's result: `text` for people, `data` (one JSON object) with `--json`. */
   result(text: string, data: object): void {
-    this.#io.stdout.write(this.#opts.json ? `${JSON.stringify({ ok: true, ...data })}\n` : `${text}\n`);
+    this.#io.stdout.write(this.#mask(this.#opts.json ? `${JSON.stringify({ ok: true, ...data })}\n` : `${text}\n`));
   }
 
   /** Writes raw text on stdout (export to `-`). */
@@ -60,16 +63,17 @@ export class Output {
 
   /** A note for people on stderr; silenced by `--quiet`. */
   info(message: string): void {
-    if (!this.#opts.quiet) this.#io.stderr.write(`${message}\n`);
+    if (!this.#opts.quiet) this.#io.stderr.write(`${this.#mask(message)}\n`);
   }
 
   /** A warning on stderr, shown even with `--quiet`. */
   warn(message: string): void {
-    this.#io.stderr.write(`${this.#paint('33', 'warning:')} ${message}\n`);
+    this.#io.stderr.write(`${this.#paint('33', 'warning:')} ${this.#mask(message)}\n`);
   }
 
   /** The failure of the command: on stderr, and with `--json` also as one object on stdout. */
-  error(message: string, exitCode: number): void {
+  error(text: string, exitCode: number): void {
+    const message = this.#mask(text);
     this.#io.stderr.write(`${this.#paint('31', 'error:')} ${message}\n`);
     if (this.#opts.json) {
       this.#io.stdout.write(`${JSON.stringify({ ok: false, error: { exitCode, message } })}\n`);

@@ -16,6 +16,25 @@ export function maskUrl(url: string): string {
   return parsed.toString().replace('%2A%2A%2A', '***');
 }
 
+/**
+ * A function masking, in any text, the passwords of the URLs among `argv`: a URL given where a file name is expected,
+ * or as an argument too many, is quoted back by the message that refuses it.
+ */
+export function argvMasker(argv: readonly string[]): (text: string) => string {
+  const masks: [string, string][] = [];
+  for (const arg of argv) {
+    // `--to=<url>` as well as `<url>`.
+    for (const value of new Set([arg, arg.slice(arg.indexOf('=') + 1)])) {
+      const masked = maskUrl(value);
+      if (masked !== value) masks.push([value, masked]);
+    }
+  }
+  if (masks.length === 0) return (text) => text;
+  // Longest first: a URL that contains another is masked whole.
+  masks.sort(([a], [b]) => b.length - a.length);
+  return (text) => masks.reduce((out, [value, masked]) => out.split(value).join(masked), text);
+}
+
 /** Replaces every occurrence of `secret` in `text` (an error message from a library, say) by `***`. */
 export function hideSecret(text: string, secret: string | undefined): string {
   if (secret === undefined || secret === '') return text;

@@ -12,7 +12,7 @@
  * {@link FOREIGN_STALE_MS} is taken over. Two processes starting at the same instant after a crash could
  * both take over one stale lock; OS locks (flock) would close that window but Node has no API for them.
  */
-import { closeSync, openSync, readFileSync, readlinkSync, realpathSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, readlinkSync, realpathSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FILE_MODE } from './atomic-writer.js';
@@ -113,7 +113,7 @@ export class FileLock {
   verify(file: string): void {
     let content: string;
     try {
-      content = readFileSync(this.path, 'utf8');
+      content = readLock(this.path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       writeLockFile(this.path, this.#token);
@@ -129,10 +129,23 @@ export class FileLock {
     clearInterval(this.#heartbeat);
     held.delete(this.path);
     try {
-      if (readFileSync(this.path, 'utf8') === this.#token) unlinkSync(this.path);
+      if (readLock(this.path) === this.#token) unlinkSync(this.path);
     } catch {
       // Already gone: nothing to release.
     }
+  }
+}
+
+/** O_NONBLOCK: a FIFO by the lock's name would otherwise hold the start, which runs synchronously, for ever. */
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
+/** A lock file's content. */
+function readLock(path: string): string {
+  const fd = openSync(path, READ_FLAGS);
+  try {
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -165,7 +178,7 @@ function ageOf(path: string): number {
 function liveHolder(path: string): string | undefined {
   let content: string;
   try {
-    content = readFileSync(path, 'utf8');
+    content = readLock(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;

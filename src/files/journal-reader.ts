@@ -17,7 +17,7 @@ import { Buffer } from 'node:buffer';
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readdirSync, readSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseJournalHeader, parseJournalRecord, saltOf, type JournalHeader, type JournalRecord } from './journal-format.js';
-import { readChunks, STOP } from './read-chunks.js';
+import { openToRead, readChunks, STOP } from './read-chunks.js';
 import { SnapshotError } from './snapshot-format.js';
 import type { LoadResult } from './snapshot-loader.js';
 
@@ -79,7 +79,7 @@ export function listJournals(file: string): JournalFile[] {
     const genText = name.slice(prefix.length);
     if (!/^(0|[1-9]\d{0,15})$/.test(genText)) continue;
     const path = join(dirname(file), name);
-    const fd = openSync(path, 'r');
+    const fd = openToRead(path, false);
     try {
       const size = fstatSync(fd).size;
       const head = Buffer.alloc(Math.min(HEAD_BYTES, size));
@@ -197,7 +197,7 @@ function findChain(file: string, snapshot: LoadResult, files: JournalFile[]): Jo
 const RECORD_LINE = /[\n\0][0-9a-f]{8} [stdc] \d{1,16} \d{1,16} \d{1,16} \d{1,16}\n/;
 
 function recordShaped(path: string): boolean {
-  const fd = openSync(path, 'r');
+  const fd = openToRead(path, false);
   try {
     const head = Buffer.alloc(64 * 1024);
     return RECORD_LINE.test(head.toString('latin1', 0, readSync(fd, head, 0, head.length, 0)));
@@ -220,7 +220,7 @@ function replayFile(f: JournalFile, header: JournalHeader, apply: (record: Journ
   let records = 0;
   let offset = header.bytes;
   let bad: string | undefined;
-  const fd = openSync(f.path, 'r');
+  const fd = openToRead(f.path, false);
   try {
     readChunks(fd, header.bytes, f.size, (bytes, eof) => {
       let pos = 0;
@@ -240,10 +240,9 @@ function replayFile(f: JournalFile, header: JournalHeader, apply: (record: Journ
       return bad === undefined ? pos : STOP;
     });
     if (bad === undefined) return { records, size: offset, tornAt: undefined, tornBytes: 0 };
-    // Only the bytes read: the file may have shrunk since it was measured (a start cutting a torn tail while `verify`
-    // reads), and what lies past them in a fresh buffer is not journal.
-    const room = Buffer.allocUnsafe(f.size - offset);
-    const rest = room.subarray(0, readSync(fd, room, 0, room.length, offset));
+    // Only up to the last byte that is not zero: the zeros after it are space set aside, and a file stretched far past
+    // its records (a sparse file takes no disk) must not have gigabytes allocated and read to say so.
+    const rest = readAll(fd, offset, lastUsedByte(fd, offset, f.size));
     // A whole record where a moment ago there was none: a running store appended it while `verify` or `export`
     // read (at a start the lock keeps writers out, and the same bytes parse the same). The journal ended there when
     // it was read, as if the append came just after: not a torn tail, and not damage.
@@ -262,6 +261,39 @@ function replayFile(f: JournalFile, header: JournalHeader, apply: (record: Journ
   } finally {
     closeSync(fd);
   }
+}
+
+const SCAN_CHUNK = 1 << 20;
+const ZEROS = Buffer.alloc(SCAN_CHUNK);
+
+/**
+ * The file offset after the last byte in [from, size) that is not zero (`from` when there is none), read backwards
+ * one chunk at a time: the memory is one chunk however long the zeros run.
+ */
+function lastUsedByte(fd: number, from: number, size: number): number {
+  const chunk = Buffer.allocUnsafe(Math.min(SCAN_CHUNK, Math.max(size - from, 1)));
+  for (let end = size; end > from;) {
+    const start = Math.max(from, end - chunk.length);
+    // Fewer bytes than asked: the file shrank since it was measured (a start cutting a torn tail while `verify`
+    // reads), and what lies past them in the buffer is not journal.
+    const n = readSync(fd, chunk, 0, end - start, start);
+    if (n > 0 && !chunk.subarray(0, n).equals(ZEROS.subarray(0, n))) return start + usedLength(chunk.subarray(0, n));
+    end = start;
+  }
+  return from;
+}
+
+/** The bytes of the file in [from, to), as many as are still there. */
+function readAll(fd: number, from: number, to: number): Buffer {
+  const bytes = Buffer.allocUnsafe(to - from);
+  let filled = 0;
+  while (filled < bytes.length) {
+    // One read returns at most about 2 GiB.
+    const n = readSync(fd, bytes, filled, Math.min(bytes.length - filled, 1 << 30), from + filled);
+    if (n === 0) break;
+    filled += n;
+  }
+  return bytes.subarray(0, filled);
 }
 
 /** Bytes of `rest` up to its last byte that is not zero: 0 when it holds only the zeros set aside. */

@@ -64,6 +64,10 @@ export function isLegacy(head: Buffer): boolean {
  */
 export function loadLegacy(file: string, fd: number, { size, savedAt }: { size: number; savedAt: number },
   onRecord: (record: SnapshotRecord) => void, convert: LegacyConverter): LoadResult {
+  // Before the whole file is allocated and read: a file stretched with zeros (sparse, no disk used) cost as much
+  // memory as its length, and failed the start with an allocation error where memory is limited.
+  const zero = firstZeroByte(fd, size);
+  if (zero >= 0) throw new SnapshotError(file, `it looks like an express-memfilestore 1.x file but is not valid JSON (at byte ${zero})`);
   const bytes = Buffer.allocUnsafe(size);
   let filled = 0;
   while (filled < size) {
@@ -107,4 +111,19 @@ export function loadLegacy(file: string, fd: number, { size, savedAt }: { size: 
 
 function isObject(value: unknown): value is object {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+const SCAN_CHUNK = 1 << 20;
+
+/** The offset of the first zero byte of the file, which JSON text never holds; -1 when there is none. */
+function firstZeroByte(fd: number, size: number): number {
+  const chunk = Buffer.allocUnsafe(Math.min(SCAN_CHUNK, Math.max(size, 1)));
+  for (let at = 0; at < size;) {
+    const n = readSync(fd, chunk, 0, Math.min(chunk.length, size - at), at);
+    if (n === 0) break;
+    const zero = chunk.subarray(0, n).indexOf(0);
+    if (zero >= 0) return at + zero;
+    at += n;
+  }
+  return -1;
 }

@@ -3,7 +3,8 @@
  * whole units and keeps the rest for the next call. Shared by the snapshot and the journal loaders.
  */
 import { Buffer } from 'node:buffer';
-import { readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { SnapshotError } from './snapshot-format.js';
 
 const CHUNK = 1 << 20;
 
@@ -48,4 +49,37 @@ export function readChunks(fd: number, start: number, size: number, consume: Chu
     filled = rest;
   }
   return position - start;
+}
+
+/** O_NONBLOCK: an open of a FIFO for reading otherwise waits for a writer, forever (Windows lacks the flag: 0 there). */
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
+/**
+ * Opens a snapshot or journal for reading. A FIFO, socket or device there (planted by anyone who can write the
+ * directory) is refused: its open or read would block the start, which runs synchronously, for ever.
+ * A directory is left to the read, which fails with EISDIR.
+ * @param follow - false for a journal: the store creates them itself, in its directory, and appends to the last one,
+ *   so a linked one (to a file anyone may own) is refused rather than written through.
+ * @throws SnapshotError for such a file; the fs error when it cannot be opened.
+ */
+export function openToRead(path: string, follow = true): number {
+  let fd: number;
+  try {
+    fd = openSync(path, follow ? READ_FLAGS : READ_FLAGS | (constants.O_NOFOLLOW ?? 0));
+  } catch (err) {
+    if (!follow && (err as NodeJS.ErrnoException).code === 'ELOOP') throw new SnapshotError(path, 'it is a symbolic link, and journals never are');
+    throw err;
+  }
+  let stat;
+  try {
+    stat = fstatSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  if (!stat.isFile() && !stat.isDirectory()) {
+    closeSync(fd);
+    throw new SnapshotError(path, 'it is not a regular file (a FIFO, socket or device)');
+  }
+  return fd;
 }

@@ -3,9 +3,9 @@
  * a false "missing" for a session that is in the file. An express-memfilestore 1.x file goes to legacy-file.ts.
  */
 import { Buffer } from 'node:buffer';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
 import { isLegacy, loadLegacy, type LegacyConverter } from './legacy-file.js';
-import { readChunks } from './read-chunks.js';
+import { openToRead, readChunks } from './read-chunks.js';
 import { SnapshotParser, type JournalPointer, type RecordSink, type SupersededCheck } from './snapshot-format.js';
 
 /** What was found at start. */
@@ -45,7 +45,7 @@ const TRAILER_AT_END = /(?:^|\n)end (?:0|[1-9]\d{0,15}) ([0-9a-f]{64})\n$/;
 export function peekSnapshot(file: string): SnapshotHead | undefined {
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    fd = openToRead(file);
   } catch {
     return undefined;
   }
@@ -80,7 +80,7 @@ export function peekSnapshot(file: string): SnapshotHead | undefined {
 export function loadSnapshotFile(file: string, onRecord: RecordSink, fromLegacy: LegacyConverter, superseded?: SupersededCheck): LoadResult {
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    fd = openToRead(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ...NO_SNAPSHOT };
     throw err;

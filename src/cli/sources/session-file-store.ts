@@ -4,7 +4,7 @@
  * itself deletes a file it cannot parse; we never do). Expiry as session-file-store computes it:
  * `__lastAccess + (cookie.originalMaxAge || ttl)`; expired ones are dropped. File names are session ids: never printed.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from '../errors.js';
 import type { Output } from '../output.js';
@@ -45,9 +45,11 @@ export async function readSessionFileStore(dir: string, now: number, opts: SfsOp
   for (const name of names) {
     progress.tick();
     let data: unknown;
+    let mtimeMs: number;
     const path = join(dir, name);
     try {
-      const text = readFileSync(path, 'utf8');
+      const { text, mtime } = readSessionFile(path);
+      mtimeMs = mtime;
       if (kruptein !== undefined && secret !== undefined) {
         const plain = decrypt(kruptein, secret, text);
         if (plain === undefined) {
@@ -69,7 +71,7 @@ export async function readSessionFileStore(dir: string, now: number, opts: SfsOp
       continue;
     }
     const { __lastAccess: lastAccessField, ...session } = data;
-    const lastAccess = typeof lastAccessField === 'number' ? lastAccessField : statSync(path).mtimeMs;
+    const lastAccess = typeof lastAccessField === 'number' ? lastAccessField : mtimeMs;
     const originalMaxAge = session.cookie.originalMaxAge;
     const lifetime = typeof originalMaxAge === 'number' && originalMaxAge > 0 ? originalMaxAge : opts.ttl * 1000;
     const sfsExpiry = lastAccess + lifetime;
@@ -89,6 +91,26 @@ export async function readSessionFileStore(dir: string, now: number, opts: SfsOp
       'Add --skip-damaged to import the others');
   }
   return { sessions: byExpiry(sessions), expired, damaged, kind: `session-file-store directory${secret === undefined ? '' : ' (encrypted)'}` };
+}
+
+/** Not followed, never waited on (a FIFO): open flags that Windows lacks are 0 there. */
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
+/**
+ * A session file's text and modification time. session-file-store writes only regular files: a symbolic link (which
+ * whoever can write the directory may point at a file only the user running the import can read) and a FIFO (its
+ * read never ends) are refused as unreadable, as is anything else that is not a regular file.
+ * @throws an Error when it is not a regular file or cannot be read.
+ */
+function readSessionFile(path: string): { text: string; mtime: number } {
+  const fd = openSync(path, OPEN_FLAGS);
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new Error('not a regular file');
+    return { text: readFileSync(fd, 'utf8'), mtime: stat.mtimeMs };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** kruptein's ciphertext, as session-file-store writes it with a `secret`: `{ hmac, ct, iv, ... }`. */

@@ -1,0 +1,55 @@
+// A 1.x file (it starts with "{") stretched to a gigabyte of zeros (`truncate -s`: a sparse file, no disk used, as anyone
+// with write access to the directory or a restored backup can leave): the start allocated and read the whole file
+// before JSON.parse refused it, so it took a gigabyte of memory and seconds, and where memory is limited the start
+// failed with "Array buffer allocation failed", an error onDamagedFile does not handle. A zero byte is never in JSON:
+// the file is refused at the first one, as damaged.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './fixtures/persist/helpers.mjs';
+import { REPO_ROOT } from './fixtures/faults/lib.mjs';
+
+const START = `
+import { MemFileStore } from 'express-memfilestore';
+const store = new MemFileStore({ saveFile: process.argv[1], savePeriod: 0 });
+try {
+  await store.ready;
+  console.log(JSON.stringify({ ready: true }));
+} catch (err) {
+  console.log(JSON.stringify({ code: err.code, message: err.message }));
+}
+await store.close().catch(() => undefined);
+`;
+
+/** Runs START on `file` in a shell whose address space is limited to about 1 GB. */
+function startLimited(file) {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env };
+    delete env.NODE_TEST_CONTEXT;
+    const proc = spawn('/bin/sh', ['-c', 'ulimit -v 1000000 && exec "$0" --input-type=module -e "$1" "$2"', process.execPath, START, file],
+      { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.setEncoding('utf8').on('data', (c) => { stdout += c; });
+    proc.stderr.setEncoding('utf8').on('data', (c) => { stderr += c; });
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000);
+    proc.once('error', reject);
+    proc.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+test('a 1.x file stretched to 1.2 GB of zeros is refused as damaged, in bounded memory', async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  writeFileSync(file, '{"a":{"cookie":{}}', { mode: 0o600 });
+  truncateSync(file, 1200 * 2 ** 20);
+  const { code, stdout, stderr } = await startLimited(file);
+  assert.equal(code, 0, stderr);
+  const result = JSON.parse(stdout.trim().split('\n').at(-1));
+  assert.equal(result.code, 'ERR_SNAPSHOT_DAMAGED', result.message);
+  assert.match(result.message, /1\.x file but is not valid JSON \(at byte 18\)/);
+});
