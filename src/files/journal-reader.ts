@@ -17,7 +17,7 @@ import { Buffer } from 'node:buffer';
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readdirSync, readSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseJournalHeader, parseJournalRecord, saltOf, type JournalHeader, type JournalRecord } from './journal-format.js';
-import { openToRead, readChunks, STOP } from './read-chunks.js';
+import { lastUsedByte, openToRead, readAll, readChunks, STOP, usedLength } from './read-chunks.js';
 import { SnapshotError } from './snapshot-format.js';
 import type { LoadResult } from './snapshot-loader.js';
 
@@ -261,46 +261,6 @@ function replayFile(f: JournalFile, header: JournalHeader, apply: (record: Journ
   } finally {
     closeSync(fd);
   }
-}
-
-const SCAN_CHUNK = 1 << 20;
-const ZEROS = Buffer.alloc(SCAN_CHUNK);
-
-/**
- * The file offset after the last byte in [from, size) that is not zero (`from` when there is none), read backwards
- * one chunk at a time: the memory is one chunk however long the zeros run.
- */
-function lastUsedByte(fd: number, from: number, size: number): number {
-  const chunk = Buffer.allocUnsafe(Math.min(SCAN_CHUNK, Math.max(size - from, 1)));
-  for (let end = size; end > from;) {
-    const start = Math.max(from, end - chunk.length);
-    // Fewer bytes than asked: the file shrank since it was measured (a start cutting a torn tail while `verify`
-    // reads), and what lies past them in the buffer is not journal.
-    const n = readSync(fd, chunk, 0, end - start, start);
-    if (n > 0 && !chunk.subarray(0, n).equals(ZEROS.subarray(0, n))) return start + usedLength(chunk.subarray(0, n));
-    end = start;
-  }
-  return from;
-}
-
-/** The bytes of the file in [from, to), as many as are still there. */
-function readAll(fd: number, from: number, to: number): Buffer {
-  const bytes = Buffer.allocUnsafe(to - from);
-  let filled = 0;
-  while (filled < bytes.length) {
-    // One read returns at most about 2 GiB.
-    const n = readSync(fd, bytes, filled, Math.min(bytes.length - filled, 1 << 30), from + filled);
-    if (n === 0) break;
-    filled += n;
-  }
-  return bytes.subarray(0, filled);
-}
-
-/** Bytes of `rest` up to its last byte that is not zero: 0 when it holds only the zeros set aside. */
-function usedLength(rest: Buffer): number {
-  let end = rest.length;
-  while (end > 0 && rest[end - 1] === 0) end--;
-  return end;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Reads a file synchronously in chunks through one reused buffer, handing each chunk to a parser that consumes
- * whole units and keeps the rest for the next call. Shared by the snapshot and the journal loaders.
+ * whole units and keeps the rest for the next call. Shared by the snapshot and the journal loaders, with the reads
+ * that find where a file's bytes end and the zeros set aside after them begin, in bounded memory.
  */
 import { Buffer } from 'node:buffer';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
@@ -82,4 +83,43 @@ export function openToRead(path: string, follow = true): number {
     throw new SnapshotError(path, 'it is not a regular file (a FIFO, socket or device)');
   }
   return fd;
+}
+
+const ZEROS = Buffer.alloc(CHUNK);
+
+/**
+ * The file offset after the last byte in [from, size) that is not zero (`from` when there is none), read backwards
+ * one chunk at a time: the memory is one chunk however long the zeros run.
+ */
+export function lastUsedByte(fd: number, from: number, size: number): number {
+  const chunk = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size - from, 1)));
+  for (let end = size; end > from;) {
+    const start = Math.max(from, end - chunk.length);
+    // Fewer bytes than asked: the file shrank since it was measured (a start cutting a torn tail while `verify`
+    // reads), and what lies past them in the buffer is not the file's.
+    const n = readSync(fd, chunk, 0, end - start, start);
+    if (n > 0 && !chunk.subarray(0, n).equals(ZEROS.subarray(0, n))) return start + usedLength(chunk.subarray(0, n));
+    end = start;
+  }
+  return from;
+}
+
+/** The bytes of the file in [from, to), as many as are still there. */
+export function readAll(fd: number, from: number, to: number): Buffer {
+  const bytes = Buffer.allocUnsafe(to - from);
+  let filled = 0;
+  while (filled < bytes.length) {
+    // One read returns at most about 2 GiB.
+    const n = readSync(fd, bytes, filled, Math.min(bytes.length - filled, 1 << 30), from + filled);
+    if (n === 0) break;
+    filled += n;
+  }
+  return bytes.subarray(0, filled);
+}
+
+/** Bytes of `rest` up to its last byte that is not zero: 0 when it holds only the zeros set aside. */
+export function usedLength(rest: Buffer): number {
+  let end = rest.length;
+  while (end > 0 && rest[end - 1] === 0) end--;
+  return end;
 }
