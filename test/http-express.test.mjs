@@ -14,6 +14,7 @@ import express4 from 'express4';
 import session from 'express-session';
 import { MemFileStore } from 'express-memfilestore';
 import { createApp } from '../examples/app.mjs';
+import { listen } from './fixtures/http.mjs';
 
 const SECRET = 'integration test secret';
 
@@ -56,20 +57,6 @@ function sidOf(cookieValue) {
   const raw = decodeURIComponent(cookieValue);
   assert.ok(raw.startsWith('s:'), `signed cookie value expected, got ${raw}`);
   return raw.slice(2, raw.lastIndexOf('.'));
-}
-
-/** Starts `app` on an ephemeral port; closed (with its keep-alive connections) when the test ends. */
-async function listen(t, app) {
-  const server = app.listen(0);
-  await new Promise((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  t.after(() => new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  }));
-  return `http://127.0.0.1:${server.address().port}`;
 }
 
 /**

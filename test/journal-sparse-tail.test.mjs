@@ -5,12 +5,11 @@
 // with "The value of "length" is out of range" (or "Array buffer allocation failed" where memory is limited).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
 import { call, session, tempDir, track } from './fixtures/persist/helpers.mjs';
-import { REPO_ROOT } from './fixtures/faults/lib.mjs';
+import { runNode } from './fixtures/faults/lib.mjs';
 
 const LOAD = `
 import { MemFileStore } from 'express-memfilestore';
@@ -32,23 +31,7 @@ console.log(JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }));
  * Runs LOAD on `file` in a child, which also prints its peak resident memory (maxRSS, KiB): the bound is checked
  * there rather than with `ulimit -v`, under which Node 24 cannot even reserve its code space.
  */
-function loadLimited(file) {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env };
-    delete env.NODE_TEST_CONTEXT;
-    const proc = spawn(process.execPath, ['--input-type=module', '-e', LOAD, file], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.setEncoding('utf8').on('data', (c) => { stdout += c; });
-    proc.stderr.setEncoding('utf8').on('data', (c) => { stderr += c; });
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000);
-    proc.once('error', reject);
-    proc.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const loadLimited = (file) => runNode(['--input-type=module', '-e', LOAD, file], { timeout: 60_000 });
 
 test('a journal stretched to 2.5 GiB of zeros past its records loads its records in bounded memory', async (t) => {
   const source = join(tempDir(t), 'sessions.db');

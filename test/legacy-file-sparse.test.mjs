@@ -5,11 +5,10 @@
 // the file is refused at the first one, as damaged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './fixtures/persist/helpers.mjs';
-import { REPO_ROOT } from './fixtures/faults/lib.mjs';
+import { runNode } from './fixtures/faults/lib.mjs';
 
 const START = `
 import { MemFileStore } from 'express-memfilestore';
@@ -28,23 +27,7 @@ console.log(JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }));
  * Runs START on `file` in a child, which also prints its peak resident memory (maxRSS, KiB): the bound is checked
  * there rather than with `ulimit -v`, under which Node 24 cannot even reserve its code space.
  */
-function startLimited(file) {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env };
-    delete env.NODE_TEST_CONTEXT;
-    const proc = spawn(process.execPath, ['--input-type=module', '-e', START, file], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.setEncoding('utf8').on('data', (c) => { stdout += c; });
-    proc.stderr.setEncoding('utf8').on('data', (c) => { stderr += c; });
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000);
-    proc.once('error', reject);
-    proc.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const startLimited = (file) => runNode(['--input-type=module', '-e', START, file], { timeout: 60_000 });
 
 test('a 1.x file stretched to 1.2 GB of zeros is refused as damaged, in bounded memory', async (t) => {
   const file = join(tempDir(t), 'sessions.db');

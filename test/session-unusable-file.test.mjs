@@ -10,19 +10,7 @@ import { join } from 'node:path';
 import express from 'express';
 import session from 'express-session';
 import { MemFileStore } from 'express-memfilestore';
-
-async function listen(t, app) {
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  t.after(() => new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  }));
-  return `http://127.0.0.1:${server.address().port}`;
-}
+import { listen } from './fixtures/http.mjs';
 
 test('a missing saveFile directory: a request carrying a session cookie fails with the store\'s error, not as a new session', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'memfilestore-unusable-'));

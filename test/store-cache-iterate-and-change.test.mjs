@@ -10,6 +10,7 @@ import express from 'express';
 import session from 'express-session';
 import { MemFileStore } from 'express-memfilestore';
 import { call, sess } from './fixtures/store-calls.mjs';
+import { listen } from './fixtures/http.mjs';
 
 const SECRET = 'iterate and change secret';
 
@@ -22,19 +23,6 @@ function guarded(limit, fn) {
   };
   wrapped.calls = () => calls;
   return wrapped;
-}
-
-async function listen(t, app) {
-  const server = app.listen(0);
-  await new Promise((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  t.after(() => new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  }));
-  return `http://127.0.0.1:${server.address().port}`;
 }
 
 test('an admin route that walks store.store and sets the sessions of one user answers, and the users see the change', async (t) => {
