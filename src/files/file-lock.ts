@@ -12,10 +12,11 @@
  * {@link FOREIGN_STALE_MS} is taken over. Two processes starting at the same instant after a crash could
  * both take over one stale lock; OS locks (flock) would close that window but Node has no API for them.
  */
-import { closeSync, constants, openSync, readFileSync, readlinkSync, realpathSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readlinkSync, realpathSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FILE_MODE } from './atomic-writer.js';
+import { READ_FLAGS } from './read-chunks.js';
 
 /** Locks held by this process, shared by every copy of this module that may be loaded. */
 const held: Set<string> = ((globalThis as Record<symbol, unknown>)[Symbol.for('express-memfilestore.locks')] ??= new Set<string>()) as Set<string>;
@@ -136,10 +137,7 @@ export class FileLock {
   }
 }
 
-/** O_NONBLOCK: a FIFO by the lock's name would otherwise hold the start, which runs synchronously, for ever. */
-const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
-
-/** A lock file's content. */
+/** A lock file's content; non-blocking: a FIFO by the lock's name would otherwise hold the start for ever. */
 function readLock(path: string): string {
   const fd = openSync(path, READ_FLAGS);
   try {

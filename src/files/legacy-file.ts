@@ -5,11 +5,11 @@
  */
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { readSync } from 'node:fs';
 import { toError } from '../store/callback.js';
 import { expiryOf, isExpired } from '../store/lru-entries.js';
 import { expiresAt } from '../store/ttl.js';
 import { parseErrorPosition } from '../json/session-json.js';
+import { readAll, readChunks, STOP } from './read-chunks.js';
 import { SnapshotError, type SnapshotRecord } from './snapshot-format.js';
 import type { LoadResult } from './snapshot-loader.js';
 
@@ -68,16 +68,10 @@ export function loadLegacy(file: string, fd: number, { size, savedAt }: { size: 
   // memory as its length, and failed the start with an allocation error where memory is limited.
   const zero = firstZeroByte(fd, size);
   if (zero >= 0) throw new SnapshotError(file, `it looks like an express-memfilestore 1.x file but is not valid JSON (at byte ${zero})`);
-  const bytes = Buffer.allocUnsafe(size);
-  let filled = 0;
-  while (filled < size) {
-    const n = readSync(fd, bytes, filled, size - filled, filled);
-    if (n === 0) break;
-    filled += n;
-  }
+  const bytes = readAll(fd, 0, size);
   let data: unknown;
   try {
-    data = JSON.parse(bytes.toString('utf8', 0, filled));
+    data = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
     const at = parseErrorPosition(err);
     throw new SnapshotError(file, `it looks like an express-memfilestore 1.x file but is not valid JSON${at === undefined ? '' : ` (at byte ${at})`}`);
@@ -105,25 +99,26 @@ export function loadLegacy(file: string, fd: number, { size, savedAt }: { size: 
   // 1.x wrote most recently used first; records go in least recently used first.
   for (let i = records.length - 1; i >= 0; i--) onRecord(records[i] as SnapshotRecord);
   // The identity a journal started after this file names (journal-format.ts).
-  const sha256 = createHash('sha256').update(bytes.subarray(0, filled)).digest('hex');
-  return { format: '1.x', records: entries.length, bytes: filled, writtenAt: undefined, sha256, journal: undefined, absorbed: undefined };
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  return { format: '1.x', records: entries.length, bytes: bytes.length, writtenAt: undefined, sha256, journal: undefined, absorbed: undefined };
 }
 
 function isObject(value: unknown): value is object {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-const SCAN_CHUNK = 1 << 20;
-
 /** The offset of the first zero byte of the file, which JSON text never holds; -1 when there is none. */
 function firstZeroByte(fd: number, size: number): number {
-  const chunk = Buffer.allocUnsafe(Math.min(SCAN_CHUNK, Math.max(size, 1)));
-  for (let at = 0; at < size;) {
-    const n = readSync(fd, chunk, 0, Math.min(chunk.length, size - at), at);
-    if (n === 0) break;
-    const zero = chunk.subarray(0, n).indexOf(0);
-    if (zero >= 0) return at + zero;
-    at += n;
-  }
-  return -1;
+  let zero = -1;
+  let at = 0;
+  readChunks(fd, 0, size, (bytes) => {
+    const i = bytes.indexOf(0);
+    if (i >= 0) {
+      zero = at + i;
+      return STOP;
+    }
+    at += bytes.length;
+    return bytes.length;
+  });
+  return zero;
 }

@@ -53,7 +53,7 @@ export function readChunks(fd: number, start: number, size: number, consume: Chu
 }
 
 /** O_NONBLOCK: an open of a FIFO for reading otherwise waits for a writer, forever (Windows lacks the flag: 0 there). */
-const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+export const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
 /**
  * Opens a snapshot or journal for reading. A FIFO, socket or device there (planted by anyone who can write the
