@@ -18,9 +18,8 @@
 //     MemoryStore's length == the number of MemFileStore's ids (live sessions), and MemFileStore's
 //     length >= it. (MemoryStore's deleting of expired sessions is not observable otherwise: an expired
 //     session stays expired, and neither store lets touch revive one.)
-//  5. Expiry instant: MemoryStore treats a session as expired when `expires <= now`, MemFileStore (lru-cache)
-//     when `now > expires`: they differ only at the exact millisecond. The script never lands on it:
-//     time starts even and moves by even steps, every maxAge is odd, so every `expires` is odd.
+//  5. (none for the expiry instant: both stores end a session at its `expires` millisecond, `expires <= now`.
+//     The script moves time to a stored session's exact `expires`, or the millisecond before, now and then.)
 //  6. Browser-session cookies (`maxAge: null`, no `expires`): MemoryStore keeps them forever, MemFileStore
 //     for one day after the last set/touch (its default ttl, contract §2). Each sequence stays under one
 //     simulated day, so the difference cannot show.
@@ -38,14 +37,14 @@ const session = require('express-session');
 const Cookie = require('express-session/session/cookie');
 const Session = require('express-session/session/session');
 
-const START = 1_700_000_000_000; // even (see normalization 5)
+const START = 1_700_000_000_000;
 const ONE_DAY = 86_400_000;
 const TIME_BUDGET = ONE_DAY - 3_600_000; // normalization 6
 const STEPS = 400;
 /** What the sequences covered, summed over all seeds (checked by the last test). */
-const coverage = { getHit: 0, getMiss: 0, expiredOnGet: 0, touchHit: 0, touchHeld: 0, nonEmptyAll: 0, lengthAboveLive: 0 };
+const coverage = { getHit: 0, getMiss: 0, expiredOnGet: 0, touchHit: 0, touchHeld: 0, nonEmptyAll: 0, lengthAboveLive: 0, atExpiry: 0 };
 const IDS = ['sid-0', 'sid-1', 'sid-2', 'sid-3', 'sid-4', 'sid-5', 'sid-6', 'sid-7', 'Xk3-9_q"}', 'é😀', '__proto__', 'constructor'];
-const MAX_AGES = [1_001, 4_999, 59_999, 600_001, 3_600_001, 7_199_999, ONE_DAY + 1, 14 * ONE_DAY + 1, null]; // odd or null
+const MAX_AGES = [1_000, 1_001, 4_999, 60_000, 59_999, 600_001, 3_600_000, 7_199_999, ONE_DAY + 1, 14 * ONE_DAY, null];
 const TRICKY = ['Zoë', '"}', '\\"}{', '日本語', '😀', '\u2028', 'a\\b', '{"cookie":{}}'];
 
 /** mulberry32: small, seedable, good enough to script operations. */
@@ -145,9 +144,15 @@ async function runSequence(seed, t) {
     const id = rnd.pick(IDS);
     const roll = rnd.int(1, 100);
     if (roll <= 14) {
-      let ms = 2 * rnd.pick([rnd.int(1, 300), rnd.int(1, 30_000), rnd.int(1, 1_800_000)]);
+      let ms = rnd.pick([rnd.int(1, 600), rnd.int(1, 60_000), rnd.int(1, 3_600_000)]);
+      // Now and then to a stored session's exact expiry (or the ms before): where an off-by-one would show.
+      const ends = Object.values(ref.sessions).map((json) => Date.parse(JSON.parse(json).cookie.expires) - Date.now())
+        .filter((left) => left > 1);
+      if (ends.length > 0 && rnd.chance(0.5)) {
+        ms = rnd.pick(ends) - (rnd.chance(0.3) ? 1 : 0);
+        if (ms <= TIME_BUDGET - elapsed) coverage.atExpiry++;
+      }
       ms = Math.min(ms, TIME_BUDGET - elapsed);
-      ms -= ms % 2;
       elapsed += ms;
       trail.push(`advance ${ms} ms`);
       t.mock.timers.tick(ms);
