@@ -23,7 +23,7 @@ export interface JournalStats {
   lastError: string | undefined;
 }
 
-/** Outcome of the last save, in {@link PersistenceStats}. */
+/** Outcome of a save: `store.stats.persistence.lastSave`, and the `'save'` event's payload (after a successful one). */
 export interface SaveInfo {
   /** When it finished (ms since the epoch). */
   at: number;
@@ -34,7 +34,7 @@ export interface SaveInfo {
   error: string | undefined;
 }
 
-/** What the start found, in {@link PersistenceStats} and the `'load'` event. */
+/** What the start found: `store.stats.persistence.load`, and the `'load'` event's payload. */
 export interface LoadInfo extends LoadResult {
   durationMs: number;
   /** Live sessions after the load. */
