@@ -49,7 +49,7 @@ export interface MemFileStoreOptions {
   max?: number | null | undefined;
   /**
    * Maximum total size in bytes: UTF-8 length of each stored (serialized) session plus its id.
-   * The least recently used sessions are evicted to stay below it. `Infinity` (default): no limit. A positive integer
+   * The least recently used sessions are evicted to stay within it. `Infinity` (default): no limit. A positive integer
    * otherwise (`0` is a TypeError, not "no limit" as for `max`); a single session larger than it is refused with a RangeError.
    */
   maxSize?: number | null | undefined;
