@@ -120,17 +120,25 @@ export interface MemFileStoreOptions {
   fs?: FsPromises | null | undefined;
 }
 
-/** The public `store.options` object, shaped like memorystore's (its users' tests read it). */
+/**
+ * The public `store.options` object, shaped like memorystore's (its users' tests read it): each option as given, with
+ * the defaults filled in where noted. It is what a `ttl` function receives.
+ */
 export interface PublicOptions {
   checkPeriod: number | null | undefined;
+  /** `Infinity` when unset. */
   max: number;
+  /** `Infinity` when unset. */
   maxSize: number;
+  /** `undefined` for `false`: the TTL then comes from the cookie. */
   ttl: number | TtlFunction | null | undefined;
   dispose: DisposeFunction | null | undefined;
   stale: boolean | null | undefined;
   noDisposeOnSet: boolean | null | undefined;
   saveFile: string | undefined;
+  /** 60000 with `saveFile` when unset. */
   savePeriod: number | undefined;
+  /** As resolved: `'everysec'` with `saveFile` when unset, else `false`. */
   journal: JournalOption;
 }
 
