@@ -1,8 +1,7 @@
 import { MemFileStore as MemFileStoreClass, StoreClosedError as StoreClosedErrorClass } from './store/store.js';
-import type { MemFileStoreEvents as MemFileStoreEventsType, SessionId as SessionIdType } from './store/store.js';
-import type * as optionTypes from './options.js';
-import type * as storeTypes from './store/store-types.js';
-import type * as statsTypes from './files/persistence-stats.js';
+import * as optionTypes from './options.js';
+import * as storeTypes from './store/store-types.js';
+import * as statsTypes from './files/persistence-stats.js';
 
 /**
  * memorystore's and express-memfilestore 1.x's module shape:
@@ -23,34 +22,32 @@ function memFileStore(session?: { Store: (abstract new (...args: never[]) => unk
 
 // eslint-disable-next-line @typescript-eslint/no-namespace
 namespace memFileStore {
-  /** The store class, for `import { MemFileStore } from 'express-memfilestore'`. */
+  /**
+   * The store class, as the factory returns it (`import { MemFileStore } from 'express-memfilestore'`): an
+   * express-session store keeping sessions in memory, in an LRU cache with expiry, and with `saveFile` persisting them
+   * to a snapshot file and a journal beside it. See {@link MemFileStoreOptions}.
+   */
   export const MemFileStore = MemFileStoreClass;
   export type MemFileStore = MemFileStoreClass;
-  /** Error given to calls made after `close()`. */
+  /** Error given to calls made after `close()`: its `code` is `'ERR_STORE_CLOSED'`. */
   export const StoreClosedError = StoreClosedErrorClass;
   export type StoreClosedError = StoreClosedErrorClass;
-  export type MemFileStoreOptions = optionTypes.MemFileStoreOptions;
-  export type PublicOptions = optionTypes.PublicOptions;
-  export type Serializer = optionTypes.Serializer;
-  export type TtlFunction = optionTypes.TtlFunction;
-  export type DisposeFunction = optionTypes.DisposeFunction;
-  export type DisposeReason = optionTypes.DisposeReason;
-  export type StoredSession = optionTypes.StoredSession;
-  export type JournalOption = optionTypes.JournalOption;
-  /** The `store.stats` view. */
-  export type StoreStats = storeTypes.StoreStats;
-  /** `store.stats.persistence`. */
-  export type PersistenceStats = statsTypes.PersistenceStats;
-  /** `store.stats.persistence.journal`. */
-  export type JournalStats = statsTypes.JournalStats;
-  /** `store.stats.persistence.lastSave` and the `'save'` event's payload. */
-  export type SaveInfo = statsTypes.SaveInfo;
-  /** `store.stats.persistence.load` and the `'load'` event's payload. */
-  export type LoadInfo = statsTypes.LoadInfo;
-  /** The store's events (`'load'`, `'save'`, `'error'`) and their arguments. */
-  export type MemFileStoreEvents = MemFileStoreEventsType;
-  /** A session id as the store's methods take it: a string, or a finite number or bigint (converted). */
-  export type SessionId = SessionIdType;
+  // Aliases of the declarations, not `type X = ...`: an editor follows an alias to its doc comment.
+  export import MemFileStoreOptions = optionTypes.MemFileStoreOptions;
+  export import PublicOptions = optionTypes.PublicOptions;
+  export import Serializer = optionTypes.Serializer;
+  export import TtlFunction = optionTypes.TtlFunction;
+  export import DisposeFunction = optionTypes.DisposeFunction;
+  export import DisposeReason = optionTypes.DisposeReason;
+  export import StoredSession = optionTypes.StoredSession;
+  export import JournalOption = optionTypes.JournalOption;
+  export import StoreStats = storeTypes.StoreStats;
+  export import PersistenceStats = statsTypes.PersistenceStats;
+  export import JournalStats = statsTypes.JournalStats;
+  export import SaveInfo = statsTypes.SaveInfo;
+  export import LoadInfo = statsTypes.LoadInfo;
+  export import MemFileStoreEvents = storeTypes.MemFileStoreEvents;
+  export import SessionId = storeTypes.SessionId;
 }
 
 export = memFileStore;

@@ -12,14 +12,16 @@ export interface Serializer {
 
 /**
  * Computes a session's time to live in milliseconds, as memorystore does:
- * called with the store's `options`, the session and its id. `0` or `Infinity` mean "never expires".
+ * called at every `set` and `touch` with the store's `options`, the session and its id. `0` or `Infinity` mean
+ * "never expires"; below `0`, the session is removed instead of stored. A result that is not a number, or a throw,
+ * calls that `set` or `touch` back with the error and changes nothing.
  */
 export type TtlFunction = (options: PublicOptions, session: StoredSession, sid: string) => number;
 
 /** Called when an entry leaves the cache: `(sid, storedString, reason)`. */
 export type DisposeFunction = (sid: string, value: string, reason: DisposeReason) => void;
 
-/** Why an entry left the cache (lru-cache's reasons). */
+/** Why an entry left the cache (lru-cache's reasons; `'fetch'` never occurs here: the store uses no `fetchMethod`). */
 export type DisposeReason = 'evict' | 'set' | 'delete' | 'expire' | 'fetch';
 
 /**
@@ -34,7 +36,11 @@ export type JournalOption = 'everysec' | 'always' | false;
 
 /** Options of {@link MemFileStore}. Every memorystore 1.6.8 and express-memfilestore 1.x option is accepted. */
 export interface MemFileStoreOptions {
-  /** Milliseconds between prunes of expired sessions. No timer when unset, `0`, negative or not finite. */
+  /**
+   * Milliseconds between prunes of expired sessions. No timer when unset, `0`, negative or not finite; above 2^31-1
+   * (24.8 days) clamped to it, where Node's timers would fire every millisecond. Expired sessions are never served
+   * without it: the prune frees their memory.
+   */
   checkPeriod?: number | null | undefined;
   /**
    * Maximum number of sessions; the least recently used is evicted first. `Infinity` (default) or `0`: no limit.
@@ -43,38 +49,58 @@ export interface MemFileStoreOptions {
   max?: number | null | undefined;
   /**
    * Maximum total size in bytes: UTF-8 length of each stored (serialized) session plus its id.
-   * The least recently used sessions are evicted to stay below it. `Infinity` (default): no limit. A positive integer
+   * The least recently used sessions are evicted to stay within it. `Infinity` (default): no limit. A positive integer
    * otherwise (`0` is a TypeError, not "no limit" as for `max`); a single session larger than it is refused with a RangeError.
    */
   maxSize?: number | null | undefined;
   /**
-   * Time to live in ms (`0`: never expires), or a function computing it. Default (also with `false`, as memorystore
-   * allowed): the cookie's remaining `maxAge`, else its `expires`, else one day.
+   * Time to live in ms (`0`: never expires), or a function computing it ({@link TtlFunction}). Default (also with
+   * `false`, as memorystore allowed): the cookie's remaining `maxAge`, else its `expires`, else one day. A negative
+   * number is a TypeError.
    */
   ttl?: number | TtlFunction | false | null | undefined;
-  /** Called as `(sid, storedString, reason)` when a session leaves the cache. */
+  /**
+   * Called as `(sid, storedString, reason)` when a session leaves the cache, once the operation that removed it is
+   * complete (so it may call the store). Not called for what the file load at start drops. An exception it throws is
+   * reported as an `'error'` event (a process warning without a listener), never thrown at the caller.
+   */
   dispose?: DisposeFunction | null | undefined;
-  /** Return an expired session once (then delete it) instead of nothing. Off by default: expired sessions are never served. */
+  /**
+   * Return an expired session once (then delete it) instead of nothing. Off by default, and best left off: express-session
+   * does not check expiry itself, and would revive the expired session.
+   */
   stale?: boolean | null | undefined;
   /** Do not call `dispose` when `set` or `touch` overwrite a session. */
   noDisposeOnSet?: boolean | null | undefined;
-  /** Serializer with `stringify` and `parse`. Default `JSON`. */
+  /**
+   * Serializer with `stringify` and `parse` (a class with static ones, as superjson's, works). Default `JSON`.
+   * `stringify` must return a string: a `set` it returns anything else for is called back with a TypeError, one it
+   * throws for with that error, and stores nothing.
+   */
   serializer?: Serializer | null | undefined;
-  /** Path of the snapshot file. Without it the store keeps sessions in memory only. */
+  /**
+   * Path of the snapshot file. Without it the store keeps sessions in memory only. Its directory must exist, and the
+   * file must not be a symbolic link: otherwise `store.ready` rejects (see it).
+   */
   saveFile?: string | null | undefined;
-  /** Milliseconds between snapshots (only when something changed). Default 60000 when `saveFile` is set; `0` disables the timer. */
+  /**
+   * Milliseconds between snapshots (only when something changed). Default 60000 when `saveFile` is set; `0` disables
+   * the timer (`flush()` and `close()` still save). A negative value is a TypeError.
+   */
   savePeriod?: number | null | undefined;
   /**
    * The journal between snapshots (`<saveFile>.journal.<n>` beside it). `'everysec'` (default with `saveFile`):
    * every change is handed to the OS at the end of its event-loop turn and synced about every second, so a process
    * crash loses at most the last few ms and a power cut about one second. `'always'`: a change's callback is called
-   * once it is written and synced (the changes of one turn share one sync). `false`: snapshots only.
+   * once it is written and synced (the changes of one turn share one sync). `false`: snapshots only. Without
+   * `saveFile` only `false` is accepted (another value is a TypeError).
    * @defaultValue `'everysec'` with `saveFile`, else `false`
    */
   journal?: JournalOption | null | undefined;
   /**
    * What to do when the snapshot file is damaged at start. `'error'` (default): refuse it, leave it untouched
-   * and reject `store.ready`. `'move-aside'`: rename it to `<file>.corrupt-<timestamp>`, warn loudly and start empty.
+   * and reject `store.ready`. `'move-aside'`: rename it and its journals to `<name>.corrupt-<timestamp>`, warn loudly
+   * and start empty.
    */
   onDamagedFile?: 'error' | 'move-aside' | null | undefined;
   /**
@@ -82,25 +108,37 @@ export interface MemFileStoreOptions {
    * its default course. `true` means `['SIGTERM', 'SIGINT']`. Off by default. The store closes when the signal
    * arrives: a request still running then has its session change refused (a server that drains its requests closes
    * the store itself after `server.close()` has called back). A repeat of the signal while the stores close is ignored.
+   * A signal that cannot be caught (SIGKILL, SIGSTOP) is a TypeError.
    */
   closeOnSignals?: boolean | readonly NodeJS.Signals[] | null | undefined;
-  /** Wall clock in ms since the epoch, `Date.now` by default. For tests that move time. */
+  /**
+   * Wall clock in ms since the epoch, `Date.now` by default. For tests that move time. Read in whole milliseconds
+   * (a fractional reading is rounded down); a reading at construction that is not a number of at least 1 is a TypeError.
+   */
   clock?: (() => number) | null | undefined;
   /** @internal File-system seam for fault-injection tests. */
   fs?: FsPromises | null | undefined;
 }
 
-/** The public `store.options` object, shaped like memorystore's (its users' tests read it). */
+/**
+ * The public `store.options` object, shaped like memorystore's (its users' tests read it): each option as given, with
+ * the defaults filled in where noted. It is what a `ttl` function receives.
+ */
 export interface PublicOptions {
   checkPeriod: number | null | undefined;
+  /** `Infinity` when unset. */
   max: number;
+  /** `Infinity` when unset. */
   maxSize: number;
+  /** `undefined` for `false`: the TTL then comes from the cookie. */
   ttl: number | TtlFunction | null | undefined;
   dispose: DisposeFunction | null | undefined;
   stale: boolean | null | undefined;
   noDisposeOnSet: boolean | null | undefined;
   saveFile: string | undefined;
+  /** 60000 with `saveFile` when unset. */
   savePeriod: number | undefined;
+  /** As resolved: `'everysec'` with `saveFile` when unset, else `false`. */
   journal: JournalOption;
 }
 

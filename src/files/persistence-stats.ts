@@ -7,6 +7,7 @@ export type JournalMode = 'everysec' | 'always';
 /** The `store.stats.persistence.journal` view. */
 export interface JournalStats {
   mode: JournalMode;
+  /** The journal appended to now, `<saveFile>.journal.<generation>`. */
   file: string;
   generation: number;
   /** Bytes and records appended since the last snapshot. */
@@ -20,26 +21,33 @@ export interface JournalStats {
   delayedSyncs: number;
   /** Whether a write or sync failed and no snapshot has recovered from it yet. */
   failed: boolean;
+  /** The message of the last write or sync failure. */
   lastError: string | undefined;
 }
 
-/** Outcome of the last save, in {@link PersistenceStats}. */
+/** Outcome of a save: `store.stats.persistence.lastSave`, and the `'save'` event's payload (after a successful one). */
 export interface SaveInfo {
   /** When it finished (ms since the epoch). */
   at: number;
   durationMs: number;
+  /** Bytes of the snapshot written; 0 for a failed save. */
   bytes: number;
+  /** Sessions in it (for a failed save, those it was writing). */
   sessions: number;
   outcome: 'ok' | 'error';
+  /** The failure's message, for `outcome: 'error'`. */
   error: string | undefined;
 }
 
-/** What the start found, in {@link PersistenceStats} and the `'load'` event. */
+/** What the start found: `store.stats.persistence.load`, and the `'load'` event's payload. */
 export interface LoadInfo extends LoadResult {
   durationMs: number;
   /** Live sessions after the load. */
   sessions: number;
-  /** Where damaged files were moved (`onDamagedFile: 'move-aside'`); the first is the snapshot's. */
+  /**
+   * Where the damaged snapshot was moved (`onDamagedFile: 'move-aside'`), or with no snapshot file its first journal;
+   * the other journals moved beside it with the same `.corrupt-<timestamp>` ending, and the warning names every file.
+   */
   movedAside: string | undefined;
   /** Journals and journal records replayed after the snapshot. */
   journalFiles: number;
@@ -50,11 +58,15 @@ export interface LoadInfo extends LoadResult {
 
 /** The `store.stats` view of the persistence. */
 export interface PersistenceStats {
+  /** The snapshot file (`saveFile`). */
   file: string;
-  /** Changes since the last successful save (0: the file holds what memory holds). */
+  /** Changes since the last successful save (0: the snapshot holds what memory holds; the others are in the journal, if any). */
   changesSinceSave: number;
+  /** Whether a snapshot is being written now. */
   saving: boolean;
+  /** The last save, successful or not; `undefined` before the first. */
   lastSave: SaveInfo | undefined;
+  /** When the last successful save finished (ms since the epoch). */
   lastSuccessAt: number | undefined;
   /** Snapshots started because the journal outgrew the last snapshot. */
   compactions: number;

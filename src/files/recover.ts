@@ -54,7 +54,8 @@ export function recoverFiles(file: string, sinks: RecoverySinks, options: { repa
     sinks.reset();
     if (!(err instanceof SnapshotError) || options.onDamaged !== 'move-aside' || !options.repair) throw err;
     const movedAside = moveAside(file, options.now);
-    process.emitWarning(`${err.message}. onDamagedFile is "move-aside": moved ${movedAside.length === 1 ? 'it' : `${movedAside.length} files`} ` +
+    // Not err.message: its advice (left untouched, set move-aside) is for a refusal, and this is not one.
+    process.emitWarning(`express-memfilestore: cannot load "${err.file}": ${err.reason}. onDamagedFile is "move-aside": moved ${movedAside.length === 1 ? 'it' : `${movedAside.length} files`} ` +
       `to "${movedAside.join('", "')}" and started empty`, 'MemFileStoreWarning');
     return { snapshot: { ...NO_SNAPSHOT }, journal: NO_JOURNAL, movedAside };
   }

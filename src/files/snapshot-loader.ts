@@ -12,8 +12,11 @@ import { SnapshotParser, type JournalPointer, type RecordSink, type SupersededCh
 export interface LoadResult {
   /** `none`: no file (a fresh start); `v1`/`v2`: our format; `1.x`: an express-memfilestore 1.x JSON file. */
   format: 'none' | 'v1' | 'v2' | '1.x';
+  /** Records (sessions) in the snapshot file, expired ones included. */
   records: number;
+  /** Size of the snapshot file. */
   bytes: number;
+  /** When the snapshot was written, as its header says (ISO 8601); `undefined` for a 1.x file or none. */
   writtenAt: string | undefined;
   /** SHA-256 of the snapshot (its trailer's, or of the whole 1.x file); `-` without a file. */
   sha256: string;

@@ -10,7 +10,10 @@ export interface StoreStats {
   sessions: number;
   /** Bytes of ids and stored sessions in memory (what `maxSize` bounds). */
   bytes: number;
-  /** Changes since the store was created. */
+  /**
+   * Changes since the store was created (the file's load excluded). A read that moves a session in the LRU order
+   * counts: the snapshot keeps that order, and a periodic snapshot is saved when this moved since the last one.
+   */
   changes: number;
   /** The snapshot file's side; `undefined` for a memory-only store. */
   persistence: PersistenceStats | undefined;
@@ -27,11 +30,18 @@ export class StoreClosedError extends Error {
 
 /** The store's own events and their arguments (express-session's `'connect'`/`'disconnect'` and others are untyped). */
 export interface MemFileStoreEvents {
-  /** After the files were read at start (on the next tick). */
+  /**
+   * Once, after the files were read at start, on the next tick (a listener added right after `new` hears it). Only
+   * for a store with `saveFile` whose start succeeded; `stats.persistence.load` holds the same.
+   */
   load: [info: LoadInfo];
-  /** After each successful snapshot (as `stats.persistence.lastSave`). */
+  /** After each successful snapshot, the final one of `close()` included (as `stats.persistence.lastSave`). */
   save: [info: SaveInfo];
-  /** A failure nobody called for: a failed periodic save, journal write or sync, an exception in `dispose`. */
+  /**
+   * A failure nobody called for: a failed periodic save, a failed journal write or sync (code 'ERR_JOURNAL_FAILED'), an
+   * exception in `dispose` or in a listener of `'load'`/`'save'`. Without an `'error'` listener it is a process warning,
+   * never an exception: a background failure does not crash the server, and is not silent.
+   */
   error: [err: Error];
 }
 

@@ -47,16 +47,21 @@ export interface MemFileStore {
 
 /**
  * An express-session store that keeps sessions in memory, in an LRU cache with expiry
- * (lru-cache 11), as serialized strings with an absolute expiry.
+ * (lru-cache 11), as serialized strings with an absolute expiry; with `saveFile`, persisted to a snapshot file and
+ * a journal beside it, loaded again at start.
  *
- * Drop-in for memorystore 1.6.8: same options, methods, callbacks and public properties.
+ * Drop-in for memorystore 1.6.8: same options, methods, callbacks and public properties. Every callback is called
+ * later (never synchronously) and exactly once.
  */
 // The interface above only types the inherited listener methods: the class has nothing it leaves uninitialized.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class MemFileStore extends Store {
   /** The options as given and defaulted, shaped like memorystore's `store.options`. */
   readonly options: PublicOptions;
-  /** The LRU cache holding `sid -> serialized session`. Exposed as memorystore does; prefer the store's methods. */
+  /**
+   * The LRU cache holding `sid -> serialized session`. Exposed as memorystore does; prefer the store's methods: a
+   * session put here directly is not journaled (deletions made here are), so a crash before the next snapshot loses it.
+   */
   readonly store: LRUCache<string, string>;
   /** The serializer in use (`JSON` by default). */
   readonly serializer: Serializer;
@@ -64,11 +69,12 @@ export class MemFileStore extends Store {
   _checkInterval: NodeJS.Timeout | undefined;
   /**
    * Settles when the store is usable: the snapshot file (if any) is loaded synchronously in the
-   * constructor, so it is settled at once. Rejects when the file is damaged, locked by another store or
-   * unusable; every call then fails with the same error (`get` with an `ENOENT` one wrapped, as its `cause`, under the
-   * code 'ERR_SNAPSHOT_UNUSABLE', which express-session does not take for a missing session), and the file is left
-   * untouched. Left unhandled, that rejection stops the process at start, as Redis refuses to start on a damaged
-   * snapshot.
+   * constructor, so it is settled at once. Rejects when the file is damaged (code 'ERR_SNAPSHOT_DAMAGED'), locked by
+   * another store ('ERR_SNAPSHOT_LOCKED') or unusable (its directory is missing: 'ENOENT', ...); every call then fails
+   * with the same error (`get` with an `ENOENT` one wrapped, as its `cause`, under the code 'ERR_SNAPSHOT_UNUSABLE',
+   * which express-session does not take for a missing session), except `close()`, which resolves (there is nothing to
+   * save), and the file is left untouched. Left unhandled, that rejection stops the process at start, as Redis
+   * refuses to start on a damaged snapshot.
    */
   readonly ready: Promise<void>;
 
@@ -79,6 +85,8 @@ export class MemFileStore extends Store {
   readonly #cancelSignals: (() => void)[] = [];
 
   /**
+   * Validates the options and, with `saveFile`, loads the file and replays its journal synchronously: the store serves
+   * its sessions as soon as it is constructed (see {@link MemFileStore.ready} for a file it cannot use).
    * @param options - see {@link MemFileStoreOptions}.
    * @throws TypeError when an option has the wrong type or value, naming it.
    */
@@ -144,7 +152,8 @@ export class MemFileStore extends Store {
   /**
    * Saves a snapshot now if anything changed since the last one. Resolves when it is on disk (fsynced and
    * renamed into place); rejects with the error if the save fails (the previous file stays intact).
-   * Resolves at once for a memory-only store.
+   * Resolves at once for a memory-only store. Rejects with {@link StoreClosedError} once `close()` was called, and
+   * with `ready`'s error when the file could not be used at start.
    */
   flush(): Promise<void> {
     const unusable = this.#guard.unusable();
@@ -168,8 +177,8 @@ export class MemFileStore extends Store {
   }
 
   /**
-   * Fetches a session. Calls back with nothing when it is missing or expired (unless `stale`).
-   * Marks it most recently used.
+   * Fetches a session. Calls back with nothing when it is missing or expired (unless `stale`), with the error when
+   * the serializer cannot parse it. Marks it most recently used.
    */
   override get(sid: SessionId, callback: (err: unknown, session?: StoredSession | null) => void): void {
     const id = this.#guard.checkGet(sid, callback);
@@ -185,7 +194,11 @@ export class MemFileStore extends Store {
     later(callback, null, session);
   }
 
-  /** Stores a session with its TTL (see the `ttl` option). A serializer error calls back once and stores nothing. */
+  /**
+   * Stores a session with its TTL (see the `ttl` option). A serializer error calls back once and stores nothing; a
+   * session larger than `maxSize` is refused with a RangeError; one whose lifetime is already over (its cookie has
+   * expired) is removed instead.
+   */
   override set(sid: SessionId, session: StoredSession, callback?: (err?: unknown) => void): void {
     const id = this.#guard.check(sid, callback, true);
     if (id === undefined) return;
@@ -229,7 +242,7 @@ export class MemFileStore extends Store {
     this.#change(callback, id, text, lifetime, now, 't');
   }
 
-  /** Deletes one session, or several when `sid` is an array. Missing ids are fine. */
+  /** Deletes one session, or several when `sid` is an array. Missing ids are fine; an array with an invalid id deletes none. */
   override destroy(sid: SessionId | readonly SessionId[], callback?: (err?: unknown) => void): void {
     if (!Array.isArray(sid)) {
       // One id, as express-session always passes: no arrays to build on every logout and regenerate.
@@ -297,9 +310,11 @@ export class MemFileStore extends Store {
   }
 
   /**
-   * Stops all timers, saves a final snapshot if anything changed, and releases the file: nothing is lost.
-   * Later calls fail with {@link StoreClosedError}. Rejects if the final save fails (the previous file stays
-   * intact and the lock is kept); calling `close()` again retries it.
+   * Stops all timers, writes and syncs what the journal holds, saves a final snapshot that stands alone (no journal
+   * beside it: the file can be copied by itself; skipped when the file on disk already is that), removes the journals
+   * and releases the file's lock: nothing is lost. Later calls of the other methods fail with {@link StoreClosedError};
+   * `close()` again resolves once closed. Rejects if the final save fails (the previous file stays intact, the lock
+   * and the journals are kept); calling `close()` again retries it.
    */
   close(): Promise<void> {
     this.#guard.closed = true;
