@@ -50,6 +50,8 @@ export class JournalWriter {
   #closed = false;
   readonly #rotations = new Rotations();
   #closing: Promise<void> | undefined;
+  /** The journal a start reopened to append to, if any. */
+  readonly #reopened: JournalFile | undefined;
   /** close() waiting for held records to be released. */
   #onRelease: (() => void)[] = [];
 
@@ -66,6 +68,7 @@ export class JournalWriter {
     this.#hooks = hooks;
     this.#saveFile = saveFile;
     this.#file = tail === undefined ? undefined : reopenJournal(io, tail);
+    this.#reopened = this.#file;
     this.#start = start;
     this.#size = new JournalSize(replayed, limit);
     this.#syncs = new SyncScheduler(mode, io, {
@@ -171,12 +174,15 @@ export class JournalWriter {
   /**
    * Switches appends to a new journal, in the same synchronous step as the snapshot's copy of memory, so every
    * change is in the copy or in the new journal. Its records are held back until {@link openNext} has created it
-   * and the old journal's last sync has completed.
+   * and the old journal's last sync has completed. A journal that holds nothing yet is kept instead ({@link #reusable}):
+   * the copy holds every change, and the snapshot names it.
    * @returns the journal the snapshot hands over to.
    */
   rotate(): { gen: number; token: string } {
     // What this turn appended belongs before the copy: into the old journal, now.
     this.#write();
+    const reused = this.#reusable();
+    if (reused !== undefined) return { gen: reused.gen, token: reused.token };
     const { next } = this.#rotations.plan(this.#saveFile, this.#file, this.#start, this.#failure.error);
     // Still held (the last snapshot failed before the old journal's final sync): the records waiting were encoded
     // for a journal that will never receive them. They go first in the new one, re-encoded with its salt and seq.
@@ -187,6 +193,18 @@ export class JournalWriter {
     this.#size.switched();
     this.#held = true;
     return { gen: next.gen, token: next.token };
+  }
+
+  /**
+   * The journal appends go to, when a snapshot can name it instead of a new one: it holds no record (none encoded for
+   * it), and its header and directory entry are durable. A snapshot retried while the disk has no room for it (each
+   * `savePeriod`) otherwise left one more journal holding nothing per retry, taking a block and an inode of the little
+   * room left. Not one reopened at start: its creation may not have reached the directory before a crash.
+   */
+  #reusable(): JournalFile | undefined {
+    const file = this.#file;
+    if (file === undefined || file === this.#reopened || this.#failed || this.#held || this.#rotations.unnamed !== undefined) return undefined;
+    return file.ready && file.seq === 1 && this.#batch.records === 0 && !file.unsynced && !file.syncing ? file : undefined;
   }
 
   /**
