@@ -26,10 +26,18 @@
 // |10 | rename temp -> saveFile                          | rename maybe on disk (without the dir fsync)           | S + N + N+1, or S' + N+1 (N is stale)   |
 // |11 | directory fsync                                  | as 10                                                   | as 10: both chains replay completely     |
 // |12 | unlink of journals < N+1                         | S' + N+1 (+ N, unlinked or not)                         | S' + N+1; N is stale and removed         |
+// A snapshot taken while the journal appends go to holds no record (created by a rotation, header and name synced)
+// names that journal instead of a new one: rows 1-7 do not happen, and changes made during it are appended to it at
+// once. S names N (its last snapshot failed) or N+1 (it succeeded); S' names N+1:
+// |R1 | temp snapshot write(s), temp fsync            | S, (N,) N+1 with records appended since the copy       | S (+ N) + N+1                            |
+// |R2 | rename temp -> saveFile                        | rename maybe on disk (without the dir fsync)           | S (+ N) + N+1, or S' + N+1               |
+// |R3 | directory fsync                                | as R2                                                   | as R2                                    |
+// |R4 | unlink of journals < N+1                       | S' + N+1 (+ N)                                          | S' + N+1; N is stale and removed         |
 // At close the same runs without a next journal: the final snapshot S' stands alone ('nojournal <N>': it holds
 // journals up to N). After its rename, and after the unlinks until the directory reaches the disk, N is still
 // there: a leftover, removed at start (rows 10-12; before 'nojournal <N>' such a start was refused).
-// Not simulated: a failing write or sync (faults-io and persist-io-errors tests), a file system that reorders
+// Not simulated: a failing write or sync (faults-io and persist-io-errors tests; here only the one snapshot that fails
+// with ENOSPC before the retry that names its journal), a file system that reorders
 // directory operations (the variants keep them in order), bytes flipped inside synced data (journal-damaged).
 //
 // Summary (crash points, images, distinct states loaded) with t.diagnostic.
@@ -146,6 +154,39 @@ async function runWorkload(mode) {
   await settle();
   await everySecond();
   change('set', ['m', session({ user: 'm' })]);
+  await settle();
+  // Snapshots that name the journal appends go to instead of a new one, as it holds no record yet (rows R1-R4 above):
+  // first the retry of a snapshot that failed (the snapshot on disk names an older journal), then a snapshot after
+  // one that succeeded (both name the same journal). Changes made during them go straight to that journal.
+  const generation = () => store.stats.persistence.journal.generation;
+  const read = async (id) => {
+    await new Promise((resolve, reject) => { store.get(id, (err) => (err ? reject(err) : resolve())); });
+    assert.ok(store.stats.persistence.changesSinceSave > 0, 'a read that reorders the LRU calls for a snapshot');
+  };
+  const reused = async (during) => {
+    const gen = generation();
+    await snapshot(during);
+    assert.equal(generation(), gen, 'the snapshot named the journal it found empty');
+  };
+  crash.failNextSnapshotWrite = true;
+  await assert.rejects(store.flush(), /ENOSPC/);
+  await pause(50); // the replaced journal's last sync (1 ms here) releases the new one: not reused while held
+  await reused(() => {
+    change('set', ['n', session({ user: 'n' })]);
+    change('destroy', ['j']);
+  });
+  await everySecond();
+  const quiet = store.flush();
+  crash.mark({ type: 'copy', changes: records.length });
+  await quiet;
+  crash.mark({ type: 'saved', changes: records.length });
+  await pause(50);
+  await read('k');
+  await reused(() => {
+    change('touch', ['n', session({ user: 'n' }, 5 * HOUR)]);
+    change('set', ['p', session({ user: 'p' })]);
+  });
+  change('destroy', ['k']);
   await settle();
   // close(): the journal's last sync, a final snapshot that stands alone, the journals removed.
   crash.mark({ type: 'copy', changes: records.length });
