@@ -130,6 +130,17 @@ test('TypeScript consumers (ESM .mts and CJS .cts, module nodenext, strict) type
   assert.ok(files.includes(`${root}dist/index.d.ts`), 'resolved dist/index.d.ts');
 });
 
+test('the TypeScript consumers type-check with verbatimModuleSyntax and isolatedModules, under nodenext and a bundler\'s settings', async () => {
+  // dist/index.d.mts re-exports with `export import X = memFileStore.X` (an alias an editor follows to the doc
+  // comment): named imports of values and types, and the default import, must keep working where each file is
+  // compiled alone and imports are kept as written.
+  for (const config of ['tsconfig.verbatim.json', 'tsconfig.bundler.json']) {
+    const { code, output } = await runNode([bin('tsc'), '--noEmit', '-p', `test/fixtures/ts-consumer/${config}`, '--listFiles']);
+    assert.equal(code, 0, `${config}: ${output}`);
+    assert.ok(output.split('\n').map((line) => line.trim()).includes(`${root}dist/index.d.mts`), `${config}: resolved dist/index.d.mts`);
+  }
+});
+
 test('publint --strict finds nothing', async () => {
   const { code, output } = await runNode([bin('publint'), '--strict']);
   assert.equal(code, 0, output);
