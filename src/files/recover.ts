@@ -53,9 +53,12 @@ export function recoverFiles(file: string, sinks: RecoverySinks, options: { repa
   } catch (err) {
     sinks.reset();
     if (!(err instanceof SnapshotError) || options.onDamaged !== 'move-aside' || !options.repair) throw err;
-    const movedAside = moveAside(file, options.now);
+    const moves = moveAside(file, options.now);
+    const movedAside = moves.map((m) => m.to);
+    // "it" only for the file refused: a missing journal is not what was moved, the snapshot naming it is.
+    const what = moves.length !== 1 ? `${moves.length} files` : moves[0]?.from === err.file ? 'it' : `"${moves[0]?.from}"`;
     // Not err.message: its advice (left untouched, set move-aside) is for a refusal, and this is not one.
-    process.emitWarning(`express-memfilestore: cannot load "${err.file}": ${err.reason}. onDamagedFile is "move-aside": moved ${movedAside.length === 1 ? 'it' : `${movedAside.length} files`} ` +
+    process.emitWarning(`express-memfilestore: cannot load "${err.file}": ${err.reason}. onDamagedFile is "move-aside": moved ${what} ` +
       `to "${movedAside.join('", "')}" and started empty`, 'MemFileStoreWarning');
     return { snapshot: { ...NO_SNAPSHOT }, journal: NO_JOURNAL, movedAside };
   }
@@ -89,8 +92,8 @@ function journalFirst(file: string, head: SnapshotHead, superseded: (id: string)
 }
 
 /** Renames the snapshot and every journal beside it to `<name>.corrupt-<timestamp>`: they only make sense together. */
-function moveAside(file: string, now: number): string[] {
-  const moved: string[] = [];
+function moveAside(file: string, now: number): { from: string; to: string }[] {
+  const moved: { from: string; to: string }[] = [];
   const names = [file];
   try {
     names.push(...listJournals(file).map((f) => f.path));
@@ -101,7 +104,7 @@ function moveAside(file: string, now: number): string[] {
     if (!existsSync(name)) continue;
     const aside = asideName(name, now);
     renameSync(name, aside);
-    moved.push(aside);
+    moved.push({ from: name, to: aside });
   }
   return moved;
 }
