@@ -163,6 +163,16 @@ async function runWorkload(mode) {
     await new Promise((resolve, reject) => { store.get(id, (err) => (err ? reject(err) : resolve())); });
     assert.ok(store.stats.persistence.changesSinceSave > 0, 'a read that reorders the LRU calls for a snapshot');
   };
+  // The journal a switch replaced is synced a last time and closed; only then does the new one take records (and
+  // can be named again): until then a snapshot switches once more.
+  const replacedClosed = async () => {
+    const journalFds = () => [...crash.fds.values()].filter(({ ino }) =>
+      [...crash.model.entries].some(([name, at]) => at === ino && /\.journal\.\d+$/.test(name))).length;
+    for (const end = Date.now() + 10_000; journalFds() > 1;) {
+      assert.ok(Date.now() < end, 'the replaced journal is closed');
+      await pause(2);
+    }
+  };
   const reused = async (during) => {
     const gen = generation();
     await snapshot(during);
@@ -170,7 +180,7 @@ async function runWorkload(mode) {
   };
   crash.failNextSnapshotWrite = true;
   await assert.rejects(store.flush(), /ENOSPC/);
-  await pause(50); // the replaced journal's last sync (1 ms here) releases the new one: not reused while held
+  await replacedClosed();
   await reused(() => {
     change('set', ['n', session({ user: 'n' })]);
     change('destroy', ['j']);
@@ -180,7 +190,7 @@ async function runWorkload(mode) {
   crash.mark({ type: 'copy', changes: records.length });
   await quiet;
   crash.mark({ type: 'saved', changes: records.length });
-  await pause(50);
+  await replacedClosed();
   await read('k');
   await reused(() => {
     change('touch', ['n', session({ user: 'n' }, 5 * HOUR)]);
