@@ -9,7 +9,8 @@ let stdoutError: Error | undefined;
 let finished = false;
 const reportStdout = (err: Error): void => {
   const code = (err as NodeJS.ErrnoException).code ?? err.message;
-  process.stderr.write(`error: standard output was closed before everything was written (${code}): the output is incomplete\n`);
+  const what = code === 'EPIPE' ? 'standard output was closed before everything was written' : 'writing to standard output failed';
+  process.stderr.write(`error: ${what} (${code}): the output is incomplete\n`);
   process.exitCode = 1;
 };
 process.stdout.on('error', (err: Error) => {

@@ -67,8 +67,9 @@ export const exportCommand: Command = {
         } catch (err) {
           // A reader that went away (`| head`: EPIPE). Waiting for 'drain' instead waited for ever, and the stream's
           // error event crashed the bin with a stack trace.
-          throw new CliError(`standard output was closed before all ${lines.length} sessions were written ` +
-            `(${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): the export is incomplete`);
+          const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+          const what = code === 'EPIPE' ? 'standard output was closed' : 'writing to standard output failed';
+          throw new CliError(`${what} before all ${lines.length} sessions were written (${code}): the export is incomplete`);
         }
         bytes += Buffer.byteLength(chunk);
         progress.tick(Math.min(LINES_PER_CHUNK, lines.length - i));
