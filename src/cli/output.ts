@@ -52,9 +52,14 @@ export class Output {
     this.#io.stdout.write(this.#mask(this.#opts.json ? `${JSON.stringify({ ok: true, ...data })}\n` : `${text}\n`));
   }
 
-  /** Writes raw text on stdout (export to `-`). */
-  raw(text: string): boolean {
-    return this.#io.stdout.write(text);
+  /**
+   * Writes raw text on stdout (export to `-`); settles once it is written, so a caller that awaits each write holds
+   * at most one chunk in memory. Rejects with the write's error.
+   */
+  raw(text: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#io.stdout.write(text, (err) => (err ? reject(err) : resolve()));
+    });
   }
 
   get stdout(): Io['stdout'] {

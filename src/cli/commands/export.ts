@@ -62,8 +62,16 @@ export const exportCommand: Command = {
     if (target === '-') {
       for (let i = 0; i < lines.length; i += LINES_PER_CHUNK) {
         const chunk = lines.slice(i, i + LINES_PER_CHUNK).join('');
+        try {
+          await out.raw(chunk);
+        } catch (err) {
+          // A reader that went away (`| head`: EPIPE). Waiting for 'drain' instead waited for ever, and the stream's
+          // error event crashed the bin with a stack trace.
+          const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+          const what = code === 'EPIPE' ? 'standard output was closed' : 'writing to standard output failed';
+          throw new CliError(`${what} before all ${lines.length} sessions were written (${code}): the export is incomplete`);
+        }
         bytes += Buffer.byteLength(chunk);
-        if (!out.raw(chunk)) await new Promise((resolve) => out.stdout.once('drain', resolve));
         progress.tick(Math.min(LINES_PER_CHUNK, lines.length - i));
       }
     } else {
