@@ -23,6 +23,11 @@ export interface Progress {
   done(): void;
 }
 
+/** `n` with "session" or "sessions", for the results a person reads ("exported 1 session"). */
+export function sessionCount(n: number): string {
+  return `${n} session${n === 1 ? '' : 's'}`;
+}
+
 const FRAME_MS = 100;
 const SHOW_AFTER_MS = 300;
 const BAR = 24;

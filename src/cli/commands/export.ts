@@ -6,6 +6,7 @@ import { listJournals } from '../../files/journal-reader.js';
 import { isExpired } from '../../store/lru-entries.js';
 import type { Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
+import { sessionCount } from '../output.js';
 import { readStoreFile, warnIfRunning } from '../read-store-file.js';
 
 const LINES_PER_CHUNK = 1000;
@@ -55,7 +56,7 @@ export const exportCommand: Command = {
       lines.push(`${JSON.stringify({ sid, expires: expires === 0 ? null : expires, session }).replace(SEPARATORS, escapeSeparator)}\n`);
     }
     if (notJson > 0) {
-      throw new CliError(`${notJson} sessions of "${file}" are not JSON (a custom serializer?): nothing was written`);
+      throw new CliError(`${sessionCount(notJson)} of "${file}" ${notJson === 1 ? 'is' : 'are'} not JSON (a custom serializer?): nothing was written`);
     }
     const progress = out.progress('export', lines.length);
     let bytes = 0;
@@ -88,8 +89,8 @@ export const exportCommand: Command = {
     }
     progress.done();
     const summary = { file, out: target, sessions: lines.length, bytes, heldBy: heldBy ?? null };
-    if (target === '-') out.info(`exported ${lines.length} sessions (${bytes} bytes)`);
-    else out.result(`exported ${lines.length} sessions from "${file}" to "${target}" (${bytes} bytes)`, summary);
+    if (target === '-') out.info(`exported ${sessionCount(lines.length)} (${bytes} bytes)`);
+    else out.result(`exported ${sessionCount(lines.length)} from "${file}" to "${target}" (${bytes} bytes)`, summary);
     return 0;
   },
 };
