@@ -1,6 +1,17 @@
 #!/usr/bin/env node
 /** The `express-memfilestore` executable: see main.ts. */
+import { cleanUpAfterSignal } from './interrupted.js';
 import { main } from './main.js';
+import { endBySignal } from '../store/signals.js';
+
+// Ended by a signal mid-write (Ctrl-C during an export or import): its temp file and lock are removed first, then the
+// signal ends the process as it would have (`once`: re-raised, it finds no listener).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    cleanUpAfterSignal();
+    endBySignal(signal);
+  });
+}
 
 // A reader that goes away before everything is written (`export --out - | head`, `inspect --json | true`) fails the
 // write with EPIPE: without a listener Node would crash with its own stack trace. Reported in one line, exit 1,

@@ -1,11 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import * as fsPromises from 'node:fs/promises';
 import { writeFileAtomic } from '../../files/atomic-writer.js';
 import { listJournals } from '../../files/journal-reader.js';
 import { isExpired } from '../../store/lru-entries.js';
 import type { Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
+import { trackedFs } from '../interrupted.js';
 import { sessionCount } from '../output.js';
 import { readStoreFile, warnIfRunning } from '../read-store-file.js';
 
@@ -77,7 +77,7 @@ export const exportCommand: Command = {
       }
     } else {
       try {
-        bytes = await writeFileAtomic(fsPromises, target, async (write) => {
+        bytes = await writeFileAtomic(trackedFs, target, async (write) => {
           for (let i = 0; i < lines.length; i += LINES_PER_CHUNK) {
             await write(Buffer.from(lines.slice(i, i + LINES_PER_CHUNK).join('')));
             progress.tick(Math.min(LINES_PER_CHUNK, lines.length - i));
