@@ -57,9 +57,13 @@ async function* linesOf(file: string): AsyncGenerator<string> {
     const text = chunk as string;
     let start = 0;
     for (let end = text.indexOf('\n'); end !== -1; start = end + 1, end = text.indexOf('\n', start)) {
-      pieces.push(text.slice(start, end));
-      yield withoutCr(pieces.join(''));
-      pieces = [];
+      const piece = text.slice(start, end);
+      if (pieces.length === 0) yield withoutCr(piece);
+      else {
+        pieces.push(piece);
+        yield withoutCr(pieces.join(''));
+        pieces = [];
+      }
     }
     if (start < text.length) pieces.push(text.slice(start));
   }
