@@ -16,7 +16,7 @@
 import { Buffer } from 'node:buffer';
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readdirSync, readSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { parseJournalHeader, parseJournalRecord, saltOf, type JournalHeader, type JournalRecord } from './journal-format.js';
+import { MAX_HEADER, parseJournalHeader, parseJournalRecord, saltOf, type JournalHeader, type JournalRecord } from './journal-format.js';
 import { lastUsedByte, openToRead, readAll, readChunks, STOP, usedLength } from './read-chunks.js';
 import { SnapshotError } from './snapshot-format.js';
 import type { LoadResult } from './snapshot-loader.js';
@@ -269,8 +269,15 @@ function replayFile(f: JournalFile, header: JournalHeader, apply: (record: Journ
  * A record starts with 8 hex digits and a space; that test skips almost every offset of a garbage tail.
  */
 function nextValidRecord(rest: Buffer, salt: number): number | undefined {
+  // The first newline at or after q, found again only once q has passed it: a record's line ends within MAX_HEADER
+  // bytes, and the parser's own search for it ran to the next newline at every try. A session stored as JSON holds
+  // none, so in a torn record of text that was a search to its end every few bytes: a 4 MB one held the start 9 s.
+  let eol = -1;
   for (let q = 1; q + 9 < rest.length; q++) {
     if (rest[q + 8] !== 0x20 || !isHex(rest[q] as number)) continue;
+    if (eol < q) eol = rest.indexOf(0x0a, q);
+    if (eol === -1) return undefined;
+    if (eol - q > MAX_HEADER) continue;
     if (parseJournalRecord(rest, q, salt, -1, true).kind === 'record') return q;
   }
   return undefined;

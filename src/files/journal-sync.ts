@@ -3,7 +3,7 @@
  * - `everysec`: a timer syncs the current journal about every second when something was written since the last sync.
  * - `always`: a sync begins as soon as records are written and none is running; the records written while one runs
  *   share the next (group commit). Callbacks wait for a sync that began after their record was written. A turn
- *   that wrote one record while no sync runs syncs it on the event loop (`inline`) when the last sync started that
+ *   that wrote one record (of at most 64 KiB) while no sync runs syncs it on the event loop (`inline`) when the last sync started that
  *   way off the loop held one change and none was written while it ran: callers that wait for each change before
  *   the next (a script, a queue) have nothing to share a sync with, and the hand-off to the thread pool and back
  *   costs about half a sync again (50-70 µs here, `bench/sync-cost.mjs`), which SQLite, syncing every commit on

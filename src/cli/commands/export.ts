@@ -10,6 +10,11 @@ import { sessionCount } from '../output.js';
 import { readStoreFile, warnIfRunning } from '../read-store-file.js';
 
 const LINES_PER_CHUNK = 1000;
+/**
+ * Characters past which a chunk is written before it holds {@link LINES_PER_CHUNK} lines: 1000 sessions of 540 KB
+ * joined passed V8's longest string (2^29 - 24 characters), and the export failed with "Invalid string length".
+ */
+const CHUNK_CHARS = 1 << 20;
 
 const SEPARATORS = /[\u2028\u2029]/g;
 const escapeSeparator = (c: string): string => (c === '\u2028' ? '\\u2028' : '\\u2029');
@@ -61,10 +66,9 @@ export const exportCommand: Command = {
     const progress = out.progress('export', lines.length);
     let bytes = 0;
     if (target === '-') {
-      for (let i = 0; i < lines.length; i += LINES_PER_CHUNK) {
-        const chunk = lines.slice(i, i + LINES_PER_CHUNK).join('');
+      for (const chunk of chunks(lines)) {
         try {
-          await out.raw(chunk);
+          await out.raw(chunk.text);
         } catch (err) {
           // A reader that went away (`| head`: EPIPE). Waiting for 'drain' instead waited for ever, and the stream's
           // error event crashed the bin with a stack trace.
@@ -72,15 +76,15 @@ export const exportCommand: Command = {
           const what = code === 'EPIPE' ? 'standard output was closed' : 'writing to standard output failed';
           throw new CliError(`${what} before all ${lines.length} sessions were written (${code}): the export is incomplete`);
         }
-        bytes += Buffer.byteLength(chunk);
-        progress.tick(Math.min(LINES_PER_CHUNK, lines.length - i));
+        bytes += Buffer.byteLength(chunk.text);
+        progress.tick(chunk.lines);
       }
     } else {
       try {
         bytes = await writeFileAtomic(trackedFs, target, async (write) => {
-          for (let i = 0; i < lines.length; i += LINES_PER_CHUNK) {
-            await write(Buffer.from(lines.slice(i, i + LINES_PER_CHUNK).join('')));
-            progress.tick(Math.min(LINES_PER_CHUNK, lines.length - i));
+          for (const chunk of chunks(lines)) {
+            await write(Buffer.from(chunk.text));
+            progress.tick(chunk.lines);
           }
         });
       } catch (err) {
@@ -94,6 +98,20 @@ export const exportCommand: Command = {
     return 0;
   },
 };
+
+/** The lines joined into chunks of at most {@link LINES_PER_CHUNK} lines, ended early past {@link CHUNK_CHARS}. */
+function* chunks(lines: readonly string[]): Generator<{ text: string; lines: number }> {
+  let text = '';
+  let count = 0;
+  for (const line of lines) {
+    text += line;
+    if (++count < LINES_PER_CHUNK && text.length < CHUNK_CHARS) continue;
+    yield { text, lines: count };
+    text = '';
+    count = 0;
+  }
+  if (count > 0) yield { text, lines: count };
+}
 
 /**
  * Whether `target` names `file`, one of its journals or its lock (by path, or as the same file by another name): a
