@@ -191,7 +191,7 @@ test('going back to 1.x without the pipeline: 1.x does not start on a 2.x snapsh
   assert.match(again.refusal, /^refused ERR_SNAPSHOT_DAMAGED .*express-memfilestore 1\.x file written since/);
 });
 
-test('memorystore to 2.x: memorystore kept nothing on disk, so the switch logs everyone out; from then on restarts keep them', OLD, async (t) => {
+test('memorystore to 2.x with a saveFile: memorystore kept nothing on disk, so the switch logs everyone out; from then on restarts keep them', OLD, async (t) => {
   const file = join(tempDir(t), 'sessions.db');
   const alice = browser('alice');
   const old = await startApp(t, 'memorystore', file);
