@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -108,6 +108,14 @@ test('1.x still saving while 2.x runs on its file: the restart of 2.x that follo
   assert.match(again.refusal, /express-memfilestore 1\.x/, again.refusal);
   assert.match(again.refusal, /stop/i, again.refusal);
   assert.equal(readFileSync(file, 'utf8')[0], '{', 'left untouched');
+
+  // The message's way out: with 1.x stopped, removing the journal starts from the file 1.x wrote last.
+  rmSync(`${file}.journal.1`);
+  const after = await startApp(t, '2', file);
+  assert.ok(after.base, after.refusal);
+  assert.equal((await alice.views(after)).status, 200);
+  assert.equal((await carol.views(after)).status, 200, 'carol, whom 1.x saved');
+  assert.equal((await bob.views(after)).status, 401, 'bob was in the journal only');
 });
 
 test('the README\'s order, 1.x stopped before 2.x starts: users 1.x saved stay logged in, and 2.x restarts (kill -9 too) keep them', OLD, async (t) => {
