@@ -172,7 +172,8 @@ function findChain(file: string, snapshot: LoadResult, files: JournalFile[]): Jo
       const foreign = files.find((f) => f.gen > absorbed && (f.records || recordShaped(f.path)));
       if (foreign !== undefined) {
         throw new SnapshotError(foreign.path, typeof foreign.header === 'string' ? foreign.header
-          : `it does not belong to ${snapshot.format === 'none' ? 'an empty start (its snapshot is missing)' : `the snapshot "${file}" beside it`}`);
+          : snapshot.format === '1.x' ? overwrittenBy1x(file)
+            : `it does not belong to ${snapshot.format === 'none' ? 'an empty start (its snapshot is missing)' : `the snapshot "${file}" beside it`}`);
       }
       return [];
     }
@@ -186,6 +187,18 @@ function findChain(file: string, snapshot: LoadResult, files: JournalFile[]): Jo
     cur = next;
   }
   return chain;
+}
+
+/**
+ * Only 2.x writes journals, and one a 1.x file does not continue was written after 2.x loaded, or wrote, a file that
+ * 1.x has replaced since: a 1.x app still running on the file during a deploy (1.x takes no lock and rewrites its file
+ * every savePeriod), or 1.x started again on it. "Does not belong" alone sent operators looking for damage.
+ */
+function overwrittenBy1x(file: string): string {
+  return `it holds changes made by express-memfilestore 2.x, but the snapshot "${file}" beside it is an ` +
+    'express-memfilestore 1.x file written since (a 1.x app saved to this file while or after 2.x ran on it; 1.x takes ' +
+    'no lock). Stop every 1.x app using the file before starting 2.x: removing the journals then starts from the 1.x ' +
+    'file, without the changes they hold';
 }
 
 /**
