@@ -19,17 +19,10 @@ import { journalPath, type JournalTail } from './journal-reader.js';
 import { createNextJournal, Rotations, type Opening } from './journal-rotation.js';
 import { JournalFailure, type JournalError } from './journal-failure.js';
 import { JournalSize } from './journal-size.js';
-import { SyncScheduler } from './journal-sync.js';
+import { isLone, SyncScheduler } from './journal-sync.js';
 import type { JournalMode, JournalStats } from './persistence-stats.js';
 
 export type { JournalMode, JournalStats } from './persistence-stats.js';
-
-/**
- * The largest lone change synced on the event loop. The loop saves the thread pool's round trip (50-70 µs), which
- * counts against the sync of a record of a few KB; a larger one's sync costs its writeback, which every request would
- * wait for there (a 20 MB session held the loop 16 ms on a fast disk).
- */
-const LONE_SYNC_MAX_BYTES = 64 * 1024;
 
 export interface JournalHooks {
   /** The journal passed its size limit: a snapshot should absorb it. */
@@ -325,7 +318,7 @@ export class JournalWriter {
     const grown = this.#size.appended(bytes, records);
     if (this.#mode === 'always') {
       for (const cb of waiting) file.waiters.push(cb);
-      this.#syncs.sync(file, records === 1 && bytes <= LONE_SYNC_MAX_BYTES);
+      this.#syncs.sync(file, isLone(records, bytes));
     } else for (const cb of waiting) later(cb, null);
     if (grown) this.#hooks.grown();
   }
