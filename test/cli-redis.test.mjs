@@ -274,7 +274,7 @@ test('migrate: refuses while a store holds the file, and a damaged file (nothing
   await store.close();
   const notJson = await cli(['migrate', custom, '--to', url]);
   assert.equal(notJson.code, 1);
-  assert.match(notJson.stderr, /1 sessions .* not JSON objects with a cookie.*nothing was sent/);
+  assert.match(notJson.stderr, /1 session .* is not JSON objects with a cookie.*nothing was sent/);
   assert.equal(await client.dbSize(), 0);
 });
 

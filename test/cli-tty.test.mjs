@@ -136,7 +136,7 @@ test('export --out - refuses a terminal (sessions are credentials), exit 2, and 
   const out = join(dir, 'out.jsonl');
   const redirected = await underTty(`${exportTo(`>${quote(out)}`)}; echo "exit $?"`);
   assert.match(redirected.tty, /exit 0/);
-  assert.match(redirected.tty, /exported 1 sessions/);
+  assert.match(redirected.tty, /exported 1 session /);
   assert.ok(!redirected.tty.includes(MARK));
   assert.equal(JSON.parse(readFileSync(out, 'utf8')).sid, `${MARK}1`);
 });

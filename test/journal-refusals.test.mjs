@@ -83,6 +83,12 @@ test('a journal with changes that continues nothing here is refused: without a s
   const beside = await refusal(t, { 'sessions.db': snapshot(), 'sessions.db.journal.1': journal({ after: other }) });
   assert.equal(reasonOf(beside.err, `${beside.saveFile}.journal.1`), `it does not belong to the snapshot "${beside.saveFile}" beside it`);
 
+  // Beside a 1.x file: 1.x wrote it after 2.x ran (a 1.x app still running in a deploy), and the reason says so.
+  const legacy = JSON.stringify({ a: { cookie: { expires: new Date(NOW + HOUR).toISOString() } } });
+  const overwritten = await refusal(t, { 'sessions.db': Buffer.from(legacy), 'sessions.db.journal.1': journal({ after: other }) });
+  assert.match(reasonOf(overwritten.err, `${overwritten.saveFile}.journal.1`),
+    /^it holds changes made by express-memfilestore 2\.x, but the snapshot ".*" beside it is an express-memfilestore 1\.x file written since .*Stop every 1\.x app/);
+
   // A flipped token: the header fails its own checksum, and the record after it shows changes were written.
   const damaged = journal({ after: `s:${sha256(snapshot().subarray(0, snapshot().lastIndexOf('end ')))}` });
   damaged[40] ^= 0x01;

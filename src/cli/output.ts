@@ -23,6 +23,11 @@ export interface Progress {
   done(): void;
 }
 
+/** `n` with "session" or "sessions", for the results a person reads ("exported 1 session"). */
+export function sessionCount(n: number): string {
+  return `${n} session${n === 1 ? '' : 's'}`;
+}
+
 const FRAME_MS = 100;
 const SHOW_AFTER_MS = 300;
 const BAR = 24;
@@ -52,9 +57,14 @@ export class Output {
     this.#io.stdout.write(this.#mask(this.#opts.json ? `${JSON.stringify({ ok: true, ...data })}\n` : `${text}\n`));
   }
 
-  /** Writes raw text on stdout (export to `-`). */
-  raw(text: string): boolean {
-    return this.#io.stdout.write(text);
+  /**
+   * Writes raw text on stdout (export to `-`); settles once it is written, so a caller that awaits each write holds
+   * at most one chunk in memory. Rejects with the write's error.
+   */
+  raw(text: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#io.stdout.write(text, (err) => (err ? reject(err) : resolve()));
+    });
   }
 
   get stdout(): Io['stdout'] {

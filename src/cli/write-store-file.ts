@@ -3,12 +3,12 @@
  * fsync, mode 0600. The file's lock is held meanwhile, so no store can start on it halfway.
  */
 import { unlinkSync } from 'node:fs';
-import * as fsPromises from 'node:fs/promises';
 import { listJournals } from '../files/journal-reader.js';
 import { writeFileAtomic } from '../files/atomic-writer.js';
 import { FileLock, FileLockedError } from '../files/file-lock.js';
 import { writeSnapshot } from '../files/snapshot-writer.js';
 import { CliError } from './errors.js';
+import { holdLock, trackedFs } from './interrupted.js';
 import type { SavedSession } from './read-store-file.js';
 
 /**
@@ -17,7 +17,7 @@ import type { SavedSession } from './read-store-file.js';
  */
 export function lockFile(file: string): FileLock {
   try {
-    return FileLock.acquire(file);
+    return holdLock(FileLock.acquire(file));
   } catch (err) {
     if (err instanceof FileLockedError) {
       throw new CliError(`"${file}" is in use by ${FileLock.holder(file) ?? 'a running store'}: stop the app first ` +
@@ -45,7 +45,7 @@ export async function writeStoreFile(file: string, sessions: Map<string, SavedSe
   }
   let bytes: number;
   try {
-    bytes = await writeFileAtomic(fsPromises, file, (write) => writeSnapshot({ ids, values, expires }, now, undefined, write));
+    bytes = await writeFileAtomic(trackedFs, file, (write) => writeSnapshot({ ids, values, expires }, now, undefined, write));
   } catch (err) {
     throw new CliError(`could not write "${file}" (it is unchanged): ${(err as Error).message}`);
   }

@@ -32,8 +32,12 @@ const FOREIGN_STALE_MS = 3 * HEARTBEAT_MS;
 export class FileLockedError extends Error {
   readonly code = 'ERR_SNAPSHOT_LOCKED';
   constructor(file: string, holder: string) {
+    // Most often met in a restart or deploy that starts the new process before the old one has exited (a
+    // zero-downtime reload): advice for several processes alone sent operators to Redis for what waiting fixes.
+    const restart = holder === 'another store in this process' ? ''
+      : '. In a restart or deploy, start the new process once the old one has exited: its close() saves and releases the file';
     super(`express-memfilestore: "${file}" is in use by ${holder}. Each saveFile can belong to one store at a time ` +
-      '(use a different file per process, or a shared store such as Redis for several processes)');
+      `(use a different file per process, or a shared store such as Redis for several processes)${restart}`);
     this.name = 'FileLockedError';
   }
 }

@@ -16,7 +16,7 @@
 import { Buffer } from 'node:buffer';
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readdirSync, readSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { parseJournalHeader, parseJournalRecord, saltOf, type JournalHeader, type JournalRecord } from './journal-format.js';
+import { MAX_HEADER, parseJournalHeader, parseJournalRecord, saltOf, type JournalHeader, type JournalRecord } from './journal-format.js';
 import { lastUsedByte, openToRead, readAll, readChunks, STOP, usedLength } from './read-chunks.js';
 import { SnapshotError } from './snapshot-format.js';
 import type { LoadResult } from './snapshot-loader.js';
@@ -172,7 +172,8 @@ function findChain(file: string, snapshot: LoadResult, files: JournalFile[]): Jo
       const foreign = files.find((f) => f.gen > absorbed && (f.records || recordShaped(f.path)));
       if (foreign !== undefined) {
         throw new SnapshotError(foreign.path, typeof foreign.header === 'string' ? foreign.header
-          : `it does not belong to ${snapshot.format === 'none' ? 'an empty start (its snapshot is missing)' : `the snapshot "${file}" beside it`}`);
+          : snapshot.format === '1.x' ? overwrittenBy1x(file)
+            : `it does not belong to ${snapshot.format === 'none' ? 'an empty start (its snapshot is missing)' : `the snapshot "${file}" beside it`}`);
       }
       return [];
     }
@@ -186,6 +187,18 @@ function findChain(file: string, snapshot: LoadResult, files: JournalFile[]): Jo
     cur = next;
   }
   return chain;
+}
+
+/**
+ * Only 2.x writes journals, and one a 1.x file does not continue was written after 2.x loaded, or wrote, a file that
+ * 1.x has replaced since: a 1.x app still running on the file during a deploy (1.x takes no lock and rewrites its file
+ * every savePeriod), or 1.x started again on it. "Does not belong" alone sent operators looking for damage.
+ */
+function overwrittenBy1x(file: string): string {
+  return `it holds changes made by express-memfilestore 2.x, but the snapshot "${file}" beside it is an ` +
+    'express-memfilestore 1.x file written since (a 1.x app saved to this file while or after 2.x ran on it; 1.x takes ' +
+    'no lock). Stop every 1.x app using the file before starting 2.x: removing the journals then starts from the 1.x ' +
+    'file, without the changes they hold';
 }
 
 /**
@@ -269,8 +282,15 @@ function replayFile(f: JournalFile, header: JournalHeader, apply: (record: Journ
  * A record starts with 8 hex digits and a space; that test skips almost every offset of a garbage tail.
  */
 function nextValidRecord(rest: Buffer, salt: number): number | undefined {
+  // The first newline at or after q, found again only once q has passed it: a record's line ends within MAX_HEADER
+  // bytes, and the parser's own search for it ran to the next newline at every try. A session stored as JSON holds
+  // none, so in a torn record of text that was a search to its end every few bytes: a 4 MB one held the start 9 s.
+  let eol = -1;
   for (let q = 1; q + 9 < rest.length; q++) {
     if (rest[q + 8] !== 0x20 || !isHex(rest[q] as number)) continue;
+    if (eol < q) eol = rest.indexOf(0x0a, q);
+    if (eol === -1) return undefined;
+    if (eol - q > MAX_HEADER) continue;
     if (parseJournalRecord(rest, q, salt, -1, true).kind === 'record') return q;
   }
   return undefined;

@@ -3,7 +3,7 @@
  * - `everysec`: a timer syncs the current journal about every second when something was written since the last sync.
  * - `always`: a sync begins as soon as records are written and none is running; the records written while one runs
  *   share the next (group commit). Callbacks wait for a sync that began after their record was written. A turn
- *   that wrote one record while no sync runs syncs it on the event loop (`inline`) when the last sync started that
+ *   that wrote one record (of at most 64 KiB) while no sync runs syncs it on the event loop (`inline`) when the last sync started that
  *   way off the loop held one change and none was written while it ran: callers that wait for each change before
  *   the next (a script, a queue) have nothing to share a sync with, and the hand-off to the thread pool and back
  *   costs about half a sync again (50-70 µs here, `bench/sync-cost.mjs`), which SQLite, syncing every commit on
@@ -20,6 +20,17 @@ import { JournalError } from './journal-failure.js';
 import type { JournalMode } from './persistence-stats.js';
 
 const SYNC_EVERY_MS = 1000;
+/**
+ * The largest lone change synced on the event loop. The loop saves the thread pool's round trip (50-70 µs), which
+ * counts against the sync of a record of a few KB; a larger one's sync costs its writeback, which every request would
+ * wait for there (a 20 MB session held the loop 16 ms on a fast disk).
+ */
+const LONE_SYNC_MAX_BYTES = 64 * 1024;
+
+/** Whether a turn's write of `records` records, `bytes` bytes, is a lone change that may be synced on the event loop. */
+export function isLone(records: number, bytes: number): boolean {
+  return records === 1 && bytes <= LONE_SYNC_MAX_BYTES;
+}
 
 /** What the scheduler needs from the writer. */
 export interface SyncHooks {

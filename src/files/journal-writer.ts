@@ -19,7 +19,7 @@ import { journalPath, type JournalTail } from './journal-reader.js';
 import { createNextJournal, Rotations, type Opening } from './journal-rotation.js';
 import { JournalFailure, type JournalError } from './journal-failure.js';
 import { JournalSize } from './journal-size.js';
-import { SyncScheduler } from './journal-sync.js';
+import { isLone, SyncScheduler } from './journal-sync.js';
 import type { JournalMode, JournalStats } from './persistence-stats.js';
 
 export type { JournalMode, JournalStats } from './persistence-stats.js';
@@ -318,7 +318,7 @@ export class JournalWriter {
     const grown = this.#size.appended(bytes, records);
     if (this.#mode === 'always') {
       for (const cb of waiting) file.waiters.push(cb);
-      this.#syncs.sync(file, records === 1);
+      this.#syncs.sync(file, isLone(records, bytes));
     } else for (const cb of waiting) later(cb, null);
     if (grown) this.#hooks.grown();
   }

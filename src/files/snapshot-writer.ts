@@ -8,8 +8,14 @@ import { wrapFsError } from './file-errors.js';
 import type { EntryCopy } from '../store/lru-entries.js';
 import { encodeHeader, encodeRecord, encodeTrailer, newChecksum, type JournalPointer } from './snapshot-format.js';
 
-/** Records per chunk: about 400 KB of sessions, a few ms of work between two yields to the event loop. */
+/** Records per chunk at most: about 400 KB of sessions, a few ms of work between two yields to the event loop. */
 const RECORDS_PER_CHUNK = 1000;
+/**
+ * Characters past which a chunk is written before it holds {@link RECORDS_PER_CHUNK} records. Large sessions made
+ * chunks of hundreds of MB, encoded and hashed without a yield, and 1000 of 540 KB passed V8's longest string
+ * (2^29 - 24 characters): every save of that store failed with "Invalid string length".
+ */
+const CHUNK_CHARS = 1 << 20;
 
 /** Streams the snapshot in chunks, yielding to the event loop at each write. */
 export async function writeSnapshot(copy: EntryCopy, writtenAt: number, journal: JournalPointer | undefined, write: WriteChunk,
@@ -22,12 +28,16 @@ export async function writeSnapshot(copy: EntryCopy, writtenAt: number, journal:
   };
   await emit(encodeHeader(writtenAt, journal, absorbed));
   const { ids, values, expires } = copy;
-  for (let start = 0; start < ids.length; start += RECORDS_PER_CHUNK) {
-    const end = Math.min(ids.length, start + RECORDS_PER_CHUNK);
-    let text = '';
-    for (let i = start; i < end; i++) text += encodeRecord(ids[i] as string, expires[i] as number, values[i] as string);
+  let text = '';
+  let records = 0;
+  for (let i = 0; i < ids.length; i++) {
+    text += encodeRecord(ids[i] as string, expires[i] as number, values[i] as string);
+    if (++records < RECORDS_PER_CHUNK && text.length < CHUNK_CHARS) continue;
     await emit(text);
+    text = '';
+    records = 0;
   }
+  if (records > 0) await emit(text);
   await write(Buffer.from(encodeTrailer(ids.length, checksum.digest('hex'))));
 }
 

@@ -163,10 +163,14 @@ export class SessionCache {
   #changed(): void {
     if (--this.#depth > 0 || this.#draining || this.#hooks.length === 0) return;
     this.#draining = true;
+    let next = 0;
     try {
-      // Hooks that change the store queue their own hooks here, run in order.
-      for (let call = this.#hooks.shift(); call !== undefined; call = this.#hooks.shift()) this.#callHook(...call);
+      // Hooks that change the store queue their own hooks here, run in order. Walked by index, not shift(): V8 cannot
+      // trim the front of a large array, so shift() copied the rest at every step, and a clear() or prune of 400k
+      // sessions with a hook stalled the event loop 13 s (0.2 s without one).
+      while (next < this.#hooks.length) this.#callHook(...(this.#hooks[next++] as [string, string, DisposeReason]));
     } finally {
+      this.#hooks.splice(0, next);
       this.#draining = false;
     }
   }

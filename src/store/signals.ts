@@ -67,6 +67,11 @@ async function onSignal(signal: NodeJS.Signals, registered: Set<Closer>, handler
   process.removeListener(signal, handler);
   ours.delete(handler);
   if (appHandlesIt) return;
+  endBySignal(signal);
+}
+
+/** Ends the process as `signal` does, once no handler of it is left. */
+export function endBySignal(signal: NodeJS.Signals): void {
   // pid 1 (node as a container's entry point) is not ended by a signal it raises without a handler: the kernel drops it,
   // and the process ran on with its stores closed until the runtime killed it. It exits as a shell reports that signal.
   if (process.pid === 1) process.exit(128 + (constants.signals[signal] ?? 0));

@@ -1,14 +1,20 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import * as fsPromises from 'node:fs/promises';
 import { writeFileAtomic } from '../../files/atomic-writer.js';
 import { listJournals } from '../../files/journal-reader.js';
 import { isExpired } from '../../store/lru-entries.js';
 import type { Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
+import { trackedFs } from '../interrupted.js';
+import { sessionCount } from '../output.js';
 import { readStoreFile, warnIfRunning } from '../read-store-file.js';
 
 const LINES_PER_CHUNK = 1000;
+/**
+ * Characters past which a chunk is written before it holds {@link LINES_PER_CHUNK} lines: 1000 sessions of 540 KB
+ * joined passed V8's longest string (2^29 - 24 characters), and the export failed with "Invalid string length".
+ */
+const CHUNK_CHARS = 1 << 20;
 
 const SEPARATORS = /[\u2028\u2029]/g;
 const escapeSeparator = (c: string): string => (c === '\u2028' ? '\\u2028' : '\\u2029');
@@ -55,23 +61,30 @@ export const exportCommand: Command = {
       lines.push(`${JSON.stringify({ sid, expires: expires === 0 ? null : expires, session }).replace(SEPARATORS, escapeSeparator)}\n`);
     }
     if (notJson > 0) {
-      throw new CliError(`${notJson} sessions of "${file}" are not JSON (a custom serializer?): nothing was written`);
+      throw new CliError(`${sessionCount(notJson)} of "${file}" ${notJson === 1 ? 'is' : 'are'} not JSON (a custom serializer?): nothing was written`);
     }
     const progress = out.progress('export', lines.length);
     let bytes = 0;
     if (target === '-') {
-      for (let i = 0; i < lines.length; i += LINES_PER_CHUNK) {
-        const chunk = lines.slice(i, i + LINES_PER_CHUNK).join('');
-        bytes += Buffer.byteLength(chunk);
-        if (!out.raw(chunk)) await new Promise((resolve) => out.stdout.once('drain', resolve));
-        progress.tick(Math.min(LINES_PER_CHUNK, lines.length - i));
+      for (const chunk of chunks(lines)) {
+        try {
+          await out.raw(chunk.text);
+        } catch (err) {
+          // A reader that went away (`| head`: EPIPE). Waiting for 'drain' instead waited for ever, and the stream's
+          // error event crashed the bin with a stack trace.
+          const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+          const what = code === 'EPIPE' ? 'standard output was closed' : 'writing to standard output failed';
+          throw new CliError(`${what} before all ${lines.length} sessions were written (${code}): the export is incomplete`);
+        }
+        bytes += Buffer.byteLength(chunk.text);
+        progress.tick(chunk.lines);
       }
     } else {
       try {
-        bytes = await writeFileAtomic(fsPromises, target, async (write) => {
-          for (let i = 0; i < lines.length; i += LINES_PER_CHUNK) {
-            await write(Buffer.from(lines.slice(i, i + LINES_PER_CHUNK).join('')));
-            progress.tick(Math.min(LINES_PER_CHUNK, lines.length - i));
+        bytes = await writeFileAtomic(trackedFs, target, async (write) => {
+          for (const chunk of chunks(lines)) {
+            await write(Buffer.from(chunk.text));
+            progress.tick(chunk.lines);
           }
         });
       } catch (err) {
@@ -80,11 +93,25 @@ export const exportCommand: Command = {
     }
     progress.done();
     const summary = { file, out: target, sessions: lines.length, bytes, heldBy: heldBy ?? null };
-    if (target === '-') out.info(`exported ${lines.length} sessions (${bytes} bytes)`);
-    else out.result(`exported ${lines.length} sessions from "${file}" to "${target}" (${bytes} bytes)`, summary);
+    if (target === '-') out.info(`exported ${sessionCount(lines.length)} (${bytes} bytes)`);
+    else out.result(`exported ${sessionCount(lines.length)} from "${file}" to "${target}" (${bytes} bytes)`, summary);
     return 0;
   },
 };
+
+/** The lines joined into chunks of at most {@link LINES_PER_CHUNK} lines, ended early past {@link CHUNK_CHARS}. */
+function* chunks(lines: readonly string[]): Generator<{ text: string; lines: number }> {
+  let text = '';
+  let count = 0;
+  for (const line of lines) {
+    text += line;
+    if (++count < LINES_PER_CHUNK && text.length < CHUNK_CHARS) continue;
+    yield { text, lines: count };
+    text = '';
+    count = 0;
+  }
+  if (count > 0) yield { text, lines: count };
+}
 
 /**
  * Whether `target` names `file`, one of its journals or its lock (by path, or as the same file by another name): a

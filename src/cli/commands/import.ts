@@ -2,6 +2,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { isExpired } from '../../store/lru-entries.js';
 import { stringFlag, type Command, type Context } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
+import { sessionCount } from '../output.js';
 import { readStoreFile, warnIfRunning } from '../read-store-file.js';
 import { maskUrl } from '../redact.js';
 import { isRedisUrl, refuseMalformedServerUrl, type Target } from '../redis/target.js';
@@ -102,9 +103,9 @@ export const importCommand: Command = {
         source: redisTarget?.shown ?? source, kind: imported.kind, into, imported: imported.sessions.size,
         expired: imported.expired, damaged: imported.damaged, kept, sessions: sessions.size, bytes, phases: phases.seconds,
       };
-      out.result(`imported ${imported.sessions.size} sessions from ${imported.kind} into "${into}" ` +
+      out.result(`imported ${sessionCount(imported.sessions.size)} from ${imported.kind} into "${into}" ` +
         `(${imported.expired} expired left out${imported.damaged > 0 ? `, ${imported.damaged} unreadable skipped` : ''}` +
-        `${merge ? `, ${kept} kept` : ''}; ${sessions.size} sessions, ${bytes} bytes)`, data);
+        `${merge ? `, ${kept} kept` : ''}; ${sessionCount(sessions.size)}, ${bytes} bytes)`, data);
       return 0;
     } finally {
       lock.release();

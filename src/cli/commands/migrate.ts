@@ -1,6 +1,7 @@
 import { isExpired } from '../../store/lru-entries.js';
 import { stringFlag, type Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
+import { sessionCount } from '../output.js';
 import { PhaseTimer } from '../phase-timer.js';
 import { readStoreFile } from '../read-store-file.js';
 import { BatchError, inBatches } from '../redis/batches.js';
@@ -85,7 +86,7 @@ export const migrate: Command = {
           throw new CliError(`verification failed: ${mismatched} of ${data.written} sessions written to ${target.shown} ` +
             `do not have the value or expiry sent (was something else writing there?); rerun with ${rerunFlag(skipExisting)}`);
         }
-        out.result(`migrated ${sessions.list.length} sessions from "${file}" to ${target.shown} (prefix ${prefix}): ` +
+        out.result(`migrated ${sessionCount(sessions.list.length)} from "${file}" to ${target.shown} (prefix ${prefix}): ` +
           `${data.written} written, ${skipExisting ? `${written.existing} kept (already there), ` : ''}${data.expired} expired left out; ` +
           `verified ${data.verified}/${data.written} in ${seconds.toFixed(1)} s`, data);
         out.info(`next: use connect-redis (connect-redis@9 on Node 20) with new RedisStore({ client, prefix: ${JSON.stringify(prefix)} }), ` +
@@ -125,7 +126,7 @@ function outgoing(file: string, now: number, prefix: string, ttl: number): { lis
     list.push({ key: prefix + sid, value, at, late: 0 });
   }
   if (notSessions > 0) {
-    throw new CliError(`${notSessions} sessions of "${file}" are not JSON objects with a cookie (a custom serializer?), ` +
+    throw new CliError(`${sessionCount(notSessions)} of "${file}" ${notSessions === 1 ? 'is' : 'are'} not JSON objects with a cookie (a custom serializer?), ` +
       'which connect-redis could not read: nothing was sent');
   }
   return { list, expired };

@@ -2,7 +2,9 @@
  * node-redis, the optional peer dependency the commands that talk to a server load when they run (client.ts): found
  * as `redis` resolves it, with a message that says what to install when it is missing.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CliError } from '../errors.js';
 
@@ -41,10 +43,31 @@ export async function loadNodeRedis(): Promise<CreateClient> {
     }
     throw err;
   }
+  // node-redis 3 and older (connect-redis 5 and 6 used them) have no connect() and open their socket as soon as the
+  // client is made: the connect failed, the socket stayed open, and the command hung after its error. Refused first.
+  const version = installedVersion(entry);
+  if (version !== undefined && Number(version.split('.')[0]) < 4) {
+    throw new CliError(`the installed "redis" package is ${version}, which this command cannot use (it needs node-redis 5 ` +
+      'or 6): run "npm install redis@5" (Node 20) or "npm install redis@6" (Node 22+) in your app, then run it again');
+  }
   let create = createClientOf(await importFrom(entry, '@redis/client'));
   create ??= createClientOf(await importFrom(undefined, entry));
   if (create === undefined) throw new CliError('the installed "redis" package has no createClient: install redis@5 or redis@6');
   return create;
+}
+
+/** The version in the package.json of the `redis` package whose entry point is `entry`; undefined when not found. */
+function installedVersion(entry: string): string | undefined {
+  for (let dir = dirname(entry); ; dir = dirname(dir)) {
+    let pkg: { name?: unknown; version?: unknown } | undefined;
+    try {
+      pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as typeof pkg;
+    } catch {
+      // None here (or not JSON): look further up.
+    }
+    if (pkg?.name === 'redis') return typeof pkg.version === 'string' ? pkg.version : undefined;
+    if (dirname(dir) === dir) return undefined;
+  }
 }
 
 /** `specifier` as the module at `from` would import it (as is when `from` is undefined); undefined when it cannot be found. */

@@ -50,11 +50,27 @@ export async function readJsonLines(file: string, now: number): Promise<Imported
  * U+2028 and U+2029, which JSON strings may hold raw (JSON.stringify writes them so), splitting a session in two.
  */
 async function* linesOf(file: string): AsyncGenerator<string> {
-  let rest = '';
+  // The pieces of the line not ended yet, joined once its end comes: prepending them to every chunk and splitting the
+  // whole again copied and scanned the line once per 64 KiB, and a 40 MB session took 14.5 s to import.
+  let pieces: string[] = [];
   for await (const chunk of createReadStream(file, 'utf8')) {
-    const parts = (rest + (chunk as string)).split('\n');
-    rest = parts.pop() as string;
-    for (const part of parts) yield part.endsWith('\r') ? part.slice(0, -1) : part;
+    const text = chunk as string;
+    let start = 0;
+    for (let end = text.indexOf('\n'); end !== -1; start = end + 1, end = text.indexOf('\n', start)) {
+      const piece = text.slice(start, end);
+      if (pieces.length === 0) yield withoutCr(piece);
+      else {
+        pieces.push(piece);
+        yield withoutCr(pieces.join(''));
+        pieces = [];
+      }
+    }
+    if (start < text.length) pieces.push(text.slice(start));
   }
-  if (rest !== '') yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+  const rest = pieces.join('');
+  if (rest !== '') yield withoutCr(rest);
+}
+
+function withoutCr(line: string): string {
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
 }
