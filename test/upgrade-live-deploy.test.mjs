@@ -1,7 +1,7 @@
 // Deploys with two releases alive, as an operator plays them: real apps (express + express-session) in child
 // processes (fixtures/upgrade/app.mjs) on one saveFile in a temp dir, users as cookie-keeping HTTP clients.
-// express-memfilestore 1.7.1 and memorystore 1.6.8 are those installed for the benchmarks (bench/node_modules, which
-// CI does not install): without them these tests skip.
+// express-memfilestore 1.7.1 and memorystore 1.6.8 are those installed for the benchmarks (bench/node_modules; .ci/run
+// installs them): without them these tests skip, except under CI=true, where they must run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -15,6 +15,7 @@ import { tempDir } from './fixtures/persist/helpers.mjs';
 const APP = fileURLToPath(new URL('./fixtures/upgrade/app.mjs', import.meta.url));
 const BENCH = process.env.BENCH_MODULES ?? fileURLToPath(new URL('../bench/node_modules/', import.meta.url));
 const missing = ['express-memfilestore-1', 'memorystore', 'express', 'express-session'].filter((name) => !existsSync(join(BENCH, name, 'package.json')));
+if (missing.length > 0 && process.env.CI === 'true') throw new Error(`needs ${missing.join(', ')} in ${BENCH}: .ci/run installs them`);
 const OLD = missing.length === 0 ? { timeout: 60_000 }
   : { skip: `needs ${missing.join(', ')} in ${BENCH} (cd bench && npm install; BENCH_MODULES overrides the path)` };
 
