@@ -203,7 +203,10 @@ export class JournalWriter {
    */
   #reusable(): JournalFile | undefined {
     const file = this.#file;
-    if (file === undefined || file === this.#reopened || this.#failed || this.#held || this.#rotations.unnamed !== undefined) return undefined;
+    if (file === undefined || this.#failed) return undefined;
+    // Kept out though no crash state tells them apart (scripts/mutation-explained.json says why for each): a journal
+    // reopened at start, one whose records are held, one a failed journal's recovery created.
+    if (file === this.#reopened || this.#held || this.#rotations.unnamed !== undefined) return undefined;
     return file.ready && file.seq === 1 && this.#batch.records === 0 && !file.unsynced && !file.syncing ? file : undefined;
   }
 
