@@ -7,27 +7,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { tempDir } from './fixtures/persist/helpers.mjs';
 import { runNode } from './fixtures/faults/lib.mjs';
 
-const START = `
-import { MemFileStore } from 'express-memfilestore';
-const store = new MemFileStore({ saveFile: process.argv[1], savePeriod: 0 });
-try {
-  await store.ready;
-  console.log(JSON.stringify({ ready: true }));
-} catch (err) {
-  console.log(JSON.stringify({ code: err.code, message: err.message }));
-}
-await store.close().catch(() => undefined);
-console.log(JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }));
-`;
+const START_STORE = fileURLToPath(new URL('./fixtures/start-store.mjs', import.meta.url));
 
 /**
- * Runs START on `file` in a child, which also prints its peak resident memory (maxRSS, KiB): the bound is checked
+ * Starts a store on `file` in a child, which also prints its peak resident memory (maxRSS, KiB): the bound is checked
  * there rather than with `ulimit -v`, under which Node 24 cannot even reserve its code space.
  */
-const startLimited = (file) => runNode(['--input-type=module', '-e', START, file], { timeout: 60_000 });
+const startLimited = (file) => runNode([START_STORE, file], { timeout: 60_000 });
 
 test('a 1.x file stretched to 1.2 GB of zeros is refused as damaged, in bounded memory', async (t) => {
   const file = join(tempDir(t), 'sessions.db');

@@ -4,55 +4,13 @@
 // processes, users as cookie-keeping HTTP clients.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { tempDir } from './fixtures/persist/helpers.mjs';
+import { browser, startApp as startRelease } from './fixtures/upgrade/client.mjs';
 
-const APP = fileURLToPath(new URL('./fixtures/upgrade/app.mjs', import.meta.url));
+/** The 2.x app on `file`. */
+const startApp = (t, file) => startRelease(t, ['2', file]);
 const TIMEOUT = { timeout: 60_000 };
-
-/** The app on `file`; killed (SIGKILL) at the test's end if still running. */
-async function startApp(t, file) {
-  const proc = spawn(process.execPath, [APP, '2', file], { env: { ...process.env, NODE_TEST_CONTEXT: undefined }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
-  const exited = new Promise((resolve) => proc.once('close', (code, signal) => resolve({ code, signal })));
-  let done = false;
-  exited.then(() => { done = true; });
-  t.after(async () => {
-    if (!done) proc.kill('SIGKILL');
-    await exited;
-  });
-  const first = await new Promise((resolve) => {
-    createInterface({ input: proc.stdout }).once('line', resolve);
-    exited.then(() => resolve(`exited; stderr:\n${stderr}`));
-  });
-  const m = /^listening (\d+)$/.exec(first);
-  return {
-    base: m ? `http://127.0.0.1:${m[1]}` : undefined,
-    refusal: m ? undefined : first,
-    pid: proc.pid,
-    exited,
-    stop: (signal = 'SIGTERM') => {
-      if (!done) proc.kill(signal);
-      return exited;
-    },
-  };
-}
-
-function browser(name) {
-  let cookie;
-  const request = async (app, method, path) => {
-    const res = await fetch(`${app.base}${path}`, { method, headers: cookie ? { cookie } : {} });
-    const set = res.headers.getSetCookie().find((c) => c.startsWith('sid='));
-    if (set) cookie = set.split(';')[0];
-    const body = await res.json();
-    return { status: res.status, user: body.user, views: body.views };
-  };
-  return { name, login: (app) => request(app, 'POST', `/login/${name}`), views: (app) => request(app, 'GET', '/views') };
-}
 
 async function loggedIn(app, users) {
   const seen = [];

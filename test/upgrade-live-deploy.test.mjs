@@ -4,65 +4,22 @@
 // installs them): without them these tests skip, except under CI=true, where they must run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from './fixtures/persist/helpers.mjs';
+import { browser, startApp as startRelease } from './fixtures/upgrade/client.mjs';
 
-const APP = fileURLToPath(new URL('./fixtures/upgrade/app.mjs', import.meta.url));
 const BENCH = process.env.BENCH_MODULES ?? fileURLToPath(new URL('../bench/node_modules/', import.meta.url));
 const missing = ['express-memfilestore-1', 'memorystore', 'express', 'express-session'].filter((name) => !existsSync(join(BENCH, name, 'package.json')));
 if (missing.length > 0 && process.env.CI === 'true') throw new Error(`needs ${missing.join(', ')} in ${BENCH}: .ci/run installs them`);
 const OLD = missing.length === 0 ? { timeout: 60_000 }
   : { skip: `needs ${missing.join(', ')} in ${BENCH} (cd bench && npm install; BENCH_MODULES overrides the path)` };
 
-/** One release of the app on `file`: "2", "1" (1.7.1) or "memorystore". Killed (SIGKILL) at the test's end if still running. */
-async function startApp(t, release, file, savePeriod = 60_000) {
-  const proc = spawn(process.execPath, [APP, release, file, String(savePeriod)], {
-    env: { ...process.env, BENCH_MODULES: BENCH, NODE_TEST_CONTEXT: undefined }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  proc.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
-  const exited = new Promise((resolve) => proc.once('close', (code, signal) => resolve({ code, signal })));
-  let done = false;
-  exited.then(() => { done = true; });
-  t.after(async () => {
-    if (!done) proc.kill('SIGKILL');
-    await exited;
-  });
-  const first = await new Promise((resolve) => {
-    createInterface({ input: proc.stdout }).once('line', resolve);
-    exited.then(() => resolve(`exited; stderr:\n${stderr}`));
-  });
-  const m = /^listening (\d+)$/.exec(first);
-  return {
-    base: m ? `http://127.0.0.1:${m[1]}` : undefined,
-    refusal: m ? undefined : first,
-    stop: (signal = 'SIGTERM') => {
-      if (!done) proc.kill(signal);
-      return exited;
-    },
-  };
-}
-
-/** A browser for one user: sends the cookie it holds, keeps the one the server sets. */
-function browser(name) {
-  let cookie;
-  const request = async (app, method, path) => {
-    const res = await fetch(`${app.base}${path}`, { method, headers: cookie ? { cookie } : {} });
-    const set = res.headers.getSetCookie().find((c) => c.startsWith('sid='));
-    if (set) cookie = set.split(';')[0];
-    const body = await res.json();
-    return { status: res.status, user: body.user, views: body.views, release: body.release };
-  };
-  return {
-    login: (app) => request(app, 'POST', `/login/${name}`),
-    views: (app) => request(app, 'GET', '/views'),
-  };
-}
+/** One release of the app on `file`: "2", "1" (1.7.1) or "memorystore". */
+const startApp = (t, release, file, savePeriod = 60_000) => startRelease(t, [release, file, String(savePeriod)], { BENCH_MODULES: BENCH });
 
 /** Waits until 1.x's periodic save has written a file holding every one of `users`. */
 async function savedBy1x(file, users) {
