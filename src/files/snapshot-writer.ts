@@ -8,14 +8,31 @@ import { wrapFsError } from './file-errors.js';
 import type { EntryCopy } from '../store/lru-entries.js';
 import { encodeHeader, encodeRecord, encodeTrailer, newChecksum, type JournalPointer } from './snapshot-format.js';
 
-/** Records per chunk at most: about 400 KB of sessions, a few ms of work between two yields to the event loop. */
-const RECORDS_PER_CHUNK = 1000;
+/** Pieces per chunk at most: about 400 KB of sessions, a few ms of work between two yields to the event loop. */
+const PIECES_PER_CHUNK = 1000;
 /**
- * Characters past which a chunk is written before it holds {@link RECORDS_PER_CHUNK} records. Large sessions made
- * chunks of hundreds of MB, encoded and hashed without a yield, and 1000 of 540 KB passed V8's longest string
- * (2^29 - 24 characters): every save of that store failed with "Invalid string length".
+ * Characters past which a chunk ends before it holds {@link PIECES_PER_CHUNK} pieces. Large sessions made chunks of
+ * hundreds of MB, encoded and hashed without a yield, and 1000 of 540 KB passed V8's longest string (2^29 - 24
+ * characters): every save of that store, and the CLI's export of it, failed with "Invalid string length".
  */
 const CHUNK_CHARS = 1 << 20;
+
+/**
+ * `piece(0)` to `piece(count - 1)` joined into chunks of at most {@link PIECES_PER_CHUNK} pieces, a chunk ended early
+ * past {@link CHUNK_CHARS} characters: the snapshot's records, and the lines of the CLI's export.
+ */
+export function* joinedInChunks(count: number, piece: (i: number) => string): Generator<{ text: string; pieces: number }> {
+  let text = '';
+  let pieces = 0;
+  for (let i = 0; i < count; i++) {
+    text += piece(i);
+    if (++pieces < PIECES_PER_CHUNK && text.length < CHUNK_CHARS) continue;
+    yield { text, pieces };
+    text = '';
+    pieces = 0;
+  }
+  if (pieces > 0) yield { text, pieces };
+}
 
 /** Streams the snapshot in chunks, yielding to the event loop at each write. */
 export async function writeSnapshot(copy: EntryCopy, writtenAt: number, journal: JournalPointer | undefined, write: WriteChunk,
@@ -28,16 +45,9 @@ export async function writeSnapshot(copy: EntryCopy, writtenAt: number, journal:
   };
   await emit(encodeHeader(writtenAt, journal, absorbed));
   const { ids, values, expires } = copy;
-  let text = '';
-  let records = 0;
-  for (let i = 0; i < ids.length; i++) {
-    text += encodeRecord(ids[i] as string, expires[i] as number, values[i] as string);
-    if (++records < RECORDS_PER_CHUNK && text.length < CHUNK_CHARS) continue;
-    await emit(text);
-    text = '';
-    records = 0;
+  for (const chunk of joinedInChunks(ids.length, (i) => encodeRecord(ids[i] as string, expires[i] as number, values[i] as string))) {
+    await emit(chunk.text);
   }
-  if (records > 0) await emit(text);
   await write(Buffer.from(encodeTrailer(ids.length, checksum.digest('hex'))));
 }
 

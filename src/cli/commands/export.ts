@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '../../files/atomic-writer.js';
 import { listJournals } from '../../files/journal-reader.js';
+import { joinedInChunks } from '../../files/snapshot-writer.js';
 import { isExpired } from '../../store/lru-entries.js';
 import type { Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
@@ -9,12 +10,6 @@ import { trackedFs } from '../interrupted.js';
 import { sessionCount } from '../output.js';
 import { readStoreFile, warnIfRunning } from '../read-store-file.js';
 
-const LINES_PER_CHUNK = 1000;
-/**
- * Characters past which a chunk is written before it holds {@link LINES_PER_CHUNK} lines: 1000 sessions of 540 KB
- * joined passed V8's longest string (2^29 - 24 characters), and the export failed with "Invalid string length".
- */
-const CHUNK_CHARS = 1 << 20;
 
 const SEPARATORS = /[\u2028\u2029]/g;
 const escapeSeparator = (c: string): string => (c === '\u2028' ? '\\u2028' : '\\u2029');
@@ -66,7 +61,7 @@ export const exportCommand: Command = {
     const progress = out.progress('export', lines.length);
     let bytes = 0;
     if (target === '-') {
-      for (const chunk of chunks(lines)) {
+      for (const chunk of joinedInChunks(lines.length, (i) => lines[i] as string)) {
         try {
           await out.raw(chunk.text);
         } catch (err) {
@@ -77,14 +72,14 @@ export const exportCommand: Command = {
           throw new CliError(`${what} before all ${lines.length} sessions were written (${code}): the export is incomplete`);
         }
         bytes += Buffer.byteLength(chunk.text);
-        progress.tick(chunk.lines);
+        progress.tick(chunk.pieces);
       }
     } else {
       try {
         bytes = await writeFileAtomic(trackedFs, target, async (write) => {
-          for (const chunk of chunks(lines)) {
+          for (const chunk of joinedInChunks(lines.length, (i) => lines[i] as string)) {
             await write(Buffer.from(chunk.text));
-            progress.tick(chunk.lines);
+            progress.tick(chunk.pieces);
           }
         });
       } catch (err) {
@@ -98,20 +93,6 @@ export const exportCommand: Command = {
     return 0;
   },
 };
-
-/** The lines joined into chunks of at most {@link LINES_PER_CHUNK} lines, ended early past {@link CHUNK_CHARS}. */
-function* chunks(lines: readonly string[]): Generator<{ text: string; lines: number }> {
-  let text = '';
-  let count = 0;
-  for (const line of lines) {
-    text += line;
-    if (++count < LINES_PER_CHUNK && text.length < CHUNK_CHARS) continue;
-    yield { text, lines: count };
-    text = '';
-    count = 0;
-  }
-  if (count > 0) yield { text, lines: count };
-}
 
 /**
  * Whether `target` names `file`, one of its journals or its lock (by path, or as the same file by another name): a
