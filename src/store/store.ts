@@ -92,7 +92,10 @@ export class MemFileStore extends Store {
    */
   constructor(options?: MemFileStoreOptions) {
     super();
-    const opts = resolveOptions(options, (message) => process.emitWarning(message, 'MemFileStoreWarning'));
+    // A bad clock reading is read inside lru-cache's operations: reported on the next turn, so that an 'error'
+    // listener calling the store does not run in the middle of one.
+    const opts = resolveOptions(options, (message) => process.emitWarning(message, 'MemFileStoreWarning'),
+      (err) => { setImmediate(() => { reportFailure(this, err); }); });
     this.#opts = opts;
     this.options = opts.public;
     this.serializer = opts.serializer;
