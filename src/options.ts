@@ -18,8 +18,11 @@ export interface Serializer {
  */
 export type TtlFunction = (options: PublicOptions, session: StoredSession, sid: string) => number;
 
-/** Called when an entry leaves the cache: `(sid, storedString, reason)`. */
-export type DisposeFunction = (sid: string, value: string, reason: DisposeReason) => void;
+/**
+ * Called when an entry leaves the cache: `(sid, storedString, reason)`. It may be async: a rejection is reported as a
+ * throw is (an `'error'` event); the store does not wait for it.
+ */
+export type DisposeFunction = (sid: string, value: string, reason: DisposeReason) => void | Promise<void>;
 
 /** Why an entry left the cache (lru-cache's reasons; `'fetch'` never occurs here: the store uses no `fetchMethod`). */
 export type DisposeReason = 'evict' | 'set' | 'delete' | 'expire' | 'fetch';
@@ -61,8 +64,9 @@ export interface MemFileStoreOptions {
   ttl?: number | TtlFunction | false | null | undefined;
   /**
    * Called as `(sid, storedString, reason)` when a session leaves the cache, once the operation that removed it is
-   * complete (so it may call the store). Not called for what the file load at start drops. An exception it throws is
-   * reported as an `'error'` event (a process warning without a listener), never thrown at the caller.
+   * complete (so it may call the store). Not called for what the file load at start drops. An exception it throws, or
+   * the rejection of an async hook, is reported as an `'error'` event (a process warning without a listener), never
+   * thrown at the caller.
    */
   dispose?: DisposeFunction | null | undefined;
   /**
@@ -184,6 +188,7 @@ export function describe(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
   if (value === null || typeof value !== 'object') return String(value);
   if (Array.isArray(value)) return 'an array';
+  if (value instanceof Promise) return 'a Promise';
   return 'an object';
 }
 
