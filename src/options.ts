@@ -269,6 +269,8 @@ function steadyClock(read: () => unknown, first: number, bad: (err: Error) => vo
 
 /**
  * Validates and defaults every option in one place.
+ * @param warn - hears what is accepted but suspect (an unknown option).
+ * @param badClock - hears a `clock` reading that is not ms since the epoch, after construction (see steadyClock).
  * @throws TypeError naming the option, the expected type and the value received.
  */
 export function resolveOptions(
