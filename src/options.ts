@@ -18,8 +18,11 @@ export interface Serializer {
  */
 export type TtlFunction = (options: PublicOptions, session: StoredSession, sid: string) => number;
 
-/** Called when an entry leaves the cache: `(sid, storedString, reason)`. */
-export type DisposeFunction = (sid: string, value: string, reason: DisposeReason) => void;
+/**
+ * Called when an entry leaves the cache: `(sid, storedString, reason)`. It may be async: a rejection is reported as a
+ * throw is (an `'error'` event); the store does not wait for it.
+ */
+export type DisposeFunction = (sid: string, value: string, reason: DisposeReason) => void | Promise<void>;
 
 /** Why an entry left the cache (lru-cache's reasons; `'fetch'` never occurs here: the store uses no `fetchMethod`). */
 export type DisposeReason = 'evict' | 'set' | 'delete' | 'expire' | 'fetch';
@@ -61,8 +64,9 @@ export interface MemFileStoreOptions {
   ttl?: number | TtlFunction | false | null | undefined;
   /**
    * Called as `(sid, storedString, reason)` when a session leaves the cache, once the operation that removed it is
-   * complete (so it may call the store). Not called for what the file load at start drops. An exception it throws is
-   * reported as an `'error'` event (a process warning without a listener), never thrown at the caller.
+   * complete (so it may call the store). Not called for what the file load at start drops. An exception it throws, or
+   * the rejection of an async hook, is reported as an `'error'` event (a process warning without a listener), never
+   * thrown at the caller.
    */
   dispose?: DisposeFunction | null | undefined;
   /**
@@ -114,6 +118,7 @@ export interface MemFileStoreOptions {
   /**
    * Wall clock in ms since the epoch, `Date.now` by default. For tests that move time. Read in whole milliseconds
    * (a fractional reading is rounded down); a reading at construction that is not a number of at least 1 is a TypeError.
+   * Such a reading later (NaN, a string, a throw) is reported as an `'error'` event and the last good reading is used.
    */
   clock?: (() => number) | null | undefined;
   /** @internal File-system seam for fault-injection tests. */
@@ -183,6 +188,7 @@ export function describe(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
   if (value === null || typeof value !== 'object') return String(value);
   if (Array.isArray(value)) return 'an array';
+  if (value instanceof Promise) return 'a Promise';
   return 'an object';
 }
 
@@ -221,11 +227,57 @@ function resolveSignals(value: unknown): readonly NodeJS.Signals[] {
   return fail('closeOnSignals', 'a boolean or an array of signal names that can be caught, such as "SIGTERM"', value);
 }
 
+/** At least 1: read in whole ms, a reading below it is 0, which the expiry arithmetic takes for "never". */
+function isClockReading(time: unknown): time is number {
+  return typeof time === 'number' && Number.isFinite(time) && time >= 1;
+}
+
+/**
+ * The user's clock in whole milliseconds, as Date.now gives: expiries are whole ms, and lru-cache compares its own
+ * readings of the clock against them; a fractional reading expired a session up to 1 ms before the expiry the store
+ * lists and saves.
+ *
+ * A reading that is not a number of ms (NaN, a string, Infinity) or a throw, once the store runs, gives the last good
+ * reading instead: a NaN became the expiry of the session set then, acknowledged and then written into a snapshot
+ * its own loader refuses (the next start refused the whole file), and a throw escaped from get, set and from the
+ * prune timer into the host. `bad` hears the first bad reading of each run of them.
+ */
+function steadyClock(read: () => unknown, first: number, bad: (err: Error) => void): () => number {
+  let last = Math.floor(first);
+  let failing = false;
+  return () => {
+    let time: unknown;
+    try {
+      time = read();
+    } catch (err) {
+      time = err instanceof Error ? err : new Error(describe(err));
+    }
+    if (isClockReading(time)) {
+      failing = false;
+      last = Math.floor(time);
+      return last;
+    }
+    if (!failing) {
+      failing = true;
+      const got = time instanceof Error ? `threw (${time.message})` : `returned ${describe(time)}`;
+      bad(new Error(`express-memfilestore: the clock option ${got}; the store uses its last reading (${last} ms) until it gives ms since the epoch again`,
+        { cause: time instanceof Error ? time : undefined }));
+    }
+    return last;
+  };
+}
+
 /**
  * Validates and defaults every option in one place.
+ * @param warn - hears what is accepted but suspect (an unknown option).
+ * @param badClock - hears a `clock` reading that is not ms since the epoch, after construction (see steadyClock).
  * @throws TypeError naming the option, the expected type and the value received.
  */
-export function resolveOptions(input: MemFileStoreOptions | null | undefined, warn: (message: string) => void): ResolvedOptions {
+export function resolveOptions(
+  input: MemFileStoreOptions | null | undefined,
+  warn: (message: string) => void,
+  badClock: (err: Error) => void = (err) => { warn(err.message); },
+): ResolvedOptions {
   const o: Record<string, unknown> = input === undefined || input === null ? {} : (input as Record<string, unknown>);
   if (typeof o !== 'object') fail('options', 'an object', o);
   for (const key of Object.keys(o)) {
@@ -266,15 +318,10 @@ export function resolveOptions(input: MemFileStoreOptions | null | undefined, wa
   if (onDamagedFile !== 'error' && onDamagedFile !== 'move-aside') {
     fail('onDamagedFile', '"error" or "move-aside"', onDamagedFile);
   }
-  const userClock = optionalFunction('clock', o.clock) as (() => number) | null | undefined;
-  // Whole milliseconds, as Date.now gives: expiries are whole ms, and lru-cache compares its own readings of the clock
-  // against them; a fractional reading expired a session up to 1 ms before the expiry the store lists and saves.
-  const clock = typeof userClock === 'function' ? () => Math.floor(userClock()) : Date.now;
-  const time = typeof userClock === 'function' ? userClock() : clock();
-  // At least 1: read in whole ms, a reading below it is 0, which the expiry arithmetic takes for "never".
-  if (typeof time !== 'number' || !Number.isFinite(time) || time < 1) {
-    fail('clock', 'a function returning ms since the epoch', time);
-  }
+  const userClock = optionalFunction('clock', o.clock);
+  const time = typeof userClock === 'function' ? userClock() : Date.now();
+  if (!isClockReading(time)) fail('clock', 'a function returning ms since the epoch', time);
+  const clock = typeof userClock === 'function' ? steadyClock(userClock, time, badClock) : Date.now;
   const fs = o.fs ?? undefined;
   if (fs !== undefined && (typeof fs !== 'object' || fs === null ||
       !['open', 'rename', 'unlink'].every((name) => typeof (fs as Record<string, unknown>)[name] === 'function'))) {

@@ -5,7 +5,7 @@
 import type { Serializer } from '../options.js';
 import { spliceCookie } from './cookie-splice.js';
 import { cookieJson, parseErrorPosition, sessionJson } from './session-json.js';
-import { toError } from '../store/callback.js';
+import { handleRejection, toError } from '../store/callback.js';
 
 export class SessionCodec {
   readonly #serializer: Serializer;
@@ -43,7 +43,9 @@ export class SessionCodec {
   /** `text` when it can be stored and saved, else the error to call back with. */
   storable(text: unknown): string | TypeError {
     if (typeof text !== 'string') {
-      return new TypeError(`express-memfilestore: serializer.stringify must return a string, got ${typeof text}`);
+      // The set is told; an async stringify's rejection must not also end the process.
+      handleRejection(text);
+      return new TypeError(`express-memfilestore: serializer.stringify must return a string, got ${text instanceof Promise ? 'a Promise' : typeof text}`);
     }
     // The file holds UTF-8, where a lone surrogate cannot survive: refuse it now rather than lose it at a restart.
     // (JSON.stringify never produces one; a custom serializer might.)

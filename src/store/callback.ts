@@ -21,6 +21,17 @@ export function later(cb: AnyCallback | undefined, err?: Error | null, value?: u
   else setImmediate(cb, err, value);
 }
 
+/**
+ * Hands the rejection of a promise that user code returned where the store expects no promise (an `async` dispose
+ * hook) to `report`, or drops it when `report` is omitted (the caller was already given an error for the promise):
+ * Node ends the process on an unhandled rejection. Only a native Promise is handled: reading `then` of any other
+ * object is user code too.
+ */
+export function handleRejection(value: unknown, report?: (err: Error) => void): void {
+  if (!(value instanceof Promise)) return;
+  void Promise.prototype.then.call(value, undefined, (err: unknown) => { report?.(toError(err)); });
+}
+
 /** Normalizes whatever was thrown into an Error, so callers always get one. */
 export function toError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;

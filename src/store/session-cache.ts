@@ -7,7 +7,7 @@ import { LRUCache } from 'lru-cache';
 import type { JournalOp } from '../files/journal-format.js';
 import type { Persistence } from '../files/persistence.js';
 import type { DisposeReason, PublicOptions, ResolvedOptions } from '../options.js';
-import { toError } from './callback.js';
+import { handleRejection, toError } from './callback.js';
 import { SessionLRU } from './session-lru.js';
 import { copyEntries, entrySize, expiryOf, putEntry, readReorders, type EntryCopy, type LruInternals } from './lru-entries.js';
 import type { Lifetime } from './ttl.js';
@@ -204,7 +204,8 @@ export class SessionCache {
     const dispose = this.#options.dispose;
     if (typeof dispose !== 'function') return;
     try {
-      dispose(key, value, reason);
+      // An async hook fails by rejecting: reported as a throw is.
+      handleRejection(dispose(key, value, reason), this.#report);
     } catch (err) {
       this.#report(toError(err));
     }

@@ -39,7 +39,7 @@ export interface MemFileStoreEvents {
   save: [info: SaveInfo];
   /**
    * A failure nobody called for: a failed periodic save, a failed journal write or sync (code 'ERR_JOURNAL_FAILED'), an
-   * exception in `dispose` or in a listener of `'load'`/`'save'`. Without an `'error'` listener it is a process warning,
+   * exception in `dispose` or in a listener of `'load'`/`'save'` (or their promise's rejection), a `clock` reading that is not a number of ms. Without an `'error'` listener it is a process warning,
    * never an exception: a background failure does not crash the server, and is not silent.
    */
   error: [err: Error];

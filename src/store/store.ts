@@ -1,3 +1,4 @@
+import { captureRejectionSymbol, EventEmitter } from 'node:events';
 import { Store } from 'express-session';
 import type { LRUCache } from 'lru-cache';
 import { later, toError, type AnyCallback } from './callback.js';
@@ -92,7 +93,14 @@ export class MemFileStore extends Store {
    */
   constructor(options?: MemFileStoreOptions) {
     super();
-    const opts = resolveOptions(options, (message) => process.emitWarning(message, 'MemFileStoreWarning'));
+    // An async listener (`store.on('save', async (info) => ...)`) fails by rejecting, which Node turns into the end of
+    // the process: with captureRejections, EventEmitter hands the rejection to the method below. express-session's
+    // Store initializes EventEmitter without options; initializing again keeps what it set up.
+    (EventEmitter as unknown as (this: EventEmitter, options: { captureRejections: boolean }) => void).call(this, { captureRejections: true });
+    // A bad clock reading is read inside lru-cache's operations: reported on the next turn, so that an 'error'
+    // listener calling the store does not run in the middle of one.
+    const opts = resolveOptions(options, (message) => process.emitWarning(message, 'MemFileStoreWarning'),
+      (err) => { setImmediate(() => { reportFailure(this, err); }); });
     this.#opts = opts;
     this.options = opts.public;
     this.serializer = opts.serializer;
@@ -137,6 +145,15 @@ export class MemFileStore extends Store {
     }
     sessions.persistence.loaded(this.store.size);
     return Promise.resolve();
+  }
+
+  /**
+   * A listener's promise rejected (EventEmitter's captureRejections): reported as its throw would be, an `'error'`
+   * listener's as a process warning (an `'error'` event for it would reach that listener again).
+   */
+  override [captureRejectionSymbol](err: unknown, event: string | symbol): void {
+    if (event === 'error') process.emitWarning(toError(err));
+    else reportFailure(this, toError(err));
   }
 
   /** Counts, sizes and the outcome of the last save and of the load. */

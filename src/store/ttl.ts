@@ -1,5 +1,6 @@
 import { describe, type PublicOptions, type StoredSession } from '../options.js';
 import { parseDate } from '../json/iso-date.js';
+import { handleRejection } from './callback.js';
 
 const ONE_DAY_MS = 86_400_000;
 
@@ -41,6 +42,8 @@ export function lifetimeOf(options: PublicOptions, sess: StoredSession | null | 
   if (typeof ttl === 'function') {
     const ms = ttl(options, sess as StoredSession, sid);
     if (typeof ms !== 'number' || Number.isNaN(ms)) {
+      // The set is told; an async function's rejection must not also end the process.
+      handleRejection(ms);
       throw new TypeError(`express-memfilestore: the ttl function must return a number of milliseconds, got ${describe(ms)}`);
     }
     return fromNumber(ms);
