@@ -176,14 +176,20 @@ const KNOWN = new Set<string>([
   'saveFile', 'savePeriod', 'journal', 'onDamagedFile', 'closeOnSignals', 'clock', 'fs',
 ]);
 
-/** A value as error messages show it: strings quoted, objects by kind (never converted: that can throw). */
+/** Characters of a value an error message shows: a value read from a file or the environment can be megabytes long. */
+const SHOWN_CHARS = 80;
+
+/**
+ * A value as error messages show it: strings quoted, objects by kind (never converted: that can throw), a long one cut
+ * short with its length.
+ */
 export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return 'a function';
-  if (typeof value === 'bigint') return `${value}n`;
-  if (value === null || typeof value !== 'object') return String(value);
-  if (Array.isArray(value)) return 'an array';
-  return 'an object';
+  if (value !== null && typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
+  const text = typeof value === 'string' ? value : typeof value === 'bigint' ? `${value}n` : String(value);
+  if (text.length <= SHOWN_CHARS) return typeof value === 'string' ? JSON.stringify(text) : text;
+  const start = text.slice(0, SHOWN_CHARS);
+  return `${typeof value === 'string' ? `${JSON.stringify(start).slice(0, -1)}...` : `${start}...`} (${text.length} characters)`;
 }
 
 function fail(name: string, expected: string, value: unknown): never {

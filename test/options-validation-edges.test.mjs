@@ -1,0 +1,47 @@
+// Option values at the edges of what the constructor checks: the TypeError for a wrong value stays readable whatever
+// was passed (an environment variable or a file's content can be long), and a value that can only fail later (a path
+// no file can have, a signal list with holes) is refused at construction like any other wrong option.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemFileStore } from 'express-memfilestore';
+import { callError } from './fixtures/store-calls.mjs';
+
+/** The TypeError the constructor throws for `options`. */
+function constructionError(options) {
+  let caught;
+  assert.throws(() => new MemFileStore(options), (err) => {
+    caught = err;
+    return true;
+  });
+  assert.ok(caught instanceof TypeError, `a TypeError, got ${caught}`);
+  return caught;
+}
+
+const huge = 'x'.repeat(100_000);
+
+for (const [name, value, shownStart] of [
+  ['checkPeriod', huge, '"xxxx'],
+  ['journal', `everySec${huge}`, '"everySec'],
+  ['onDamagedFile', huge, '"xxxx'],
+  ['closeOnSignals', Symbol(huge), 'Symbol(xxxx'],
+  ['max', 10n ** 5000n, '1000'],
+]) {
+  test(`a huge value for ${name} is shown cut short, with its length, not whole in the message`, () => {
+    const err = constructionError({ [name]: value });
+    assert.ok(err.message.length < 300, `message of ${err.message.length} characters`);
+    assert.match(err.message, new RegExp(`option "${name}" must be .*, got ${shownStart.replace(/[()]/g, '\\$&')}`));
+    assert.match(err.message, /characters\)$/, err.message.slice(-80));
+  });
+}
+
+test('a short value is still shown whole', () => {
+  assert.match(constructionError({ checkPeriod: '60000' }).message, /, got "60000"$/);
+  assert.match(constructionError({ journal: 'everySec' }).message, /, got "everySec"$/);
+});
+
+test('a ttl function returning a huge string: the set caller\'s TypeError is short too', async () => {
+  const store = new MemFileStore({ ttl: () => huge });
+  const err = await callError(store, 'set', 'sid', { cookie: { path: '/' } });
+  assert.ok(err instanceof TypeError);
+  assert.ok(err.message.length < 300, `message of ${err.message.length} characters`);
+});
