@@ -261,8 +261,9 @@ export function resolveOptions(input: MemFileStoreOptions | null | undefined, wa
   }
 
   const saveFile = o.saveFile ?? undefined;
-  if (saveFile !== undefined && (typeof saveFile !== 'string' || saveFile === '')) {
-    fail('saveFile', 'a non-empty path string', saveFile);
+  // A NUL is in no path: caught here, it is a TypeError naming the option, not a rejected `ready` naming an fs argument.
+  if (saveFile !== undefined && (typeof saveFile !== 'string' || saveFile === '' || saveFile.includes('\0'))) {
+    fail('saveFile', 'a non-empty path string without NUL characters', saveFile);
   }
   const savePeriod = optionalNumber('savePeriod', o.savePeriod, (n) => n >= 0, 'a non-negative number of milliseconds');
   const journal = o.journal ?? (saveFile === undefined ? false : 'everysec');

@@ -3,6 +3,9 @@
 // no file can have, a signal list with holes) is refused at construction like any other wrong option.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
 import { callError } from './fixtures/store-calls.mjs';
 
@@ -44,4 +47,12 @@ test('a ttl function returning a huge string: the set caller\'s TypeError is sho
   const err = await callError(store, 'set', 'sid', { cookie: { path: '/' } });
   assert.ok(err instanceof TypeError);
   assert.ok(err.message.length < 300, `message of ${err.message.length} characters`);
+});
+
+test('a saveFile with a NUL character: a TypeError naming saveFile at construction, not a rejected ready that names no option', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'memfilestore-options-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const err = constructionError({ saveFile: join(dir, 'sessions\0.db') });
+  assert.match(err.message, /option "saveFile" must be .*, got ".*sessions\\u0000\.db"$/);
+  assert.deepEqual(readdirSync(dir), [], 'nothing created');
 });
