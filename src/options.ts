@@ -221,8 +221,10 @@ function timerPeriod(ms: number | undefined): number {
 function resolveSignals(value: unknown): readonly NodeJS.Signals[] {
   if (value === undefined || value === null || value === false) return [];
   if (value === true) return ['SIGTERM', 'SIGINT'];
-  if (Array.isArray(value) && value.every((s) => typeof s === 'string' && CATCHABLE_SIGNALS.has(s))) {
-    return value as NodeJS.Signals[];
+  // Array.from: every() skips the holes of a sparse array, and the store then listened for an "undefined" event.
+  const names: unknown[] | undefined = Array.isArray(value) ? Array.from(value as unknown[]) : undefined;
+  if (names?.every((s) => typeof s === 'string' && CATCHABLE_SIGNALS.has(s)) === true) {
+    return names as NodeJS.Signals[];
   }
   return fail('closeOnSignals', 'a boolean or an array of signal names that can be caught, such as "SIGTERM"', value);
 }

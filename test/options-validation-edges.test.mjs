@@ -56,3 +56,14 @@ test('a saveFile with a NUL character: a TypeError naming saveFile at constructi
   assert.match(err.message, /option "saveFile" must be .*, got ".*sessions\\u0000\.db"$/);
   assert.deepEqual(readdirSync(dir), [], 'nothing created');
 });
+
+// eslint-disable-next-line no-sparse-arrays
+const withHoles = [['new Array(2)', new Array(2)], ['[, "SIGTERM"]', [, 'SIGTERM']]];
+for (const [label, signals] of withHoles) {
+  test(`closeOnSignals ${label} (an array with holes): a TypeError, not a listener for an "undefined" event`, () => {
+    const before = process.eventNames();
+    const err = constructionError({ closeOnSignals: signals });
+    assert.match(err.message, /option "closeOnSignals" must be /);
+    assert.deepEqual(process.eventNames(), before);
+  });
+}
