@@ -192,8 +192,8 @@ export function describe(value: unknown): string {
   return `${typeof value === 'string' ? `${JSON.stringify(start).slice(0, -1)}...` : `${start}...`} (${text.length} characters)`;
 }
 
-function fail(name: string, expected: string, value: unknown): never {
-  throw new TypeError(`express-memfilestore: option "${name}" must be ${expected}, got ${describe(value)}`);
+function fail(name: string, expected: string, value: unknown, shown = describe(value)): never {
+  throw new TypeError(`express-memfilestore: option "${name}" must be ${expected}, got ${shown}`);
 }
 
 function optionalNumber(name: string, value: unknown, accept: (n: number) => boolean, expected: string): number | undefined {
@@ -221,12 +221,14 @@ function timerPeriod(ms: number | undefined): number {
 function resolveSignals(value: unknown): readonly NodeJS.Signals[] {
   if (value === undefined || value === null || value === false) return [];
   if (value === true) return ['SIGTERM', 'SIGINT'];
-  // Array.from: every() skips the holes of a sparse array, and the store then listened for an "undefined" event.
+  // A hole of a sparse array is a wrong name too: every() skipped holes, and the store listened for an "undefined" event.
   const names: unknown[] | undefined = Array.isArray(value) ? Array.from(value as unknown[]) : undefined;
-  if (names?.every((s) => typeof s === 'string' && CATCHABLE_SIGNALS.has(s)) === true) {
-    return names as NodeJS.Signals[];
-  }
-  return fail('closeOnSignals', 'a boolean or an array of signal names that can be caught, such as "SIGTERM"', value);
+  const expected = 'a boolean or an array of signal names that can be caught, such as "SIGTERM"';
+  if (names === undefined) return fail('closeOnSignals', expected, value);
+  const wrong = names.findIndex((s) => typeof s !== 'string' || !CATCHABLE_SIGNALS.has(s));
+  if (wrong === -1) return names as NodeJS.Signals[];
+  // "got an array" alone left the user to find which of the names was mistyped or uncatchable.
+  return fail('closeOnSignals', expected, value, `an array holding ${describe(names[wrong])}`);
 }
 
 /**

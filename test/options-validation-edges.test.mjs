@@ -67,3 +67,11 @@ for (const [label, signals] of withHoles) {
     assert.deepEqual(process.eventNames(), before);
   });
 }
+
+for (const [signals, shown] of [[['SIGTERM', 'SIGKIL'], '"SIGKIL"'], [['SIGKILL'], '"SIGKILL"'], [['sigterm'], '"sigterm"'], [[15], '15']]) {
+  test(`closeOnSignals ${JSON.stringify(signals)}: the TypeError shows the element that is wrong, ${shown}`, () => {
+    const err = constructionError({ closeOnSignals: signals });
+    assert.match(err.message, /option "closeOnSignals" must be /);
+    assert.ok(err.message.endsWith(`got an array holding ${shown}`), err.message);
+  });
+}
