@@ -259,9 +259,13 @@ export function resolveOptions(input: MemFileStoreOptions | null | undefined, wa
 
   const serializer = o.serializer ?? JSON;
   // A function counts too: superjson's default export is a class with static stringify and parse.
-  if ((typeof serializer !== 'object' && typeof serializer !== 'function') || typeof (serializer as Serializer).stringify !== 'function' ||
-      typeof (serializer as Serializer).parse !== 'function') {
+  if (typeof serializer !== 'object' && typeof serializer !== 'function') {
     fail('serializer', 'an object with stringify and parse functions', serializer);
+  }
+  // Which one is missing: "got an object" alone did not say what was wrong with the object given.
+  const missing = (['stringify', 'parse'] as const).find((name) => typeof (serializer as Serializer)[name] !== 'function');
+  if (missing !== undefined) {
+    fail('serializer', 'an object with stringify and parse functions', serializer, `${describe(serializer)} without a ${missing} function`);
   }
 
   const saveFile = o.saveFile ?? undefined;

@@ -75,3 +75,15 @@ for (const [signals, shown] of [[['SIGTERM', 'SIGKIL'], '"SIGKIL"'], [['SIGKILL'
     assert.ok(err.message.endsWith(`got an array holding ${shown}`), err.message);
   });
 }
+
+for (const [label, serializer, shown] of [
+  ['{ stringify }', { stringify: JSON.stringify }, 'an object without a parse function'],
+  ['{ parse, stringify: "JSON" }', { parse: JSON.parse, stringify: 'JSON' }, 'an object without a stringify function'],
+  ['{}', {}, 'an object without a stringify function'],
+  ['a class without static methods', class Nothing {}, 'a function without a stringify function'],
+]) {
+  test(`serializer ${label}: the TypeError says which function is missing`, () => {
+    const err = constructionError({ serializer });
+    assert.ok(err.message.endsWith(`got ${shown}`), err.message);
+  });
+}
