@@ -176,6 +176,9 @@ const KNOWN = new Set<string>([
   'saveFile', 'savePeriod', 'journal', 'onDamagedFile', 'closeOnSignals', 'clock', 'fs',
 ]);
 
+/** A name without case, `-` or `_`: how a typo of an option's name most often differs from it. */
+const loose = (name: string): string => name.toLowerCase().replace(/[-_]/g, '');
+
 /** Characters of a value an error message shows: a value read from a file or the environment can be megabytes long. */
 const SHOWN_CHARS = 80;
 
@@ -239,7 +242,10 @@ export function resolveOptions(input: MemFileStoreOptions | null | undefined, wa
   const o: Record<string, unknown> = input === undefined || input === null ? {} : (input as Record<string, unknown>);
   if (typeof o !== 'object') fail('options', 'an object', o);
   for (const key of Object.keys(o)) {
-    if (!KNOWN.has(key)) warn(`express-memfilestore: unknown option "${key}" is ignored`);
+    if (KNOWN.has(key)) continue;
+    // A misspelt saveFile leaves the store in memory only: name the option the key most likely meant.
+    const meant = [...KNOWN].find((known) => loose(known) === loose(key));
+    warn(`express-memfilestore: unknown option "${key}" is ignored${meant === undefined ? '' : ` (did you mean "${meant}"?)`}`);
   }
 
   // NaN is a number memorystore accepted (and started no timer for): keep accepting it.

@@ -87,3 +87,30 @@ for (const [label, serializer, shown] of [
     assert.ok(err.message.endsWith(`got ${shown}`), err.message);
   });
 }
+
+/** Process warnings emitted while `fn` runs (emitWarning emits on a later tick). */
+async function warningsDuring(fn) {
+  const seen = [];
+  const onWarning = (w) => seen.push(w.message);
+  process.on('warning', onWarning);
+  try {
+    fn();
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('warning', onWarning);
+  }
+  return seen;
+}
+
+for (const [typo, known] of [['savefile', 'saveFile'], ['save_file', 'saveFile'], ['SaveFile', 'saveFile'], ['check-period', 'checkPeriod'], ['max_size', 'maxSize']]) {
+  test(`unknown option "${typo}": the warning names the option it is likely a typo of, "${known}"`, async () => {
+    const warnings = await warningsDuring(() => new MemFileStore({ [typo]: 1 }));
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0], new RegExp(`unknown option "${typo}" is ignored \\(did you mean "${known}"\\?\\)`));
+  });
+}
+
+test('an unknown option that is no typo of one: the warning suggests nothing', async () => {
+  const warnings = await warningsDuring(() => new MemFileStore({ secret: 'x', maxAge: 1000 }));
+  assert.deepEqual(warnings, ['express-memfilestore: unknown option "secret" is ignored', 'express-memfilestore: unknown option "maxAge" is ignored']);
+});
