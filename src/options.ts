@@ -181,19 +181,29 @@ const KNOWN = new Set<string>([
   'saveFile', 'savePeriod', 'journal', 'onDamagedFile', 'closeOnSignals', 'clock', 'fs',
 ]);
 
-/** A value as error messages show it: strings quoted, objects by kind (never converted: that can throw). */
+/** A name without case, `-` or `_`: how a typo of an option's name most often differs from it. */
+const loose = (name: string): string => name.toLowerCase().replace(/[-_]/g, '');
+
+/** Characters of a value an error message shows: a value read from a file or the environment can be megabytes long. */
+const SHOWN_CHARS = 80;
+
+/**
+ * A value as error messages show it: strings quoted, objects by kind (never converted: that can throw), a long one cut
+ * short with its length.
+ */
 export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return 'a function';
-  if (typeof value === 'bigint') return `${value}n`;
-  if (value === null || typeof value !== 'object') return String(value);
-  if (Array.isArray(value)) return 'an array';
-  if (value instanceof Promise) return 'a Promise';
-  return 'an object';
+  if (value !== null && typeof value === 'object') {
+    return Array.isArray(value) ? 'an array' : value instanceof Promise ? 'a Promise' : 'an object';
+  }
+  const text = typeof value === 'string' ? value : typeof value === 'bigint' ? `${value}n` : String(value);
+  if (text.length <= SHOWN_CHARS) return typeof value === 'string' ? JSON.stringify(text) : text;
+  const start = text.slice(0, SHOWN_CHARS);
+  return `${typeof value === 'string' ? `${JSON.stringify(start).slice(0, -1)}...` : `${start}...`} (${text.length} characters)`;
 }
 
-function fail(name: string, expected: string, value: unknown): never {
-  throw new TypeError(`express-memfilestore: option "${name}" must be ${expected}, got ${describe(value)}`);
+function fail(name: string, expected: string, value: unknown, shown = describe(value)): never {
+  throw new TypeError(`express-memfilestore: option "${name}" must be ${expected}, got ${shown}`);
 }
 
 function optionalNumber(name: string, value: unknown, accept: (n: number) => boolean, expected: string): number | undefined {
@@ -221,10 +231,14 @@ function timerPeriod(ms: number | undefined): number {
 function resolveSignals(value: unknown): readonly NodeJS.Signals[] {
   if (value === undefined || value === null || value === false) return [];
   if (value === true) return ['SIGTERM', 'SIGINT'];
-  if (Array.isArray(value) && value.every((s) => typeof s === 'string' && CATCHABLE_SIGNALS.has(s))) {
-    return value as NodeJS.Signals[];
-  }
-  return fail('closeOnSignals', 'a boolean or an array of signal names that can be caught, such as "SIGTERM"', value);
+  // A hole of a sparse array is a wrong name too: every() skipped holes, and the store listened for an "undefined" event.
+  const names: unknown[] | undefined = Array.isArray(value) ? Array.from(value as unknown[]) : undefined;
+  const expected = 'a boolean or an array of signal names that can be caught, such as "SIGTERM"';
+  if (names === undefined) return fail('closeOnSignals', expected, value);
+  const wrong = names.findIndex((s) => typeof s !== 'string' || !CATCHABLE_SIGNALS.has(s));
+  if (wrong === -1) return names as NodeJS.Signals[];
+  // "got an array" alone left the user to find which of the names was mistyped or uncatchable.
+  return fail('closeOnSignals', expected, value, `an array holding ${describe(names[wrong])}`);
 }
 
 /** At least 1: read in whole ms, a reading below it is 0, which the expiry arithmetic takes for "never". */
@@ -281,7 +295,10 @@ export function resolveOptions(
   const o: Record<string, unknown> = input === undefined || input === null ? {} : (input as Record<string, unknown>);
   if (typeof o !== 'object') fail('options', 'an object', o);
   for (const key of Object.keys(o)) {
-    if (!KNOWN.has(key)) warn(`express-memfilestore: unknown option "${key}" is ignored`);
+    if (KNOWN.has(key)) continue;
+    // A misspelt saveFile leaves the store in memory only: name the option the key most likely meant.
+    const meant = [...KNOWN].find((known) => loose(known) === loose(key));
+    warn(`express-memfilestore: unknown option "${key}" is ignored${meant === undefined ? '' : ` (did you mean "${meant}"?)`}`);
   }
 
   // NaN is a number memorystore accepted (and started no timer for): keep accepting it.
@@ -301,14 +318,19 @@ export function resolveOptions(
 
   const serializer = o.serializer ?? JSON;
   // A function counts too: superjson's default export is a class with static stringify and parse.
-  if ((typeof serializer !== 'object' && typeof serializer !== 'function') || typeof (serializer as Serializer).stringify !== 'function' ||
-      typeof (serializer as Serializer).parse !== 'function') {
+  if (typeof serializer !== 'object' && typeof serializer !== 'function') {
     fail('serializer', 'an object with stringify and parse functions', serializer);
+  }
+  // Which one is missing: "got an object" alone did not say what was wrong with the object given.
+  const missing = (['stringify', 'parse'] as const).find((name) => typeof (serializer as Serializer)[name] !== 'function');
+  if (missing !== undefined) {
+    fail('serializer', 'an object with stringify and parse functions', serializer, `${describe(serializer)} without a ${missing} function`);
   }
 
   const saveFile = o.saveFile ?? undefined;
-  if (saveFile !== undefined && (typeof saveFile !== 'string' || saveFile === '')) {
-    fail('saveFile', 'a non-empty path string', saveFile);
+  // A NUL is in no path: caught here, it is a TypeError naming the option, not a rejected `ready` naming an fs argument.
+  if (saveFile !== undefined && (typeof saveFile !== 'string' || saveFile === '' || saveFile.includes('\0'))) {
+    fail('saveFile', 'a non-empty path string without NUL characters', saveFile);
   }
   const savePeriod = optionalNumber('savePeriod', o.savePeriod, (n) => n >= 0, 'a non-negative number of milliseconds');
   const journal = o.journal ?? (saveFile === undefined ? false : 'everysec');
