@@ -40,11 +40,11 @@ export type JournalOption = 'everysec' | 'always' | false;
 /** Options of {@link MemFileStore}. Every memorystore 1.6.8 and express-memfilestore 1.x option is accepted. */
 export interface MemFileStoreOptions {
   /**
-   * Milliseconds between prunes of expired sessions. No timer when unset, `0`, negative or not finite; above 2^31-1
+   * Milliseconds between prunes of expired sessions. No timer when unset, `false`, `0`, negative or not finite; above 2^31-1
    * (24.8 days) clamped to it, where Node's timers would fire every millisecond. Expired sessions are never served
    * without it: the prune frees their memory.
    */
-  checkPeriod?: number | null | undefined;
+  checkPeriod?: number | false | null | undefined;
   /**
    * Maximum number of sessions; the least recently used is evicted first. `Infinity` (default) or `0`: no limit.
    * An integer up to 16,777,216 (lru-cache allocates for `max` up front): a larger or fractional value is a TypeError.
@@ -301,9 +301,10 @@ export function resolveOptions(
     warn(`express-memfilestore: unknown option "${key}" is ignored${meant === undefined ? '' : ` (did you mean "${meant}"?)`}`);
   }
 
-  // NaN is a number memorystore accepted (and started no timer for): keep accepting it.
+  // NaN is a number memorystore accepted (and started no timer for): keep accepting it. So is `false`, which apps pass
+  // to switch pruning off (`checkPeriod: isProduction && 86_400_000`): no timer, as memorystore.
   const checkPeriod = Number.isNaN(o.checkPeriod) ? NaN
-    : optionalNumber('checkPeriod', o.checkPeriod, () => true, 'a number of milliseconds');
+    : optionalNumber('checkPeriod', o.checkPeriod === false ? undefined : o.checkPeriod, () => true, 'a number of milliseconds');
   const max = optionalNumber('max', o.max, (n) => n === Infinity || (Number.isInteger(n) && n >= 0 && n <= MAX_PREALLOCATED_ENTRIES),
     `a non-negative integer up to ${MAX_PREALLOCATED_ENTRIES}, or Infinity`) ?? Infinity;
   const maxSize = optionalNumber('maxSize', o.maxSize, (n) => n === Infinity || (Number.isInteger(n) && n > 0),
