@@ -1,0 +1,60 @@
+/**
+ * Placements of `saveFile` that a start can see will never save, refused before anything is created beside the file.
+ * 1.x wrote its file in place; 2.x writes a temp file beside it and renames it over, and keeps its journal and lock
+ * beside it too, so setups that worked for 1.x can fail every save of 2.x: those are caught here, with what to do.
+ */
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { wrapFsError } from './file-errors.js';
+
+/**
+ * Refuses a `saveFile` that is a mount point.
+ * @throws an Error with the code 'EBUSY' (what the save's rename would get) naming the file and what to do.
+ */
+export function refuseMountPoint(file: string): void {
+  let dir: string;
+  try {
+    dir = realpathSync(dirname(resolve(file)));
+  } catch {
+    return; // a missing directory is refused by the lock, with its own message
+  }
+  const path = join(dir, basename(file));
+  if (!isMountPoint(path, dir)) return;
+  // One file mounted into place (Docker's `-v ./sessions.json:/app/sessions.json`, a Kubernetes subPath): 1.x wrote it in
+  // place, but a rename over a mount point fails (EBUSY), so every save failed, every savePeriod, while the journals
+  // grew beside a snapshot never written, outside the mount, lost with the container.
+  throw wrapFsError(`express-memfilestore: cannot use saveFile "${file}": it is a mount point (a single file mounted ` +
+    'into place, as docker run -v ./sessions.json:/app/sessions.json or a Kubernetes subPath mount does). A save ' +
+    'replaces the file by renaming a new one over it, which the system refuses on a mount point, and the journal and ' +
+    'lock kept beside it would be outside the mount. Mount the directory that holds the file instead, and point ' +
+    'saveFile into it (EBUSY)', Object.assign(new Error(`EBUSY: mount point, rename '${path}'`), { code: 'EBUSY', path }));
+}
+
+/** Whether `path`, a regular file in the real directory `dir`, is a mount point. */
+function isMountPoint(path: string, dir: string): boolean {
+  let dev: number;
+  try {
+    const st = statSync(path);
+    // A missing file is created by the first save; a directory, a FIFO... are refused with their own messages.
+    if (!st.isFile()) return false;
+    dev = st.dev;
+  } catch {
+    return false;
+  }
+  // On another device than its directory: nothing but a mount puts it there.
+  if (dev !== statSync(dir).dev) return true;
+  // A bind mount from the same file system keeps the device: only the mount table tells (Linux).
+  if (process.platform !== 'linux') return false;
+  let table: string;
+  try {
+    table = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return false;
+  }
+  // The fifth field is the mount point, with space, tab, newline and backslash written as octal escapes.
+  for (const line of table.split('\n')) {
+    const point = line.split(' ')[4];
+    if (point !== undefined && point.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))) === path) return true;
+  }
+  return false;
+}
