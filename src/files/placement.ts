@@ -58,3 +58,49 @@ function isMountPoint(path: string, dir: string): boolean {
   }
   return false;
 }
+
+/** The longest name a file may have on the file systems in use (ext4, XFS, Btrfs, tmpfs, APFS, NTFS). */
+const NAME_MAX = 255;
+/** The longest path Linux takes, its terminating NUL not counted. */
+const PATH_MAX = 4095;
+
+/**
+ * The most bytes the store's own names add to the saveFile's: a save's temp file `.tmp-<pid>-<12 hex digits>` (pids
+ * are at most 7 digits on Linux), and the journal's `.journal.<generation>` (16 digits at most) as long.
+ */
+function suffixBytes(): number {
+  return '.tmp-'.length + Math.max(7, String(process.pid).length) + '-'.length + 12;
+}
+
+/**
+ * Refuses a `saveFile` whose name, or path, the system takes but not the names of the files beside it: the start
+ * went well, then every save failed (ENAMETOOLONG), and close() with it.
+ * @throws an Error with the code 'ENAMETOOLONG' naming the file and the length it may have.
+ */
+export function refuseLongName(file: string): void {
+  const room = suffixBytes();
+  // NTFS counts a name in UTF-16 units, the others in bytes (UTF-8).
+  const name = process.platform === 'win32' ? basename(file).length : Buffer.byteLength(basename(file));
+  if (name + room > NAME_MAX) {
+    throw tooLong(file, `its name is ${name} bytes, and the names of the files kept beside it (a save's temp file ` +
+      `"<name>.tmp-<pid>-<random>", the journal "<name>.journal.<n>") are up to ${room} bytes longer, past the ` +
+      `${NAME_MAX} bytes a file name may have: use a name of at most ${NAME_MAX - room} bytes`);
+  }
+  if (process.platform !== 'linux') return;
+  let path: string;
+  try {
+    path = join(realpathSync(dirname(resolve(file))), basename(file));
+  } catch {
+    return; // a missing directory is refused by the lock, with its own message
+  }
+  const bytes = Buffer.byteLength(path);
+  if (bytes + room > PATH_MAX) {
+    throw tooLong(file, `its path "${path}" is ${bytes} bytes, and the paths of the files kept beside it are up to ` +
+      `${room} bytes longer, past the ${PATH_MAX} bytes a path may have: use a path of at most ${PATH_MAX - room} bytes`);
+  }
+}
+
+function tooLong(file: string, why: string): Error {
+  return wrapFsError(`express-memfilestore: cannot use saveFile "${file}": ${why} (ENAMETOOLONG)`,
+    Object.assign(new Error(`ENAMETOOLONG: ${why}`), { code: 'ENAMETOOLONG', path: file }));
+}
