@@ -49,7 +49,7 @@ export async function writeStoreFile(file: string, sessions: Map<string, SavedSe
   } catch (err) {
     throw new CliError(`could not write "${file}" (it is unchanged): ${(err as Error).message}`);
   }
-  for (const journal of listJournals(file)) {
+  for (const journal of listJournals(file).filter((f) => !f.foreign)) {
     try {
       unlinkSync(journal.path);
     } catch (err) {

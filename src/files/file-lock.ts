@@ -84,6 +84,7 @@ export class FileLock {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
+      refuseForeign(file, path);
       const holder = liveHolder(path);
       if (holder !== undefined) throw new FileLockedError(file, holder);
       try {
@@ -139,6 +140,26 @@ export class FileLock {
       // Already gone: nothing to release.
     }
   }
+}
+
+/**
+ * Refuses to take over a file by the lock's name that holds sessions: 1.x made no lock, so a 1.x app could use
+ * `<saveFile>.lock` as its own saveFile, and taking it for a stale lock removed that app's sessions. Anything else a
+ * lock of ours could not hold is still taken for a damaged lock.
+ */
+function refuseForeign(file: string, path: string): void {
+  let content: string;
+  try {
+    content = readLock(path);
+  } catch {
+    return; // gone, or not readable: liveHolder says what it is
+  }
+  if (!content.startsWith('express-memfilestore-') && !content.trimStart().startsWith('{')) return;
+  const error = new Error(`express-memfilestore: cannot use saveFile "${file}": "${path}" beside it, where the store keeps ` +
+    'its lock, is not a lock but a session file (another app\'s saveFile, as express-memfilestore 1.x, which made no ' +
+    'lock, allowed?); it was left untouched. Move it elsewhere (and that app\'s saveFile with it), or give this ' +
+    'saveFile another name (EEXIST)');
+  throw Object.assign(error, { code: 'EEXIST', path });
 }
 
 /** A lock file's content; non-blocking: a FIFO by the lock's name would otherwise hold the start for ever. */

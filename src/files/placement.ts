@@ -104,3 +104,22 @@ function tooLong(file: string, why: string): Error {
   return wrapFsError(`express-memfilestore: cannot use saveFile "${file}": ${why} (ENAMETOOLONG)`,
     Object.assign(new Error(`ENAMETOOLONG: ${why}`), { code: 'ENAMETOOLONG', path: file }));
 }
+
+/** The names the store gives the files beside `<saveFile>`; the stem is that saveFile's name. */
+const OWN_NAME = /^(.+)(\.lock|\.journal\.(?:0|[1-9]\d{0,15})|\.tmp-\d+-[0-9a-f]{12})$/;
+
+/**
+ * Refuses a `saveFile` named as one of the files a store keeps beside another saveFile in the same directory: a store
+ * on that one would take it for its lock (and remove it as a stale one), its journal (and remove it once absorbed) or
+ * a temp file a killed save left (removed at start). 1.x made no such files, so two 1.x apps could use those names.
+ * @throws an Error with the code 'EINVAL' naming the file and the saveFile it collides with.
+ */
+export function refuseOwnName(file: string): void {
+  const match = OWN_NAME.exec(basename(file));
+  if (match === null) return;
+  const [, stem = '', suffix = ''] = match;
+  throw wrapFsError(`express-memfilestore: cannot use saveFile "${file}": its name is that of a file a store keeps beside ` +
+    `its saveFile (its ${suffix.startsWith('.lock') ? 'lock' : suffix.startsWith('.journal') ? 'journal' : 'temp file'}), ` +
+    `and a store on "${stem}" in the same directory would take it for its own and remove it: give it another name (EINVAL)`,
+  Object.assign(new Error(`EINVAL: the name of a store's own file, '${file}'`), { code: 'EINVAL', path: file }));
+}
