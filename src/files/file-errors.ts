@@ -22,6 +22,8 @@ const HINTS: Record<string, (file: string) => string> = {
  */
 export function describeFileError(file: string, err: unknown): Error {
   if (!(err instanceof Error)) return new Error(`express-memfilestore: cannot use saveFile "${file}": ${String(err)}`);
+  // Ours already names the file and says what to do (placement.ts).
+  if (err.message.startsWith('express-memfilestore: ')) return err;
   const { code, path } = err as NodeJS.ErrnoException;
   const hint = code !== undefined && Object.hasOwn(HINTS, code) ? HINTS[code] : undefined;
   if (hint === undefined) return err;

@@ -1,5 +1,5 @@
 /**
- * The store's start, for persistence.ts: refuse a `saveFile` too long for the names made from it, one named as a
+ * The store's start, for persistence.ts: refuse a `saveFile` that names a directory, one too long for the names made from it, one named as a
  * store's own files, a symlinked one or one that is a mount point (placement.ts), take the lock, load the snapshot and replay its
  * journals (recover.ts), then remove temp files a killed process left, and describe it all for the 'load' event.
  * Synchronous: it runs in the store's constructor.
@@ -7,7 +7,7 @@
 import { removeStaleTempFiles } from './atomic-writer.js';
 import { log } from '../debug.js';
 import { FileLock } from './file-lock.js';
-import { refuseLongName, refuseMountPoint, refuseOwnName } from './placement.js';
+import { refuseDirectoryName, refuseLongName, refuseMountPoint, refuseOwnName } from './placement.js';
 import { recoverFiles, refuseSymlink, type Recovered, type RecoverySinks } from './recover.js';
 import type { LoadInfo } from './persistence-stats.js';
 
@@ -26,6 +26,7 @@ export interface Started extends Recovered {
 export function startFiles(file: string, sinks: RecoverySinks, options: { onDamaged: 'error' | 'move-aside'; now: number },
   then: (recovered: Recovered, locked: string) => void): Started {
   const started = performance.now();
+  refuseDirectoryName(file);
   refuseLongName(file);
   refuseOwnName(file);
   refuseSymlink(file);

@@ -123,3 +123,15 @@ export function refuseOwnName(file: string): void {
     `and a store on "${stem}" in the same directory would take it for its own and remove it: give it another name (EINVAL)`,
   Object.assign(new Error(`EINVAL: the name of a store's own file, '${file}'`), { code: 'EINVAL', path: file }));
 }
+
+/**
+ * Refuses a `saveFile` ending in a path separator: that names a directory (a setting meant for one), and the store
+ * wrote `<dir>`, `<dir>.journal.<n>` and `<dir>.lock` beside it, as path.basename drops the separator.
+ * @throws an Error with the code 'EISDIR', what the system answers for a file created by such a name.
+ */
+export function refuseDirectoryName(file: string): void {
+  if (!(file.endsWith('/') || (process.platform === 'win32' && file.endsWith('\\')))) return;
+  throw wrapFsError(`express-memfilestore: cannot use saveFile "${file}": it ends in a path separator, which names a ` +
+    'directory: name the file in it, such as "data/sessions.db" (EISDIR)',
+  Object.assign(new Error(`EISDIR: a directory's name, '${file}'`), { code: 'EISDIR', path: file }));
+}
