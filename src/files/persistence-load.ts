@@ -7,7 +7,7 @@
 import { removeStaleTempFiles } from './atomic-writer.js';
 import { log } from '../debug.js';
 import { FileLock } from './file-lock.js';
-import { refuseDirectoryName, refuseLongName, refuseMountPoint, refuseOwnName } from './placement.js';
+import { refuseMountPoint, refuseName } from './placement.js';
 import { recoverFiles, refuseSymlink, type Recovered, type RecoverySinks } from './recover.js';
 import type { LoadInfo } from './persistence-stats.js';
 
@@ -26,9 +26,7 @@ export interface Started extends Recovered {
 export function startFiles(file: string, sinks: RecoverySinks, options: { onDamaged: 'error' | 'move-aside'; now: number },
   then: (recovered: Recovered, locked: string) => void): Started {
   const started = performance.now();
-  refuseDirectoryName(file);
-  refuseLongName(file);
-  refuseOwnName(file);
+  refuseName(file);
   refuseSymlink(file);
   refuseMountPoint(file);
   const lock = FileLock.acquire(file);

@@ -135,3 +135,10 @@ export function refuseDirectoryName(file: string): void {
     'directory: name the file in it, such as "data/sessions.db" (EISDIR)',
   Object.assign(new Error(`EISDIR: a directory's name, '${file}'`), { code: 'EISDIR', path: file }));
 }
+
+/** The refusals that need only the name: a directory's, one too long, one of a store's own files. */
+export function refuseName(file: string): void {
+  refuseDirectoryName(file);
+  refuseLongName(file);
+  refuseOwnName(file);
+}
