@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
@@ -84,4 +84,24 @@ test('a saveFile in a bind-mounted directory is used as usual', async (t) => {
   assert.equal(store.store.size, 1, 'the 1.x session is loaded');
   await store.close();
   assert.match(readFileSync(join(host, 'sessions.json'), 'latin1'), /^express-memfilestore-snapshot /, 'the snapshot is written in the mounted directory');
+});
+
+test('a saveFile on an overlay whose layers are on other file systems than it is not taken for a mount point', async (t) => {
+  // Without xino, such an overlay gives a regular file the device of the layer it is on, not the overlay's (a live
+  // system's squashfs and tmpfs, say): a device that differs from the directory's is no proof of a mount.
+  const p = place(t);
+  const lower = p.dir();
+  const upper = p.dir();
+  const merged = p.dir();
+  if (!p.mount(['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs'], lower) || !p.mount(['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs'], upper)) return;
+  writeFileSync(join(lower, 'sessions.json'), LEGACY);
+  mkdirSync(join(upper, 'data'));
+  mkdirSync(join(upper, 'work'));
+  if (!p.mount(['-t', 'overlay', '-o', `lowerdir=${lower},upperdir=${join(upper, 'data')},workdir=${join(upper, 'work')}`, 'overlay'], merged)) return;
+  const file = join(merged, 'sessions.json');
+  const store = p.keep(new MemFileStore({ saveFile: file, savePeriod: 0 }));
+  await store.ready;
+  assert.equal(store.store.size, 1, 'the 1.x session is loaded');
+  await store.close();
+  assert.match(readFileSync(file, 'latin1'), /^express-memfilestore-snapshot /);
 });

@@ -19,7 +19,7 @@ export function refuseMountPoint(file: string): void {
     return; // a missing directory is refused by the lock, with its own message
   }
   const path = join(dir, basename(file));
-  if (!isMountPoint(path, dir)) return;
+  if (!isMountPoint(path)) return;
   // One file mounted into place (Docker's `-v ./sessions.json:/app/sessions.json`, a Kubernetes subPath): 1.x wrote it in
   // place, but a rename over a mount point fails (EBUSY), so every save failed, every savePeriod, while the journals
   // grew beside a snapshot never written, outside the mount, lost with the container.
@@ -30,21 +30,19 @@ export function refuseMountPoint(file: string): void {
     'saveFile into it (EBUSY)', Object.assign(new Error(`EBUSY: mount point, rename '${path}'`), { code: 'EBUSY', path }));
 }
 
-/** Whether `path`, a regular file in the real directory `dir`, is a mount point. */
-function isMountPoint(path: string, dir: string): boolean {
-  let dev: number;
+/**
+ * Whether `path`, a regular file, is a mount point: only the mount table tells (Linux; elsewhere no container mounts
+ * single files). Not a device other than its directory's: a bind mount from the same file system keeps the device, and
+ * an overlay whose layers are on other file systems gives its files theirs (without xino), as a live system's does.
+ */
+function isMountPoint(path: string): boolean {
+  if (process.platform !== 'linux') return false;
   try {
-    const st = statSync(path);
     // A missing file is created by the first save; a directory, a FIFO... are refused with their own messages.
-    if (!st.isFile()) return false;
-    dev = st.dev;
+    if (!statSync(path).isFile()) return false;
   } catch {
     return false;
   }
-  // On another device than its directory: nothing but a mount puts it there.
-  if (dev !== statSync(dir).dev) return true;
-  // A bind mount from the same file system keeps the device: only the mount table tells (Linux).
-  if (process.platform !== 'linux') return false;
   let table: string;
   try {
     table = readFileSync('/proc/self/mountinfo', 'utf8');
