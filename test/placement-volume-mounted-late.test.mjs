@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
@@ -54,4 +54,45 @@ test('a volume mounted over the saveFile\'s directory after the start: its snaps
   assert.equal(err.code, 'ERR_SNAPSHOT_LOCKED', err.stack);
   assert.match(err.message, /mounted/, err.message);
   assert.deepEqual(await call(store, 'ids'), ['since-start'], 'the sessions in memory are kept');
+});
+
+test('on an overlay whose layers are on other file systems, a lock removed while running is put back after the directory\'s inode left the cache', async (t) => {
+  // Such an overlay (no xino) numbers a directory anew when its inode is read again: the directory is the same one,
+  // and holds this store's own snapshot, which must not be taken for another run's.
+  const base = mkdtempSync(join(tmpdir(), 'memfilestore-late-volume-'));
+  const mounts = [];
+  const stores = [];
+  t.after(async () => {
+    for (const store of stores) await store.close().catch(() => undefined);
+    for (const at of mounts.reverse()) spawnSync('umount', [at]);
+    rmSync(base, { recursive: true, force: true });
+  });
+  const mount = (args, at) => {
+    mkdirSync(at, { recursive: true });
+    const result = spawnSync('mount', [...args, at], { encoding: 'utf8' });
+    if (result.status === 0) mounts.push(at);
+    return result.status === 0 ? undefined : (result.stderr || result.error?.message || '').trim();
+  };
+  const lower = join(base, 'lower');
+  const upper = join(base, 'upper');
+  const merged = join(base, 'merged');
+  const refused = mount(['-t', 'tmpfs', 'tmpfs'], lower) ?? mount(['-t', 'tmpfs', 'tmpfs'], upper);
+  if (refused !== undefined) return skipUnlessCi(t, `mount is not permitted here (${refused})`);
+  mkdirSync(join(lower, 'data'));
+  mkdirSync(join(upper, 'data'));
+  mkdirSync(join(upper, 'work'));
+  const overlay = mount(['-t', 'overlay', '-o', `lowerdir=${lower},upperdir=${join(upper, 'data')},workdir=${join(upper, 'work')}`, 'overlay'], merged);
+  if (overlay !== undefined) return skipUnlessCi(t, `mount -t overlay is not permitted here (${overlay})`);
+
+  const file = join(merged, 'data', 'sessions.db');
+  const store = new MemFileStore({ saveFile: file, savePeriod: 0, journal: false });
+  stores.push(store);
+  await store.ready;
+  await call(store, 'set', 'a', session({ user: 'ann' }));
+  await store.flush();
+  rmSync(`${file}.lock`);
+  writeFileSync('/proc/sys/vm/drop_caches', '2'); // dentries and inodes only
+  await call(store, 'set', 'b', session({ user: 'bob' }));
+  await store.flush();
+  assert.deepEqual(readdirSync(join(merged, 'data')).sort(), ['sessions.db', 'sessions.db.lock']);
 });

@@ -16,6 +16,7 @@ import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, realpathS
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FILE_MODE } from './atomic-writer.js';
+import { directoryIdentity } from './placement.js';
 import { READ_FLAGS } from './read-chunks.js';
 
 /** Locks held by this process, shared by every copy of this module that may be loaded. */
@@ -45,7 +46,7 @@ export class FileLockedError extends Error {
 export class FileLock {
   readonly path: string;
   readonly #token: string;
-  /** The directory locked, as device and inode: the same path may come to name another one. */
+  /** Which directory was locked (placement.ts): the same path may come to name another one. */
   readonly #dir: string | undefined;
   #released = false;
   readonly #heartbeat: NodeJS.Timeout;
@@ -189,16 +190,6 @@ function refuseForeign(file: string, path: string): void {
     'lock, allowed?); it was left untouched. Move it elsewhere (and that app\'s saveFile with it), or give this ' +
     'saveFile another name (EEXIST)');
   throw Object.assign(error, { code: 'EEXIST', path });
-}
-
-/** `<device>:<inode>` of a directory, or `undefined` when it cannot be read (gone). */
-function directoryIdentity(dir: string): string | undefined {
-  try {
-    const st = statSync(dir, { bigint: true });
-    return `${st.dev}:${st.ino}`;
-  } catch {
-    return undefined;
-  }
 }
 
 /** A lock file's content; non-blocking: a FIFO by the lock's name would otherwise hold the start for ever. */

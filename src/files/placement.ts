@@ -43,18 +43,46 @@ function isMountPoint(path: string): boolean {
   } catch {
     return false;
   }
+  return mountTable()?.some((mount) => mount.point === path) === true;
+}
+
+/** The mounts this process sees, from /proc/self/mountinfo (Linux): `undefined` where it cannot be read. */
+function mountTable(): { id: string; point: string }[] | undefined {
   let table: string;
   try {
     table = readFileSync('/proc/self/mountinfo', 'utf8');
   } catch {
-    return false;
+    return undefined;
   }
-  // The fifth field is the mount point, with space, tab, newline and backslash written as octal escapes.
+  const mounts: { id: string; point: string }[] = [];
   for (const line of table.split('\n')) {
-    const point = line.split(' ')[4];
-    if (point !== undefined && point.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))) === path) return true;
+    const [id, , , , point] = line.split(' ');
+    // The mount point, with space, tab, newline and backslash written as octal escapes.
+    if (id !== undefined && point !== undefined) {
+      mounts.push({ id, point: point.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))) });
+    }
   }
-  return false;
+  return mounts;
+}
+
+/**
+ * Which directory `dir` (a real path) is, to tell when the same path comes to name another one: on Linux the mounts on
+ * it and its parents (a volume mounted over it after the start adds one; inode numbers would not do, an overlay whose
+ * layers are on other file systems changes a directory's when its inode leaves the cache), elsewhere its device and
+ * inode. `undefined` when it cannot be told.
+ */
+export function directoryIdentity(dir: string): string | undefined {
+  const mounts = process.platform === 'linux' ? mountTable() : undefined;
+  if (mounts !== undefined) {
+    const within = (point: string): boolean => dir === point || dir.startsWith(point.endsWith('/') ? point : `${point}/`);
+    return mounts.filter((mount) => within(mount.point)).map((mount) => mount.id).join(' ');
+  }
+  try {
+    const st = statSync(dir, { bigint: true });
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The longest name a file may have on the file systems in use (ext4, XFS, Btrfs, tmpfs, APFS, NTFS). */
