@@ -83,8 +83,11 @@ export interface MemFileStoreOptions {
    */
   serializer?: Serializer | null | undefined;
   /**
-   * Path of the snapshot file. Without it the store keeps sessions in memory only. Its directory must exist, and the
-   * file must not be a symbolic link: otherwise `store.ready` rejects (see it).
+   * Path of the snapshot file. Without it the store keeps sessions in memory only. Its directory must exist and be
+   * writable (the journal, the lock and a save's temp file are created beside the file), and the file must not be a
+   * symbolic link, nor a mount point (one file mounted into a container: mount its directory instead), and its name
+   * must be at most 230 bytes (the names made from it are longer): otherwise
+   * `store.ready` rejects (see it).
    */
   saveFile?: string | null | undefined;
   /**

@@ -6,6 +6,7 @@ import { unlinkSync } from 'node:fs';
 import { listJournals } from '../files/journal-reader.js';
 import { writeFileAtomic } from '../files/atomic-writer.js';
 import { FileLock, FileLockedError } from '../files/file-lock.js';
+import { refuseMountPoint, refuseName } from '../files/placement.js';
 import { writeSnapshot } from '../files/snapshot-writer.js';
 import { CliError } from './errors.js';
 import { holdLock, trackedFs } from './interrupted.js';
@@ -13,10 +14,17 @@ import type { SavedSession } from './read-store-file.js';
 
 /**
  * Takes the lock of `file`, or explains who holds it.
+ * @param writing - the file is to be written: refuse one the store would refuse to start on.
  * @throws CliError when a running store holds it, or its directory cannot be used.
  */
-export function lockFile(file: string): FileLock {
+export function lockFile(file: string, { writing }: { writing: boolean }): FileLock {
   try {
+    // A file the store would refuse to start on is not written: the import would say it was done. (One read only, for
+    // a migration off it, may be anywhere: a 1.x file mounted into a container, say.)
+    if (writing) {
+      refuseName(file);
+      refuseMountPoint(file);
+    }
     return holdLock(FileLock.acquire(file));
   } catch (err) {
     if (err instanceof FileLockedError) {
@@ -24,7 +32,10 @@ export function lockFile(file: string): FileLock {
         '(sessions it changes meanwhile would be lost)');
     }
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(`cannot use "${file}": ${code === 'ENOENT' ? 'its directory does not exist' : (err as Error).message}`);
+    // The store's refusals (placement.ts) begin as this one does: said once.
+    const ours = `express-memfilestore: cannot use saveFile "${file}": `;
+    const message = (err as Error).message;
+    throw new CliError(`cannot use "${file}": ${code === 'ENOENT' ? 'its directory does not exist' : message.startsWith(ours) ? message.slice(ours.length) : message}`);
   }
 }
 
@@ -49,7 +60,7 @@ export async function writeStoreFile(file: string, sessions: Map<string, SavedSe
   } catch (err) {
     throw new CliError(`could not write "${file}" (it is unchanged): ${(err as Error).message}`);
   }
-  for (const journal of listJournals(file)) {
+  for (const journal of listJournals(file).filter((f) => !f.foreign)) {
     try {
       unlinkSync(journal.path);
     } catch (err) {

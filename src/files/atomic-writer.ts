@@ -102,9 +102,21 @@ export async function syncDirectory(fs: FsPromises, dir: string): Promise<void> 
   const handle = await fs.open(dir, 'r');
   try {
     await handle.sync();
+  } catch (err) {
+    if (!cannotSyncDirectories(err)) throw err;
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Whether a directory's fsync failed because its file system does not do it (some network and FUSE ones: EINVAL,
+ * ENOTSUP). The rename or the creation is done, and nothing more can make it durable there: as Redis and PostgreSQL
+ * do, it is not an error. Taken for one, every save and every journal failed on such a file system, for good.
+ */
+export function cannotSyncDirectories(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EINVAL' || code === 'ENOTSUP' || code === 'EOPNOTSUPP';
 }
 
 /**

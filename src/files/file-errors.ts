@@ -1,4 +1,5 @@
-import { dirname } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 const HINTS: Record<string, (file: string) => string> = {
   ENOENT: (file) => `its directory "${dirname(file)}" does not exist (create it first)`,
@@ -21,13 +22,33 @@ const HINTS: Record<string, (file: string) => string> = {
  */
 export function describeFileError(file: string, err: unknown): Error {
   if (!(err instanceof Error)) return new Error(`express-memfilestore: cannot use saveFile "${file}": ${String(err)}`);
+  // Ours already names the file and says what to do (placement.ts).
+  if (err.message.startsWith('express-memfilestore: ')) return err;
   const { code, path } = err as NodeJS.ErrnoException;
   const hint = code !== undefined && Object.hasOwn(HINTS, code) ? HINTS[code] : undefined;
   if (hint === undefined) return err;
   // The journal or the lock at fault, not the snapshot: name it, or the user looks at the wrong file. Not the
   // directory itself (a missing one is the ENOENT of its realpath): the hint names it from the saveFile.
-  const beside = typeof path === 'string' && path !== file && dirname(path) === dirname(file) ? `"${path}" beside it: ` : '';
-  return wrapFsError(`express-memfilestore: cannot use saveFile "${file}": ${beside}${hint(beside === '' ? file : path as string)} (${code})`, err);
+  const beside = typeof path === 'string' && path !== file && isBeside(file, path) ? `"${path}" beside it: ` : '';
+  // A file beside it that could not be created: the directory is at fault. 1.x wrote only the file itself, so an app
+  // may write the file but not its directory, and "permission denied" on a lock that does not exist sent users to it.
+  const denied = (code === 'EACCES' || code === 'EPERM') && beside !== '' && !existsSync(path as string)
+    ? `: this process needs write access to the directory "${dirname(path as string)}", where the store creates its lock, its ` +
+      'journal and a save\'s temp file beside the file (express-memfilestore 1.x wrote only the file itself)' : '';
+  return wrapFsError(`express-memfilestore: cannot use saveFile "${file}": ${beside}${hint(beside === '' ? file : path as string)}${denied} (${code})`, err);
+}
+
+/**
+ * Whether `path` is in the saveFile's directory: as given, or as the lock resolved it (absolute, links resolved), which
+ * a relative saveFile, as the README's own example, never matched.
+ */
+function isBeside(file: string, path: string): boolean {
+  if (dirname(path) === dirname(file)) return true;
+  try {
+    return dirname(path) === realpathSync(dirname(resolve(file)));
+  } catch {
+    return false;
+  }
 }
 
 /** An error with our message that keeps the fs error's `code` (callers test it) and the error itself as `cause`. */

@@ -12,10 +12,11 @@
  * {@link FOREIGN_STALE_MS} is taken over. Two processes starting at the same instant after a crash could
  * both take over one stale lock; OS locks (flock) would close that window but Node has no API for them.
  */
-import { closeSync, openSync, readFileSync, readlinkSync, realpathSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FILE_MODE } from './atomic-writer.js';
+import { directoryIdentity } from './placement.js';
 import { READ_FLAGS } from './read-chunks.js';
 
 /** Locks held by this process, shared by every copy of this module that may be loaded. */
@@ -45,12 +46,15 @@ export class FileLockedError extends Error {
 export class FileLock {
   readonly path: string;
   readonly #token: string;
+  /** Which directory was locked (placement.ts): the same path may come to name another one. */
+  readonly #dir: string | undefined;
   #released = false;
   readonly #heartbeat: NodeJS.Timeout;
 
   private constructor(path: string, token: string) {
     this.path = path;
     this.#token = token;
+    this.#dir = directoryIdentity(dirname(path));
     this.#heartbeat = setInterval(() => {
       try {
         const now = new Date();
@@ -84,6 +88,7 @@ export class FileLock {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
+      refuseForeign(file, path);
       const holder = liveHolder(path);
       if (holder !== undefined) throw new FileLockedError(file, holder);
       try {
@@ -121,10 +126,36 @@ export class FileLock {
       content = readLock(this.path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      this.#refuseOtherDirectory(file);
       writeLockFile(this.path, this.#token);
       return;
     }
     if (content !== this.#token) throw new FileLockedError(file, `another store (pid ${content.split('\n')[0] ?? '?'}) that took its lock`);
+  }
+
+  /**
+   * Without its lock, the directory may be another one by the same path holding another run's files: a volume mounted
+   * over it after the start (the app started before its volume was mounted). Putting the lock back there and saving
+   * replaced that snapshot with the sessions made since the start, and removed its journals. A directory re-created
+   * empty holds nothing to lose, and takes the saves.
+   */
+  #refuseOtherDirectory(file: string): void {
+    const dir = dirname(this.path);
+    const now = directoryIdentity(dir);
+    if (now === undefined || now === this.#dir) return;
+    const name = basename(this.file);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return; // the write of the lock says what is wrong
+    }
+    if (!names.some((n) => n === name || n.startsWith(`${name}.journal.`))) return;
+    const error = new Error(`express-memfilestore: "${file}" is not the file this store started on: its directory is ` +
+      'another one now, holding a snapshot or journals this store did not write (a volume mounted on it after the ' +
+      'start?). They are left untouched, and saves refused: sessions stay in memory until the app is restarted, which ' +
+      'loads that snapshot (the sessions made since the start are lost then). Start the app once its volume is mounted');
+    throw Object.assign(error, { code: 'ERR_SNAPSHOT_LOCKED' });
   }
 
   /** Removes the lock file if it is still ours. Idempotent. */
@@ -139,6 +170,26 @@ export class FileLock {
       // Already gone: nothing to release.
     }
   }
+}
+
+/**
+ * Refuses to take over a file by the lock's name that holds sessions: 1.x made no lock, so a 1.x app could use
+ * `<saveFile>.lock` as its own saveFile, and taking it for a stale lock removed that app's sessions. Anything else a
+ * lock of ours could not hold is still taken for a damaged lock.
+ */
+function refuseForeign(file: string, path: string): void {
+  let content: string;
+  try {
+    content = readLock(path);
+  } catch {
+    return; // gone, or not readable: liveHolder says what it is
+  }
+  if (!content.startsWith('express-memfilestore-') && !content.trimStart().startsWith('{')) return;
+  const error = new Error(`express-memfilestore: cannot use saveFile "${file}": "${path}" beside it, where the store keeps ` +
+    'its lock, is not a lock but a session file (another app\'s saveFile, as express-memfilestore 1.x, which made no ' +
+    'lock, allowed?); it was left untouched. Move it elsewhere (and that app\'s saveFile with it), or give this ' +
+    'saveFile another name (EEXIST)');
+  throw Object.assign(error, { code: 'EEXIST', path });
 }
 
 /** A lock file's content; non-blocking: a FIFO by the lock's name would otherwise hold the start for ever. */

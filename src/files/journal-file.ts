@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import { dirname } from 'node:path';
 import type { AnyCallback } from '../store/callback.js';
-import { FILE_MODE } from './atomic-writer.js';
+import { cannotSyncDirectories, FILE_MODE } from './atomic-writer.js';
 import { encodeJournalHeader, saltOf } from './journal-format.js';
 import { journalPath, type JournalTail } from './journal-reader.js';
 
@@ -150,6 +150,8 @@ export function syncDirectorySync(io: JournalIo, dir: string): void {
   const fd = io.openSync(dir, 'r');
   try {
     io.fsyncSync(fd);
+  } catch (err) {
+    if (!cannotSyncDirectories(err)) throw err;
   } finally {
     io.closeSync(fd);
   }

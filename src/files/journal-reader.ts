@@ -32,6 +32,11 @@ export interface JournalFile {
   header: JournalHeader | string | undefined;
   /** Something other than the zeros set aside follows the header: a record, or what is left of one. */
   records: boolean;
+  /**
+   * A file of sessions (a snapshot, a 1.x file or JSON Lines) by a journal's name: another app's saveFile, never to be
+   * removed or moved. Garbage is not enough: a power cut can leave it in a journal whose creation it cut short.
+   */
+  foreign: boolean;
 }
 
 /** The journal appends continue in after a start. */
@@ -88,7 +93,9 @@ export function listJournals(file: string): JournalFile[] {
       if (typeof header === 'object' && header.gen !== Number(genText)) header = `its header says generation ${header.gen}`;
       // The header is at most MAX_HEADER bytes: the byte after it is in `head` when the file has one.
       const records = typeof header === 'object' && size > header.bytes && head[header.bytes] !== 0;
-      found.push({ gen: Number(genText), path, size, header, records });
+      const start = head.toString('latin1', 0, n).trimStart();
+      const foreign = start.startsWith('{') || start.startsWith('express-memfilestore-snapshot');
+      found.push({ gen: Number(genText), path, size, header, records, foreign });
     } catch (err) {
       // A read by descriptor (EISDIR: a directory by that name) names no file: say which one, not the saveFile.
       if (err instanceof Error && (err as NodeJS.ErrnoException).path === undefined) (err as NodeJS.ErrnoException).path = path;
@@ -126,6 +133,9 @@ export function replayJournals(file: string, snapshot: LoadResult, apply: (recor
       // not a journal created just before a crash, and its changes must not be dropped as a leftover's.
       if (typeof f.header === 'string' && recordShaped(f.path)) throw new SnapshotError(f.path, `${f.header}, and records follow it`);
     }
+    // 1.x made no journals, so a 1.x app could use `<saveFile>.journal.<n>` as its own saveFile: removing it as a
+    // leftover lost that app's sessions. (A journal with records whose header is damaged was refused above.)
+    if (f.foreign) throw foreignJournal(file, f.path);
     result.stale.push(f.path);
   }
   for (const [index, f] of chain.entries()) {
@@ -145,6 +155,14 @@ export function replayJournals(file: string, snapshot: LoadResult, apply: (recor
   // Only once every journal has replayed: a later one refused must find the torn one as it was (nothing rewritten).
   if (repair) cutTornTail(result);
   return result;
+}
+
+function foreignJournal(file: string, path: string): Error {
+  const error = new Error(`express-memfilestore: cannot use saveFile "${file}": "${path}" beside it has the name of one ` +
+    'of its journals, but holds sessions (another app\'s saveFile, as ' +
+    'express-memfilestore 1.x, which made no journals, allowed?); it was left untouched. Move it elsewhere (and that ' +
+    'app\'s saveFile with it), or give this saveFile another name (EEXIST)');
+  return Object.assign(error, { code: 'EEXIST', path });
 }
 
 /** The journals continuing the snapshot, in order; [] when there are none. */

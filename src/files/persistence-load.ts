@@ -1,11 +1,13 @@
 /**
- * The store's start, for persistence.ts: refuse a symlinked `saveFile`, take the lock, load the snapshot and replay its
+ * The store's start, for persistence.ts: refuse a `saveFile` that names a directory, one too long for the names made from it, one named as a
+ * store's own files, a symlinked one or one that is a mount point (placement.ts), take the lock, load the snapshot and replay its
  * journals (recover.ts), then remove temp files a killed process left, and describe it all for the 'load' event.
  * Synchronous: it runs in the store's constructor.
  */
 import { removeStaleTempFiles } from './atomic-writer.js';
 import { log } from '../debug.js';
 import { FileLock } from './file-lock.js';
+import { refuseMountPoint, refuseName } from './placement.js';
 import { recoverFiles, refuseSymlink, type Recovered, type RecoverySinks } from './recover.js';
 import type { LoadInfo } from './persistence-stats.js';
 
@@ -24,7 +26,9 @@ export interface Started extends Recovered {
 export function startFiles(file: string, sinks: RecoverySinks, options: { onDamaged: 'error' | 'move-aside'; now: number },
   then: (recovered: Recovered, locked: string) => void): Started {
   const started = performance.now();
+  refuseName(file);
   refuseSymlink(file);
+  refuseMountPoint(file);
   const lock = FileLock.acquire(file);
   try {
     const locked = lock.file;

@@ -307,7 +307,7 @@ export class Persistence {
    */
   #removeJournalsBefore(gen: number): void {
     try {
-      for (const f of listJournals(this.#path)) if (f.gen < gen) removeQuietly(this.#io, f.path);
+      for (const f of listJournals(this.#path)) if (f.gen < gen && !f.foreign) removeQuietly(this.#io, f.path);
     } catch (err) {
       log('absorbed journals left for the next save to remove: %s', err instanceof Error ? err.message : String(err));
     }

@@ -96,7 +96,7 @@ function moveAside(file: string, now: number): { from: string; to: string }[] {
   const moved: { from: string; to: string }[] = [];
   const names = [file];
   try {
-    names.push(...listJournals(file).map((f) => f.path));
+    names.push(...listJournals(file).filter((f) => !f.foreign).map((f) => f.path));
   } catch {
     // The directory cannot be listed: the snapshot alone is moved.
   }

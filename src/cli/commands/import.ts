@@ -54,7 +54,7 @@ export const importCommand: Command = {
     const merge = args.values.merge === true;
     const replace = args.values.replace === true;
     if (merge && replace) throw new UsageError('--merge and --replace cannot be used together');
-    const lock = lockFile(into);
+    const lock = lockFile(into, { writing: true });
     try {
       const target = readStoreFile(into, now, false);
       let held = 0;

@@ -56,7 +56,7 @@ export const migrate: Command = {
     const skipExisting = args.values['skip-existing'] === true;
     if (replace && skipExisting) throw new UsageError('--replace and --skip-existing exclude each other');
 
-    const lock = lockFile(file);
+    const lock = lockFile(file, { writing: false });
     try {
       const phases = new PhaseTimer();
       const sessions = outgoing(file, now, prefix, ttl);
