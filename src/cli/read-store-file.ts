@@ -1,7 +1,7 @@
 /**
  * The one place where the CLI reads the saved sessions of a file exactly as a store's start would: through
- * the store's own loader (snapshot format, 1.x files, then the journals beside the snapshot), without the lock
- * and without changing anything (a torn journal tail is reported, not cut).
+ * the store's own loader (snapshot format, 1.x files, and the journals beside the snapshot, read before it as a start
+ * reads them), without the lock and without changing anything (a torn journal tail is reported, not cut).
  */
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
