@@ -1,7 +1,7 @@
 /**
  * The one place where the CLI reads the saved sessions of a file exactly as a store's start would: through
- * the store's own loader (snapshot format, 1.x files, then the journals beside the snapshot), without the lock
- * and without changing anything (a torn journal tail is reported, not cut).
+ * the store's own loader (snapshot format, 1.x files, and the journals beside the snapshot, read before it as a start
+ * reads them), without the lock and without changing anything (a torn journal tail is reported, not cut).
  */
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
@@ -55,9 +55,10 @@ function hasJournals(file: string): boolean {
  */
 export function readStoreFile(file: string, now: number, mustExist = true): StoreFile {
   // A running store may complete a save while the files are read: its new snapshot renamed in and the journals the
-  // old one named removed, so the old snapshot read first names a journal no longer there. That is no damage: read
-  // again while saves keep replacing the files; damage that stays put is reported at once. (A journal appended to as
-  // it is read is read up to where its records ended then: journal-reader.ts.)
+  // old one named removed, between reading the snapshot's header and listing its journals, or the snapshot opened after
+  // its journals were read no longer the one that named them. That is no damage: read again while saves keep replacing
+  // the files; damage that stays put is reported at once. (A journal appended to as it is read is read up to where its
+  // records ended then: journal-reader.ts.)
   for (let attempt = 1; ; attempt++) {
     const before = filesState(file);
     try {
@@ -124,6 +125,11 @@ function readOnce(file: string, now: number, mustExist: boolean): StoreFile {
         replay.finish();
       },
       reset: () => { sessions.clear(); },
+      // The journals before the snapshot, as a start reads them: a save that completes while they are read (a few ms)
+      // is seen when the snapshot is opened, and read again. Read after the snapshot, they had to outlive the whole
+      // snapshot's read: a store saving more often than a large snapshot reads (journal size, savePeriod) had removed
+      // them every time, and after ten reads verify called a sound file damaged.
+      journalFirst: () => replay.collectFirst(),
     }, { repair: false, onDamaged: 'error', now }));
   } catch (err) {
     if (err instanceof SnapshotError) throw new CliError(`"${err.file}" is damaged: ${err.reason}`);

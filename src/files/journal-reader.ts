@@ -273,7 +273,9 @@ function replayFile(f: JournalFile, header: JournalHeader, apply: (record: Journ
     if (bad === undefined) return { records, size: offset, tornAt: undefined, tornBytes: 0 };
     // Only up to the last byte that is not zero: the zeros after it are space set aside, and a file stretched far past
     // its records (a sparse file takes no disk) must not have gigabytes allocated and read to say so.
-    const rest = readAll(fd, offset, lastUsedByte(fd, offset, f.size));
+    // To the file's length now, not when it was listed: a running store sets its length one step further before it
+    // writes a record across the old end, and that record, cut at the old length, would be taken for a torn tail.
+    const rest = readAll(fd, offset, lastUsedByte(fd, offset, Math.max(f.size, fstatSync(fd).size)));
     // A whole record where a moment ago there was none: a running store appended it while `verify` or `export`
     // read (at a start the lock keeps writers out, and the same bytes parse the same). The journal ended there when
     // it was read, as if the append came just after: not a torn tail, and not damage.
