@@ -141,7 +141,8 @@ export class JournalWriter {
 
   /**
    * Calls back once every change appended so far is durable ('always'), with a {@link JournalError} if it cannot
-   * be. In 'everysec' mode, or with nothing pending, it calls back on the next turn.
+   * be. In 'everysec' mode it calls back once the change is written: on the next turn, or for a change a rotation
+   * holds back, after the journal releases it.
    */
   afterDurable(callback: AnyCallback | undefined): void {
     const cb = callback ?? noop;

@@ -24,7 +24,7 @@ import { createHash, type Hash } from 'node:crypto';
 export const FORMAT_NAME = 'express-memfilestore-snapshot';
 export const FORMAT_VERSION = 2;
 const HEADER_PREFIX = `${FORMAT_NAME} `;
-/** Longest header or record line we accept; real ones are under 80 bytes. */
+/** Longest header or record line we accept; real ones are at most 101 bytes. */
 const MAX_LINE = 200;
 const NEWLINE = 0x0a;
 const SPACE = 0x20;
