@@ -30,7 +30,7 @@ import type { JournalOp } from './journal-format.js';
 import { emptyLoad, saveInfo, type LoadInfo, type PersistenceStats, type SaveInfo } from './persistence-stats.js';
 
 /** A journal smaller than this never calls for a snapshot by its size (Redis: auto-aof-rewrite-min-size). */
-export const JOURNAL_MIN_BYTES = 8 * 1024 * 1024;
+const JOURNAL_MIN_BYTES = 8 * 1024 * 1024;
 
 /** What the persistence needs from the store. */
 export interface SnapshotSource {
