@@ -40,7 +40,7 @@ const NO_JOURNAL: ReplayResult = { files: 0, records: 0, bytes: 0, tornBytes: 0,
 
 /**
  * Loads `file` and replays its journals.
- * @param repair - cut a torn journal tail (a start holding the lock); false reads only.
+ * @param options - `repair`: cut a torn journal tail (a start holding the lock); false reads only.
  * @throws SnapshotError naming the damaged file (unless moved aside), an fs error when a file cannot be read.
  */
 export function recoverFiles(file: string, sinks: RecoverySinks, options: { repair: boolean; onDamaged: 'error' | 'move-aside'; now: number }): Recovered {
