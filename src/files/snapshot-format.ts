@@ -204,8 +204,7 @@ export class SnapshotParser {
 
   /** Call at end of file. @throws SnapshotError when the file ended early. */
   finish(): void {
-    if (this.#state === 'done' && this.#pending.length === 0) return;
-    if (this.#state === 'done') this.#fail(`unexpected data after the trailer at byte ${this.#offset}`);
+    if (this.#state === 'done') return;
     if (this.#state === 'header') {
       if (this.#size === 0) this.#fail('the file is empty');
       const head = this.#pending.toString('latin1', 0, HEADER_PREFIX.length);
