@@ -174,7 +174,7 @@ export interface ResolvedOptions {
 const CATCHABLE_SIGNALS = new Set(Object.keys(osConstants.signals).filter((name) => name !== 'SIGKILL' && name !== 'SIGSTOP'));
 
 /** Node's timers overflow above 2^31-1 ms and then fire every millisecond. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** lru-cache pre-allocates arrays of `max` slots (about 40 bytes each): a larger bound is refused, not silently ignored. */
 const MAX_PREALLOCATED_ENTRIES = 2 ** 24;
 const DEFAULT_SAVE_PERIOD_MS = 60_000;

@@ -14,7 +14,7 @@
 // length counts expired sessions not yet pruned; set with an expired cookie removes the session; touch
 // never creates one; `max` evicts the least recently used; a save writes the live sessions in LRU order and
 // happens only when something changed (reads are not changes); a load drops expired sessions.
-// With a journal (src/store/replay.ts), a crash loses no change whose record was written: the reload is the
+// With a journal (src/files/journal-replay.ts), a crash loses no change whose record was written: the reload is the
 // snapshot with the changes since it replayed: deleted sessions (destroys, overwrites with an expired cookie, and
 // evictions by `max`, which are journaled as deletes) removed, changed sessions moved to the end in order of
 // their last change (reads since the snapshot are not journaled), a clear forgetting everything before it; the

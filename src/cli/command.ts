@@ -2,7 +2,7 @@ import type { ParseArgsConfig } from 'node:util';
 import type { Output } from './output.js';
 
 /** Options and positionals after parsing, as `node:util` parseArgs gives them. */
-export interface Parsed {
+interface Parsed {
   values: Record<string, string | boolean | undefined>;
   positionals: string[];
 }

@@ -7,7 +7,7 @@ export interface SessionObject {
 }
 
 /** The session in `value`, or `undefined` when it is not JSON of an object with a cookie (a custom serializer, say). */
-export function parseSession(value: string): SessionObject | undefined {
+function parseSession(value: string): SessionObject | undefined {
   let data: unknown;
   try {
     data = JSON.parse(value);

@@ -24,7 +24,7 @@ export class RecordBatch {
   #out = Buffer.allocUnsafe(INITIAL_BYTES);
   #bytes = 0;
   #records = 0;
-  /** Callbacks of the records in the batch. */
+  /** Callbacks waiting for the batch's write (a change that appended nothing too). */
   #waiting: AnyCallback[] = [];
   /** Changes in the batch whose callbacks do not wait for its write ('everysec': they are scheduled after it). */
   #unwaited = 0;

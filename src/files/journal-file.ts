@@ -18,7 +18,7 @@ import { journalPath, type JournalTail } from './journal-reader.js';
  * on ext4 costs about 40% more per fdatasync of a record (`bench/sync-cost.mjs`: 141 µs appending, 100 µs inside).
  * A reader takes zeros where a record would begin for the end of the journal (journal-reader.ts).
  */
-export const JOURNAL_STEP = 1 << 20;
+const JOURNAL_STEP = 1 << 20;
 
 /** The synchronous and callback fs calls the journal makes; a seam for crash-consistency tests. */
 export type JournalIo = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fdatasync' | 'fdatasyncSync' | 'fsyncSync' | 'ftruncateSync' | 'closeSync' | 'unlinkSync'>;
@@ -145,7 +145,7 @@ export function appendRecords(io: JournalIo, file: JournalFile, out: Buffer, byt
 }
 
 /** Makes a new file's name durable. Windows cannot open a directory to sync it, and needs no such step. */
-export function syncDirectorySync(io: JournalIo, dir: string): void {
+function syncDirectorySync(io: JournalIo, dir: string): void {
   if (process.platform === 'win32') return;
   const fd = io.openSync(dir, 'r');
   try {

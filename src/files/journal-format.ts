@@ -22,10 +22,10 @@ import { Buffer } from 'node:buffer';
 import * as zlib from 'node:zlib';
 import { readNumber, readNumberEnd } from './snapshot-format.js';
 
-export const JOURNAL_NAME = 'express-memfilestore-journal';
-export const JOURNAL_VERSION = 1;
+const JOURNAL_NAME = 'express-memfilestore-journal';
+const JOURNAL_VERSION = 1;
 const HEADER_LINE = /^express-memfilestore-journal (\d{1,6}) (0|[1-9]\d{0,15}) ([0-9a-f]{16}) (j:[0-9a-f]{16}|s:[0-9a-f]{64}|s:-) (\S+) ([0-9a-f]{8})$/;
-/** Longest header or record line read (newline not counted); real ones are under 130 bytes. */
+/** Longest header or record line read (newline not counted); real ones are at most 168 bytes. */
 export const MAX_HEADER = 200;
 const NEWLINE = 0x0a;
 const SPACE = 0x20;

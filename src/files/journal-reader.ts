@@ -2,10 +2,10 @@
  * Finds the journals that continue a snapshot and replays them at start, synchronously, after the snapshot.
  *
  * Which files: the snapshot names the first journal it does not contain (generation and token); each later
- * journal names the one before it (journal-format.ts). A snapshot without that field (version 1, 1.x, or one
- * written with the journal off) is continued by a journal naming its checksum. Journals before the chain are
- * leftovers of a finished snapshot and are removed after a good start. A missing link, or a journal holding
- * changes that continues nothing here, is refused.
+ * journal names the one before it (journal-format.ts). A snapshot without that field (version 1, 1.x, or one that
+ * stands alone: written by `close()` or with the journal off) is continued by a journal naming its checksum.
+ * Journals before the chain are leftovers of a finished snapshot and are removed after a good start. A missing
+ * link, or a journal holding changes that continues nothing here, is refused.
  *
  * End and damage: zeros where a record would begin, to the end of the file, are space set aside for records
  * (journal-file.ts): the journal ends there. A record that is incomplete or fails its checksum ends the replay. If

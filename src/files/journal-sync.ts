@@ -104,7 +104,8 @@ export class SyncScheduler {
   }
 
   /**
-   * Starts a sync of `file` if something written to it is unsynced and none is running; else calls its waiters.
+   * Starts a sync of `file` if something written to it is unsynced and none is running; with nothing unsynced, calls
+   * its waiters.
    * @param lone - a turn's lone 'always' change: synced on the event loop (fdatasyncSync) if the last sync ran alone.
    */
   sync(file: JournalFile, lone = false): void {

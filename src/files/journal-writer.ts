@@ -1,13 +1,13 @@
 /**
  * Appends changes to the journal between snapshots (format: journal-format.ts), and switches journals at snapshots.
  *
- * The records of one event-loop turn are encoded into one buffer (journal-batch.ts) and written with one `write` at
- * the end of the turn (a `setImmediate` queued by the turn's first record, so it runs before the callbacks the store
- * queued after it). A synchronous write to the page cache costs about 4 µs here against about 45 µs of CPU for an
- * asynchronous one, and a process that dies after the write (kill -9, out of memory) loses nothing of it. Syncs run
- * off the event loop (journal-sync.ts). At a rotation (journal-rotation.ts) the new journal's records are held back
- * until every older journal is synced, so only the last journal holding records can have a torn tail. A failed write
- * or sync fails the journal (journal-failure.ts) until a snapshot with a fresh journal recovers it.
+ * The records of one event-loop turn are encoded into one buffer (journal-batch.ts) and written with one `write` at the
+ * end of the turn (a `setImmediate` queued by the turn's first record, so it runs before the callbacks the store queued
+ * after it). A synchronous write to the page cache costs about 4 µs here against about 45 µs of CPU for an asynchronous
+ * one, and a process that dies after the write (kill -9, out of memory) loses nothing of it. Syncs run off the event
+ * loop, but for a lone 'always' change (journal-sync.ts). At a rotation (journal-rotation.ts) the new journal's records
+ * are held back until every older journal is synced, so only the last journal holding records can have a torn tail. A
+ * failed write or sync fails the journal (journal-failure.ts) until a snapshot with a fresh journal recovers it.
  */
 import { later, type AnyCallback } from '../store/callback.js';
 import type { JournalOp } from './journal-format.js';
@@ -141,7 +141,8 @@ export class JournalWriter {
 
   /**
    * Calls back once every change appended so far is durable ('always'), with a {@link JournalError} if it cannot
-   * be. In 'everysec' mode, or with nothing pending, it calls back on the next turn.
+   * be. In 'everysec' mode it calls back once the change is written: on the next turn, or for a change a rotation
+   * holds back, after the journal releases it.
    */
   afterDurable(callback: AnyCallback | undefined): void {
     const cb = callback ?? noop;

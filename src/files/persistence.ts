@@ -6,9 +6,9 @@
  * file intact, and is retried at the next period; a failed journal is recovered by a snapshot retried every second.
  *
  * A snapshot with the journal on (the crash points are listed in the README, "What a crash loses"):
- * 1. the next journal is created, synced and its directory synced, while changes still go to the current one;
- * 2. in one synchronous step: memory is copied and appends switch to the new journal (held back until the old
- *    one's last sync completes);
+ * 1. in one synchronous step: appends switch to the next journal and memory is copied (the next journal's records are
+ *    held back until it is created and the old one's last sync completes);
+ * 2. the next journal is created, synced and its directory synced;
  * 3. the snapshot naming the new journal is written (temp file, fsync, rename, directory fsync);
  * 4. only then are older journals removed.
  */
@@ -30,7 +30,7 @@ import type { JournalOp } from './journal-format.js';
 import { emptyLoad, saveInfo, type LoadInfo, type PersistenceStats, type SaveInfo } from './persistence-stats.js';
 
 /** A journal smaller than this never calls for a snapshot by its size (Redis: auto-aof-rewrite-min-size). */
-export const JOURNAL_MIN_BYTES = 8 * 1024 * 1024;
+const JOURNAL_MIN_BYTES = 8 * 1024 * 1024;
 
 /** What the persistence needs from the store. */
 export interface SnapshotSource {
@@ -106,8 +106,8 @@ export class Persistence {
   }
 
   /**
-   * Takes the lock, removes temp files a killed process left, loads the snapshot and replays the journal
-   * synchronously, and opens the journal for appends.
+   * Takes the lock, loads the snapshot and replays the journal synchronously, removes temp files a killed process
+   * left, and opens the journal for appends.
    * @throws on a damaged file (unless moved aside), a held lock, or an unusable path; the files are left untouched.
    */
   open(sinks: RecoverySinks): void {

@@ -1,7 +1,8 @@
 /**
  * What a start reads: the snapshot, then the journals that continue it (journal-reader.ts). Used by the store
- * (which holds the lock and repairs a torn journal tail) and by the command line's `verify` and `inspect` (which
- * read only). A damaged file is refused, or with `onDamagedFile: 'move-aside'` every file involved is renamed.
+ * (which holds the lock and repairs a torn journal tail) and by every command of the command line that reads a
+ * session file (read-store-file.ts: it reads only). A damaged file is refused, or with `onDamagedFile: 'move-aside'`
+ * every file involved is renamed.
  */
 import { existsSync, lstatSync, renameSync } from 'node:fs';
 import type { JournalRecord } from './journal-format.js';
@@ -39,7 +40,7 @@ const NO_JOURNAL: ReplayResult = { files: 0, records: 0, bytes: 0, tornBytes: 0,
 
 /**
  * Loads `file` and replays its journals.
- * @param repair - cut a torn journal tail (a start holding the lock); false reads only.
+ * @param options - `repair`: cut a torn journal tail (a start holding the lock); false reads only.
  * @throws SnapshotError naming the damaged file (unless moved aside), an fs error when a file cannot be read.
  */
 export function recoverFiles(file: string, sinks: RecoverySinks, options: { repair: boolean; onDamaged: 'error' | 'move-aside'; now: number }): Recovered {

@@ -21,10 +21,10 @@
 import { Buffer } from 'node:buffer';
 import { createHash, type Hash } from 'node:crypto';
 
-export const FORMAT_NAME = 'express-memfilestore-snapshot';
-export const FORMAT_VERSION = 2;
+const FORMAT_NAME = 'express-memfilestore-snapshot';
+const FORMAT_VERSION = 2;
 const HEADER_PREFIX = `${FORMAT_NAME} `;
-/** Longest header or record line we accept; real ones are under 80 bytes. */
+/** Longest header or record line we accept; real ones are at most 101 bytes. */
 const MAX_LINE = 200;
 const NEWLINE = 0x0a;
 const SPACE = 0x20;
@@ -204,8 +204,7 @@ export class SnapshotParser {
 
   /** Call at end of file. @throws SnapshotError when the file ended early. */
   finish(): void {
-    if (this.#state === 'done' && this.#pending.length === 0) return;
-    if (this.#state === 'done') this.#fail(`unexpected data after the trailer at byte ${this.#offset}`);
+    if (this.#state === 'done') return;
     if (this.#state === 'header') {
       if (this.#size === 0) this.#fail('the file is empty');
       const head = this.#pending.toString('latin1', 0, HEADER_PREFIX.length);
@@ -225,14 +224,14 @@ export class SnapshotParser {
       if (buf.length - pos > MAX_LINE) this.#badLine(pos);
       return 0;
     }
-    if (this.#state === 'header') return this.#header(buf.toString('latin1', pos, eol), buf, pos, eol);
+    if (this.#state === 'header') return this.#header(buf.toString('latin1', pos, eol), pos, eol);
     if (buf[pos] === LETTER_R && buf[pos + 1] === SPACE) return this.#record(buf, pos, eol);
     const line = buf.toString('latin1', pos, eol);
     if (line.startsWith('end ')) return this.#trailer(line, pos, eol);
     return this.#badLine(pos);
   }
 
-  #header(line: string, buf: Buffer, pos: number, eol: number): number {
+  #header(line: string, pos: number, eol: number): number {
     if (!line.startsWith(HEADER_PREFIX)) this.#fail('it is not an express-memfilestore snapshot (unknown header)');
     const m = HEADER_LINE.exec(line.slice(HEADER_PREFIX.length));
     if (m === null) this.#fail('the header is malformed');

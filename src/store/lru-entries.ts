@@ -17,7 +17,7 @@ const MAX_DATE_MS = 8.64e15;
  * Rounded up, so a fractional lifetime never makes a number the snapshot format cannot hold.
  */
 export function expiryOf(now: number, lifetime: number): number {
-  // A positive lifetime below the float step at `now` (1e-5 ms) rounds back to `now`, which lru-cache, handed a ttl of
+  // A positive lifetime below the float step at `now` (2^-12 ms) rounds back to `now`, which lru-cache, handed a ttl of
   // 0, took for "never": it ends at the next ms, as any other lifetime under 1 ms does.
   const expires = lifetime > 0 ? Math.max(Math.ceil(now + lifetime), Math.floor(now) + 1) : Math.ceil(now + lifetime);
   return lifetime === Infinity || expires > MAX_DATE_MS ? 0 : expires;

@@ -22,7 +22,7 @@ import { SessionCache } from './session-cache.js';
 import { sessionsObject } from './sessions-object.js';
 import { reportFailure } from './report.js';
 
-export { StoreClosedError, type MemFileStoreEvents, type SessionId, type StoreStats } from './store-types.js';
+export { StoreClosedError } from './store-types.js';
 
 /**
  * Listener methods typed for the store's events ({@link MemFileStoreEvents}), merged into the class's type; any other

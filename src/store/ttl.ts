@@ -34,7 +34,7 @@ export function expiresAt(expires: unknown): number {
  * reads it), else the time until the cookie's `expires` (a cookie that went through JSON has no `maxAge`; without
  * this it would live a day even after its `expires`), else one day.
  * @param now - the store's clock now (ms since the epoch), for a cookie whose `expires` decides.
- * @throws TypeError when a `ttl` function returns something that is not a number.
+ * @throws what a `ttl` function throws; a TypeError when it returns something that is not a number.
  */
 export function lifetimeOf(options: PublicOptions, sess: StoredSession | null | undefined, sid: string, now: number): Lifetime {
   const ttl = options.ttl;

@@ -22,7 +22,7 @@ interface Outgoing {
 /**
  * Every live session to Redis/Valkey exactly as connect-redis 9/10 would have written it: key
  * `<prefix><sid>`, value the stored JSON, expiry `cookie.expires` (else now + --ttl). Written as an absolute
- * expiry (PXAT), so a rerun writes the same thing: safe.
+ * expiry (PXAT; the time left, PX, on servers before 6.2), so a rerun writes the same thing: safe.
  */
 export const migrate: Command = {
   name: 'migrate',

@@ -19,7 +19,7 @@ const CONNECT_DEADLINE_MS = 6_000;
 export class RedisConnection {
   readonly #client: NodeRedisClient;
   readonly #target: Target;
-  /** e.g. `7.0.15`; Valkey reports the Redis version it is compatible with. */
+  /** e.g. `[7, 0, 15]`; Valkey reports the Redis version it is compatible with. */
   readonly version: number[];
   readonly serverName: string;
   /** False once the server refused a script: plain pipelined commands from then on. */
