@@ -106,8 +106,8 @@ export interface MemFileStoreOptions {
   journal?: JournalOption | null | undefined;
   /**
    * What to do when the snapshot file is damaged at start. `'error'` (default): refuse it, leave it untouched
-   * and reject `store.ready`. `'move-aside'`: rename it and its journals to `<name>.corrupt-<timestamp>`, warn loudly
-   * and start empty.
+   * and reject `store.ready`. `'move-aside'`: rename it and its journals to `<name>.corrupt-<timestamp>` (a long `<name>` cut
+   * short to fit), warn loudly and start empty.
    */
   onDamagedFile?: 'error' | 'move-aside' | null | undefined;
   /**

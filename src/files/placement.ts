@@ -86,7 +86,7 @@ export function directoryIdentity(dir: string): string | undefined {
 }
 
 /** The longest name a file may have on the file systems in use (ext4, XFS, Btrfs, tmpfs, APFS, NTFS). */
-const NAME_MAX = 255;
+export const NAME_MAX = 255;
 /** The longest path Linux takes, its terminating NUL not counted. */
 const PATH_MAX = 4095;
 

@@ -5,9 +5,11 @@
  * every file involved is renamed.
  */
 import { existsSync, lstatSync, renameSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { JournalRecord } from './journal-format.js';
 import { cutTornTail, listJournals, replayJournals, type ReplayResult } from './journal-reader.js';
 import type { LegacyConverter } from './legacy-file.js';
+import { NAME_MAX } from './placement.js';
 import { SnapshotError, type RecordSink } from './snapshot-format.js';
 import { loadSnapshotFile, NO_SNAPSHOT, peekSnapshot, type LoadResult, type SnapshotHead } from './snapshot-loader.js';
 
@@ -92,7 +94,10 @@ function journalFirst(file: string, head: SnapshotHead, superseded: (id: string)
   return { snapshot, journal, movedAside: [] };
 }
 
-/** Renames the snapshot and every journal beside it to `<name>.corrupt-<timestamp>`: they only make sense together. */
+/**
+ * Renames the snapshot and every journal beside it to `<name>.corrupt-<timestamp>`: they only make sense together. A
+ * name too long for that has its saveFile's part cut short (asideStem).
+ */
 function moveAside(file: string, now: number): { from: string; to: string }[] {
   const moved: { from: string; to: string }[] = [];
   const names = [file];
@@ -101,18 +106,35 @@ function moveAside(file: string, now: number): { from: string; to: string }[] {
   } catch {
     // The directory cannot be listed: the snapshot alone is moved.
   }
+  const ending = `.corrupt-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
+  const own = basename(file);
+  const stem = asideStem(own, names.map((name) => basename(name).slice(own.length)), ending);
   for (const name of names) {
     if (!existsSync(name)) continue;
-    const aside = asideName(name, now);
+    const aside = asideName(join(dirname(file), `${stem}${basename(name).slice(own.length)}${ending}`));
     renameSync(name, aside);
     moved.push({ from: name, to: aside });
   }
   return moved;
 }
 
-/** `<file>.corrupt-<timestamp>`, never an existing file: a second damaged file in the same ms gets `-2`. */
-function asideName(file: string, now: number): string {
-  const base = `${file}.corrupt-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
+/**
+ * The saveFile's name for the names of its files moved aside: cut short when the longest of them would be longer than
+ * a file name may be. The store takes names up to 230 bytes (placement.ts), and `.journal.<n>.corrupt-<timestamp>`
+ * adds more than 25: the rename failed (ENAMETOOLONG), so the start meant to go on without the damaged files failed,
+ * at every restart, and from the snapshot moved and its journal not.
+ */
+function asideStem(own: string, suffixes: string[], ending: string): string {
+  // The `-<n>` a second damaged file in the same ms gets (asideName), up to 999.
+  const room = NAME_MAX - Math.max(...suffixes.map((suffix) => Buffer.byteLength(suffix))) - Buffer.byteLength(ending) - 4;
+  if (Buffer.byteLength(own) <= room) return own;
+  const chars = Array.from(own);
+  while (Buffer.byteLength(chars.join('')) > room) chars.pop();
+  return chars.join('');
+}
+
+/** `base`, never an existing file: a second damaged file in the same ms gets `-2`. */
+function asideName(base: string): string {
   let name = base;
   for (let n = 2; existsSync(name); n++) name = `${base}-${n}`;
   return name;
