@@ -329,6 +329,10 @@ export class JournalWriter {
 
   #fail(path: string, cause: unknown, waiters: AnyCallback[]): void {
     const { error, first } = this.#failure.fail(path, cause);
+    // Nothing is held back for the new journal any more: the records held are dropped below, and so is every change
+    // until a snapshot copies memory again (whose switch holds back anew). Left held, each later change was encoded
+    // and counted pending, never to be written, until that snapshot.
+    this.#held = false;
     for (const resolve of this.#onRelease.splice(0)) resolve();
     // Nothing written to a journal is trusted after a failure: every change not yet acknowledged gets the error.
     const all = [...waiters, ...this.#batch.drop(), ...(this.#file?.waiters.splice(0) ?? []), ...this.#syncs.abandonRetiring()];
