@@ -3,6 +3,7 @@
 // cannot be parsed gives the same error through every method that reads it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
 import { callError, session, tempDir, track } from './fixtures/persist/helpers.mjs';
@@ -47,4 +48,18 @@ test('a stored session the serializer cannot parse: get, all and touch give one 
   }
   // touch changed nothing: the session is still there, as stored.
   assert.equal(store.store.get(SID), stored);
+});
+
+test('a 1.x file that is not valid JSON: the byte the message names is the fault\'s, past non-ASCII text', async (t) => {
+  // V8 gives a position in characters; a 1.x file holds names and other UTF-8 text before the fault.
+  const file = join(tempDir(t), 'sessions.json');
+  const text = '{"a":{"cookie":{"originalMaxAge":null},"name":"Zoë Ångström 東京"} x}';
+  const bytes = Buffer.from(text);
+  writeFileSync(file, bytes);
+  const store = track(t, new MemFileStore({ saveFile: file }));
+  const err = await store.ready.then(() => assert.fail('loaded'), (e) => e);
+  assert.equal(err.code, 'ERR_SNAPSHOT_DAMAGED');
+  const at = Number(/at byte (\d+)/.exec(err.message)?.[1]);
+  assert.equal(bytes.subarray(at, at + 1).toString(), 'x', `byte ${at} of the file is the fault: ${err.message}`);
+  assert.ok(!err.message.includes('Zoë') && !err.message.includes('東京'), err.message);
 });
