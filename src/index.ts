@@ -29,7 +29,10 @@ namespace memFileStore {
    */
   export const MemFileStore = MemFileStoreClass;
   export type MemFileStore = MemFileStoreClass;
-  /** Error given to calls made after `close()`: its `code` is `'ERR_STORE_CLOSED'`. */
+  /**
+   * Error given to calls made after `close()`: its `code` is `'ERR_STORE_CLOSED'`. The one error class exported: test the
+   * other errors' `code` (the README's "Errors" table lists them all).
+   */
   export const StoreClosedError = StoreClosedErrorClass;
   export type StoreClosedError = StoreClosedErrorClass;
   // Aliases of the declarations, not `type X = ...`: an editor follows an alias to its doc comment.

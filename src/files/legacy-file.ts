@@ -69,12 +69,15 @@ export function loadLegacy(file: string, fd: number, { size, savedAt }: { size: 
   const zero = firstZeroByte(fd, size);
   if (zero >= 0) throw new SnapshotError(file, `it looks like an express-memfilestore 1.x file but is not valid JSON (at byte ${zero})`);
   const bytes = readAll(fd, 0, size);
+  const text = bytes.toString('utf8');
   let data: unknown;
   try {
-    data = JSON.parse(bytes.toString('utf8'));
+    data = JSON.parse(text);
   } catch (err) {
     const at = parseErrorPosition(err);
-    throw new SnapshotError(file, `it looks like an express-memfilestore 1.x file but is not valid JSON${at === undefined ? '' : ` (at byte ${at})`}`);
+    // V8 counts characters: past names in UTF-8 (or a byte order mark) the byte named was not the fault's.
+    const where = at === undefined ? '' : ` (at byte ${Buffer.byteLength(text.slice(0, Number(at)))})`;
+    throw new SnapshotError(file, `it looks like an express-memfilestore 1.x file but is not valid JSON${where}`);
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new SnapshotError(file, 'it looks like an express-memfilestore 1.x file but is not an object of sessions');

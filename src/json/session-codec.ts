@@ -27,7 +27,10 @@ export class SessionCodec {
     return this.#serializer.parse(text);
   }
 
-  /** The stored session with its cookie replaced, without parsing it when the text allows. Throws what the serializer throws. */
+  /**
+   * The stored session with its cookie replaced, without parsing it when the text allows. Throws what the serializer
+   * throws, a parse error as {@link parseError} gives it.
+   */
   withCookie(stored: string, cookie: unknown): unknown {
     if (this.#json && cookie !== undefined && cookie !== null) {
       // JSON.stringify gives undefined for a cookie whose toJSON does: the slow path then drops it, as it should.
@@ -35,7 +38,13 @@ export class SessionCodec {
       const spliced = typeof json === 'string' ? spliceCookie(stored, json) : undefined;
       if (spliced !== undefined) return spliced;
     }
-    const session = this.#serializer.parse(stored) as Record<string, unknown>;
+    let session: Record<string, unknown>;
+    try {
+      session = this.#serializer.parse(stored) as Record<string, unknown>;
+    } catch (err) {
+      // As get and all word it: V8's own message quotes the stored text (session contents) into the app's logs.
+      throw this.parseError(err);
+    }
     session.cookie = cookie;
     return this.#serializer.stringify(session);
   }

@@ -14,16 +14,21 @@ export class CallGuard {
   readonly #always: boolean;
   readonly #refusal: () => Error | undefined;
   #failedForGet: Error | undefined;
+  readonly #file: string | undefined;
 
-  /** @param refusal - why the journal cannot make a change durable now (an 'always' journal that failed), if so. */
-  constructor(always: boolean, refusal: () => Error | undefined) {
+  /**
+   * @param refusal - why the journal cannot make a change durable now (an 'always' journal that failed), if so.
+   * @param file - the saveFile, which the error after close() names.
+   */
+  constructor(always: boolean, refusal: () => Error | undefined, file: string | undefined) {
     this.#always = always;
     this.#refusal = refusal;
+    this.#file = file;
   }
 
   /** Why calls cannot be served: closed, or the snapshot file could not be used at start. */
   unusable(): Error | undefined {
-    return this.failed ?? (this.closed ? new StoreClosedError() : undefined);
+    return this.failed ?? (this.closed ? new StoreClosedError(this.#file) : undefined);
   }
 
   /**

@@ -19,11 +19,17 @@ export interface StoreStats {
   persistence: PersistenceStats | undefined;
 }
 
-/** Error given to calls made after `close()`. */
+/**
+ * Error given to calls made after `close()` (and `flush()`'s rejection then): its `code` is `'ERR_STORE_CLOSED'`. One
+ * class whether the package is loaded with `require` or `import`, so `instanceof` holds either way.
+ */
 export class StoreClosedError extends Error {
   readonly code = 'ERR_STORE_CLOSED';
-  constructor() {
-    super('express-memfilestore: the store is closed');
+  /** @param file - the store's `saveFile`, named in the message. */
+  constructor(file?: string) {
+    // The usual cause is a request still running when the app closed the store: say which store, and the fix.
+    super(`express-memfilestore: the store${file === undefined ? '' : ` of "${file}"`} is closed: close() was called, and ` +
+      'it takes no more calls. Close the HTTP server first, and the store in its callback, so that no request still uses it');
     this.name = 'StoreClosedError';
   }
 }
@@ -38,9 +44,11 @@ export interface MemFileStoreEvents {
   /** After each successful snapshot, the final one of `close()` included (as `stats.persistence.lastSave`). */
   save: [info: SaveInfo];
   /**
-   * A failure nobody called for: a failed periodic save, a failed journal write or sync (code 'ERR_JOURNAL_FAILED'), an
-   * exception in `dispose` or in a listener of `'load'`/`'save'` (or their promise's rejection), a `clock` reading that is not a number of ms. Without an `'error'` listener it is a process warning,
-   * never an exception: a background failure does not crash the server, and is not silent.
+   * A failure nobody called for: a failed periodic save (or one the journal's size started, or the `close()` of
+   * `closeOnSignals`), a failed journal write or sync (code 'ERR_JOURNAL_FAILED'), an exception in `dispose` or in a
+   * listener of `'load'`/`'save'` (or their promise's rejection), a `clock` reading that is not a number of ms. Without
+   * an `'error'` listener it is a process warning, never an exception: a background failure does not crash the server,
+   * and is not silent. The README's "Errors" table lists every `code`.
    */
   error: [err: Error];
 }

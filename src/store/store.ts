@@ -106,7 +106,7 @@ export class MemFileStore extends Store {
     this.serializer = opts.serializer;
     this.#codec = new SessionCodec(opts.serializer);
     this.#sessions = new SessionCache(opts, (err) => { reportFailure(this, err); });
-    this.#guard = new CallGuard(opts.journal === 'always', () => this.#sessions.persistence?.refusal);
+    this.#guard = new CallGuard(opts.journal === 'always', () => this.#sessions.persistence?.refusal, opts.saveFile);
     this.store = this.#sessions.cache;
     this._checkInterval = undefined;
     log('init: max %d, maxSize %d, checkPeriod %d ms', opts.public.max, opts.public.maxSize, opts.checkPeriodMs);

@@ -50,6 +50,12 @@ export function parseTarget(text: string, passwordFile: string | undefined): Tar
   if (scheme === undefined) {
     throw new UsageError(`unsupported URL scheme "${url.protocol}" in ${maskUrl(text)} (expected redis://, rediss://, valkey:// or valkeys://)`);
   }
+  // node-redis takes the path for the database with Number(): "/sessions" failed at connect as "Invalid pathname" (exit
+  // 1, as if the server were at fault), and "/1.5", "/-1" or "/0x10" were sent on (SELECT 16 for the last).
+  const db = url.pathname.slice(1);
+  if (db !== '' && !/^\d+$/.test(db)) {
+    throw new UsageError(`the database "${db}" in ${maskUrl(text)} is not a number: write it as /<db>, a whole number such as /0`);
+  }
   if (passwordFile !== undefined) url.password = encodeURIComponent(readPassword(passwordFile));
   let password: string | undefined;
   try {
