@@ -4,14 +4,14 @@
  * session file (read-store-file.ts: it reads only). A damaged file is refused, or with `onDamagedFile: 'move-aside'`
  * every file involved is renamed.
  */
-import { existsSync, lstatSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, renameSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { JournalRecord } from './journal-format.js';
 import { cutTornTail, listJournals, replayJournals, type ReplayResult } from './journal-reader.js';
 import type { LegacyConverter } from './legacy-file.js';
 import { NAME_MAX } from './placement.js';
 import { SnapshotError, type RecordSink } from './snapshot-format.js';
-import { loadSnapshotFile, NO_SNAPSHOT, peekSnapshot, type LoadResult, type SnapshotHead } from './snapshot-loader.js';
+import { loadSnapshotFile, NO_SNAPSHOT, openSnapshot, peekSnapshot, type LoadResult, type SnapshotHead } from './snapshot-loader.js';
 
 /** Where the records read go. */
 export interface RecoverySinks {
@@ -47,8 +47,15 @@ const NO_JOURNAL: ReplayResult = { files: 0, records: 0, bytes: 0, tornBytes: 0,
  */
 export function recoverFiles(file: string, sinks: RecoverySinks, options: { repair: boolean; onDamaged: 'error' | 'move-aside'; now: number }): Recovered {
   try {
-    const head = sinks.journalFirst !== undefined ? peekSnapshot(file) : undefined;
-    if (head !== undefined && sinks.journalFirst !== undefined) return journalFirst(file, head, sinks.journalFirst(), sinks, options.repair);
+    const fd = sinks.journalFirst !== undefined ? openSnapshot(file) : undefined;
+    if (fd !== undefined && sinks.journalFirst !== undefined) {
+      try {
+        const head = peekSnapshot(file, fd);
+        if (head !== undefined) return journalFirst({ file, fd }, head, sinks.journalFirst(), sinks, options.repair);
+      } finally {
+        closeSync(fd);
+      }
+    }
     const snapshot = loadSnapshotFile(file, sinks.insert, sinks.fromLegacy);
     const journal = replayJournals(file, snapshot, (record) => { sinks.replay(record); }, options.repair);
     sinks.replayed();
@@ -73,16 +80,18 @@ export function recoverFiles(file: string, sinks: RecoverySinks, options: { repa
  * (a session it destroys makes room). Nothing is repaired until both files have read whole, and a damaged snapshot is
  * named before its journal, as when the snapshot is read first.
  */
-function journalFirst(file: string, head: SnapshotHead, superseded: (id: string) => boolean, sinks: RecoverySinks, repair: boolean): Recovered {
+function journalFirst({ file, fd }: { file: string; fd: number }, head: SnapshotHead, superseded: (id: string) => boolean, sinks: RecoverySinks, repair: boolean): Recovered {
   let journal: ReplayResult;
   try {
     const expected = { ...NO_SNAPSHOT, format: head.version === 1 ? 'v1' as const : 'v2' as const, journal: head.journal, absorbed: head.absorbed, sha256: head.sha256 };
     journal = replayJournals(file, expected, (record) => { sinks.replay(record); }, false);
   } catch (err) {
-    loadSnapshotFile(file, () => true, sinks.fromLegacy);
+    loadSnapshotFile(file, () => true, sinks.fromLegacy, undefined, fd);
     throw err;
   }
-  const snapshot = loadSnapshotFile(file, sinks.insert, sinks.fromLegacy, superseded);
+  // The snapshot peeked, through its descriptor: a save completing while the journals were read (the command line
+  // beside a live store) renamed a new one in, but the journals read continue this one.
+  const snapshot = loadSnapshotFile(file, sinks.insert, sinks.fromLegacy, superseded, fd);
   // The trailer's checksum covers the header: a pointer or checksum that differs means the file changed between the reads.
   const pointer = head.journal;
   if (snapshot.journal?.gen !== pointer?.gen || snapshot.journal?.token !== pointer?.token ||

@@ -41,38 +41,41 @@ export interface SnapshotHead {
 const TRAILER_AT_END = /(?:^|\n)end (?:0|[1-9]\d{0,15}) ([0-9a-f]{64})\n$/;
 
 /**
+ * The snapshot at `file` opened for {@link peekSnapshot} and then {@link loadSnapshotFile}: one descriptor for both,
+ * so the records loaded are those of the head peeked even when a running store renames a new snapshot in between (the
+ * command line reads beside a live store). `undefined` when it cannot be opened: the full load then says why.
+ */
+export function openSnapshot(file: string): number | undefined {
+  try {
+    return openToRead(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The header (and, for a snapshot without a journal pointer, the trailer's checksum) of a version 1 or 2 snapshot,
  * read without loading the rest. `undefined` for any other file, or one that does not parse: the full load then
  * says what is wrong.
  */
-export function peekSnapshot(file: string): SnapshotHead | undefined {
-  let fd: number;
+export function peekSnapshot(file: string, fd: number): SnapshotHead | undefined {
+  const head = Buffer.alloc(256);
+  const n = readSync(fd, head, 0, head.length, 0);
+  const eol = head.subarray(0, n).indexOf(0x0a);
+  if (eol < 0) return undefined;
+  const parser = new SnapshotParser(file, Number.MAX_SAFE_INTEGER, () => true);
   try {
-    fd = openToRead(file);
+    parser.consume(head.subarray(0, eol + 1));
   } catch {
     return undefined;
   }
-  try {
-    const head = Buffer.alloc(256);
-    const n = readSync(fd, head, 0, head.length, 0);
-    const eol = head.subarray(0, n).indexOf(0x0a);
-    if (eol < 0) return undefined;
-    const parser = new SnapshotParser(file, Number.MAX_SAFE_INTEGER, () => true);
-    try {
-      parser.consume(head.subarray(0, eol + 1));
-    } catch {
-      return undefined;
-    }
-    if (parser.journal !== undefined) return { journal: parser.journal, absorbed: undefined, sha256: '-', version: parser.version };
-    // No pointer: its journal names its checksum, the trailer's (checked against the content by the full load).
-    const size = fstatSync(fd).size;
-    const tail = Buffer.alloc(Math.min(size, 128));
-    const m = TRAILER_AT_END.exec(tail.toString('latin1', 0, readSync(fd, tail, 0, tail.length, size - tail.length)));
-    if (m === null) return undefined;
-    return { journal: undefined, absorbed: parser.absorbed, sha256: m[1] as string, version: parser.version };
-  } finally {
-    closeSync(fd);
-  }
+  if (parser.journal !== undefined) return { journal: parser.journal, absorbed: undefined, sha256: '-', version: parser.version };
+  // No pointer: its journal names its checksum, the trailer's (checked against the content by the full load).
+  const size = fstatSync(fd).size;
+  const tail = Buffer.alloc(Math.min(size, 128));
+  const m = TRAILER_AT_END.exec(tail.toString('latin1', 0, readSync(fd, tail, 0, tail.length, size - tail.length)));
+  if (m === null) return undefined;
+  return { journal: undefined, absorbed: parser.absorbed, sha256: m[1] as string, version: parser.version };
 }
 
 /**
@@ -80,10 +83,10 @@ export function peekSnapshot(file: string): SnapshotHead | undefined {
  * says a later change replaces (a format 1.x file has none: its records all go to `onRecord`).
  * @throws SnapshotError when the file is damaged; an fs error when it cannot be read.
  */
-export function loadSnapshotFile(file: string, onRecord: RecordSink, fromLegacy: LegacyConverter, superseded?: SupersededCheck): LoadResult {
+export function loadSnapshotFile(file: string, onRecord: RecordSink, fromLegacy: LegacyConverter, superseded?: SupersededCheck, held?: number): LoadResult {
   let fd: number;
   try {
-    fd = openToRead(file);
+    fd = held ?? openToRead(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ...NO_SNAPSHOT };
     throw err;
@@ -106,6 +109,6 @@ export function loadSnapshotFile(file: string, onRecord: RecordSink, fromLegacy:
       absorbed: parser.absorbed,
     };
   } finally {
-    closeSync(fd);
+    if (held === undefined) closeSync(fd);
   }
 }
