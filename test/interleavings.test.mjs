@@ -35,14 +35,17 @@ function child(t, role, file, journal) {
   void exited.then(() => { done = true; });
   t.after(async () => { if (!done) { proc.kill('SIGKILL'); await exited; } });
   return {
-    lines,
-    async line(pattern) {
+    /** What `check(lines)` returns once it is truthy: lines come through a pipe, apart from the HTTP responses. */
+    async until(check, what) {
       for (const end = Date.now() + 20_000; ;) {
-        const found = lines.map((l) => pattern.exec(l)).find(Boolean);
+        const found = check(lines);
         if (found) return found;
-        if (done || Date.now() > end) throw new Error(`no line ${pattern}; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`);
+        if (done || Date.now() > end) throw new Error(`no ${what}; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`);
         await new Promise((resolve) => { wake = resolve; setTimeout(resolve, 100); });
       }
+    },
+    line(pattern) {
+      return this.until((all) => all.map((l) => pattern.exec(l)).find(Boolean), `line ${pattern}`);
     },
     async kill() {
       proc.kill('SIGKILL');
@@ -141,7 +144,11 @@ for (const journal of ['everysec', 'always']) {
     };
     await request('POST', '/login');
     await Promise.all(Array.from({ length: 10 }, (_, n) => request('POST', `/mark/${n}`)));
-    const acks = app.lines.filter((l) => l.startsWith('ack ')).map((l) => l.split(' '));
+    // A response can reach this process before the child's ack line, written before it, is read from the pipe.
+    const acks = await app.until((all) => {
+      const found = all.filter((l) => l.startsWith('ack ')).map((l) => l.split(' '));
+      return found.length >= 11 && found;
+    }, '11 ack lines');
     assert.equal(acks.length, 11, 'the login and every request saved the session');
     assert.ok(acks.every(([, , outcome]) => outcome === 'ok'), acks.join('; '));
     const last = acks.at(-1)[1];
