@@ -3,7 +3,7 @@
  * the store's own loader (snapshot format, 1.x files, and the journals beside the snapshot, read before it as a start
  * reads them), without the lock and without changing anything (a torn journal tail is reported, not cut).
  */
-import { readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { FileLock } from '../files/file-lock.js';
 import { legacyConverter } from '../files/legacy-file.js';
@@ -153,9 +153,26 @@ function describeCode(code: string | undefined, err: unknown): string {
  * what was on disk then. @returns the holder, `undefined` for none.
  */
 export function warnIfRunning(out: Output, file: string): string | undefined {
-  const heldBy = FileLock.holder(file);
+  const heldBy = holderOf(file);
   if (heldBy !== undefined) {
     out.warn(`"${file}" is in use by ${heldBy}: its sessions are read as written to disk now; changes after this are not included`);
   }
   return heldBy;
+}
+
+/** The running store that holds `file` (through a link, the file it points to), `undefined` for none. */
+export function holderOf(file: string): string | undefined {
+  return FileLock.holder(lockedName(file));
+}
+
+/**
+ * The name whose lock guards `file`: the file a symbolic link points to. A store refuses a link as its saveFile, so the
+ * one that runs holds `<real file>.lock`; the link's own name showed no store running, and migrate copied a live file.
+ */
+export function lockedName(file: string): string {
+  try {
+    return lstatSync(file).isSymbolicLink() ? realpathSync(file) : file;
+  } catch {
+    return file; // missing, or a link that leads nowhere: the read says what is wrong
+  }
 }

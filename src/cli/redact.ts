@@ -9,11 +9,26 @@ export function maskUrl(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    // Up to the last "@": a password typed unencoded may hold "/", "?" or "#" (which is why the URL does not parse).
-    return url.replace(/\/\/([^:/@]*):.*@/, '//$1:***@');
+    return maskUpToLastAt(url);
   }
+  // Such a password after digits parses: as the host's port, the rest of it in the path, query or fragment.
+  if (hasAtAfterHost(parsed)) return maskUpToLastAt(url);
   if (parsed.password !== '') parsed.password = '***';
   return parsed.toString().replace('%2A%2A%2A', '***');
+}
+
+/** Up to the last "@": a password typed unencoded may hold "/", "?" or "#" (which is why the URL does not parse). */
+function maskUpToLastAt(url: string): string {
+  return url.replace(/\/\/([^:/@]*):.*@/, '//$1:***@');
+}
+
+/**
+ * Whether an "@" follows the host: the end of a password that holds an unencoded "/", "?" or "#", which ended the
+ * URL's user part early. When what comes before that character is all digits (`redis://app:4711/pw@host`) the URL
+ * parses, with host `app`, port 4711 and no password at all: masked as it was parsed, the password was printed whole.
+ */
+export function hasAtAfterHost(parsed: URL): boolean {
+  return `${parsed.pathname}${parsed.search}${parsed.hash}`.includes('@');
 }
 
 /**

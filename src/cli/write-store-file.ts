@@ -10,7 +10,7 @@ import { refuseMountPoint, refuseName } from '../files/placement.js';
 import { writeSnapshot } from '../files/snapshot-writer.js';
 import { CliError } from './errors.js';
 import { holdLock, trackedFs } from './interrupted.js';
-import type { SavedSession } from './read-store-file.js';
+import { lockedName, type SavedSession } from './read-store-file.js';
 
 /**
  * Takes the lock of `file`, or explains who holds it.
@@ -18,6 +18,13 @@ import type { SavedSession } from './read-store-file.js';
  * @throws CliError when a running store holds it, or its directory cannot be used.
  */
 export function lockFile(file: string, { writing }: { writing: boolean }): FileLock {
+  const locked = lockedName(file);
+  if (writing && locked !== file) {
+    // The rename that puts the new file in place replaces the link, not its target: the import said it was done, and
+    // the file the link names, the one an app loads, kept its sessions.
+    throw new CliError(`cannot use "${file}": it is a symbolic link, which a store refuses as its saveFile, and writing ` +
+      `would replace the link, not the file it points to: give that file, "${locked}"`);
+  }
   try {
     // A file the store would refuse to start on is not written: the import would say it was done. (One read only, for
     // a migration off it, may be anywhere: a 1.x file mounted into a container, say.)
@@ -25,10 +32,10 @@ export function lockFile(file: string, { writing }: { writing: boolean }): FileL
       refuseName(file);
       refuseMountPoint(file);
     }
-    return holdLock(FileLock.acquire(file));
+    return holdLock(FileLock.acquire(locked));
   } catch (err) {
     if (err instanceof FileLockedError) {
-      throw new CliError(`"${file}" is in use by ${FileLock.holder(file) ?? 'a running store'}: stop the app first ` +
+      throw new CliError(`"${file}" is in use by ${FileLock.holder(locked) ?? 'a running store'}: stop the app first ` +
         '(sessions it changes meanwhile would be lost)');
     }
     const code = (err as NodeJS.ErrnoException).code;

@@ -12,7 +12,7 @@
  * {@link FOREIGN_STALE_MS} is taken over. Two processes starting at the same instant after a crash could
  * both take over one stale lock; OS locks (flock) would close that window but Node has no API for them.
  */
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FILE_MODE } from './atomic-writer.js';
@@ -192,11 +192,37 @@ function refuseForeign(file: string, path: string): void {
   throw Object.assign(error, { code: 'EEXIST', path });
 }
 
-/** A lock file's content; non-blocking: a FIFO by the lock's name would otherwise hold the start for ever. */
+/** Not followed, never waited on: a FIFO by the lock's name would otherwise hold the start for ever. */
+const LOCK_READ_FLAGS = READ_FLAGS | (constants.O_NOFOLLOW ?? 0);
+/** More than a lock holds (pid, a host name of at most 255 bytes, times, namespaces), and all that is read of one. */
+const LOCK_MAX_BYTES = 4096;
+
+/**
+ * A lock file's content, as far as a lock goes; empty for what no store writes (a symbolic link, a FIFO, a device),
+ * which is then judged as a lock left empty by a crash. Anyone who can write the directory can put one there: read
+ * whole and through links, a link to /dev/zero never ended (the process died of memory), and one to a large file was
+ * read all (ERR_STRING_TOO_LONG).
+ */
 function readLock(path: string): string {
-  const fd = openSync(path, READ_FLAGS);
+  let fd: number;
   try {
-    return readFileSync(fd, 'utf8');
+    fd = openSync(path, LOCK_READ_FLAGS);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') return '';
+    throw err;
+  }
+  try {
+    // A directory is left to the read, which fails with EISDIR: no lock can be made there.
+    const stat = fstatSync(fd);
+    if (!stat.isFile() && !stat.isDirectory()) return '';
+    const bytes = Buffer.allocUnsafe(LOCK_MAX_BYTES);
+    let filled = 0;
+    while (filled < bytes.length) {
+      const n = readSync(fd, bytes, filled, bytes.length - filled, filled);
+      if (n === 0) break;
+      filled += n;
+    }
+    return bytes.toString('utf8', 0, filled);
   } finally {
     closeSync(fd);
   }

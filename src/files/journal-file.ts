@@ -21,7 +21,8 @@ import { journalPath, type JournalTail } from './journal-reader.js';
 const JOURNAL_STEP = 1 << 20;
 
 /** The synchronous and callback fs calls the journal makes; a seam for crash-consistency tests. */
-export type JournalIo = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fdatasync' | 'fdatasyncSync' | 'fsyncSync' | 'ftruncateSync' | 'closeSync' | 'unlinkSync'>;
+export type JournalIo = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fdatasync' | 'fdatasyncSync' | 'fsyncSync' | 'ftruncateSync' | 'closeSync' | 'unlinkSync' |
+  'fstatSync' | 'fchmodSync'>;
 
 /** A journal file open for appending. */
 export interface JournalFile {
@@ -87,9 +88,22 @@ export function createJournal(io: JournalIo, saveFile: string, gen: number, afte
   return newFile(fd, gen, token, path, header.length, 1);
 }
 
-/** Reopens the last journal a start replayed, to append after its last whole record. */
+/** Read and write, never through a link: the reader refused one, and nothing may have put one there since. */
+const REOPEN_FLAGS = nodeFs.constants.O_RDWR | (nodeFs.constants.O_NOFOLLOW ?? 0);
+
+/**
+ * Reopens the last journal a start replayed, to append after its last whole record. Made 0600 first: found with a
+ * looser mode (restored from a backup under umask 022), it went on receiving every new session readable by all.
+ */
 export function reopenJournal(io: JournalIo, tail: JournalTail): JournalFile {
-  const file = newFile(io.openSync(tail.path, 'r+', FILE_MODE), tail.gen, tail.token, tail.path, tail.size, tail.seq, tail.allocated);
+  const fd = io.openSync(tail.path, REOPEN_FLAGS);
+  try {
+    if (process.platform !== 'win32' && (io.fstatSync(fd).mode & 0o777) !== FILE_MODE) io.fchmodSync(fd, FILE_MODE);
+  } catch (err) {
+    closeQuietly(io, fd);
+    throw err;
+  }
+  const file = newFile(fd, tail.gen, tail.token, tail.path, tail.size, tail.seq, tail.allocated);
   // A journal left by a killed process may hold records only the page cache has: the first sync must cover them,
   // also when nothing new is written (the 'everysec' timer syncs it within a second; in 'always' mode the next
   // change's sync does, and a change that appends nothing waits for it).
@@ -171,5 +185,7 @@ export function journalIo(seam: Partial<JournalIo> | undefined): JournalIo {
     ftruncateSync: seam?.ftruncateSync ?? nodeFs.ftruncateSync,
     closeSync: seam?.closeSync ?? nodeFs.closeSync,
     unlinkSync: seam?.unlinkSync ?? nodeFs.unlinkSync,
+    fstatSync: seam?.fstatSync ?? nodeFs.fstatSync,
+    fchmodSync: seam?.fchmodSync ?? nodeFs.fchmodSync,
   };
 }

@@ -3,11 +3,10 @@
  * as a start would (read-store-file.ts), without the lock, and split into live and expired sessions with the
  * run's single `now`; each command then only words what it reports.
  */
-import { FileLock } from '../../files/file-lock.js';
 import { isExpired } from '../../store/lru-entries.js';
 import type { Command } from '../command.js';
 import type { Output } from '../output.js';
-import { readStoreFile, type SavedSession, type StoreFile } from '../read-store-file.js';
+import { holderOf, readStoreFile, type SavedSession, type StoreFile } from '../read-store-file.js';
 
 /** What a read-only look at a session file found. */
 export interface FileFacts {
@@ -40,7 +39,7 @@ export function fileReport(spec: Pick<Command, 'name' | 'summary'> & { report(fa
         if (isExpired(session.expires, now)) expired++;
         else live.push(session);
       }
-      spec.report({ file, read, live, expired, heldBy: FileLock.holder(file), now }, out);
+      spec.report({ file, read, live, expired, heldBy: holderOf(file), now }, out);
       return Promise.resolve(0);
     },
   };

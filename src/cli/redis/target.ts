@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { CliError, UsageError } from '../errors.js';
-import { maskUrl } from '../redact.js';
+import { hasAtAfterHost, maskUrl } from '../redact.js';
 
 const SCHEMES: Record<string, string> = { 'redis:': 'redis:', 'rediss:': 'rediss:', 'valkey:': 'redis:', 'valkeys:': 'rediss:' };
 
@@ -49,6 +49,11 @@ export function parseTarget(text: string, passwordFile: string | undefined): Tar
   const scheme = SCHEMES[url.protocol.toLowerCase()];
   if (scheme === undefined) {
     throw new UsageError(`unsupported URL scheme "${url.protocol}" in ${maskUrl(text)} (expected redis://, rediss://, valkey:// or valkeys://)`);
+  }
+  // node-redis would take the user name for the host (and fail to resolve it, or reach another server).
+  if (hasAtAfterHost(url)) {
+    throw new UsageError(`${maskUrl(text)} has an "@" after its host: a password holding "/", "?" or "#" must be written ` +
+      'percent-encoded (%2F, %3F, %23), or given with --password-file');
   }
   // node-redis takes the path for the database with Number(): "/sessions" failed at connect as "Invalid pathname" (exit
   // 1, as if the server were at fault), and "/1.5", "/-1" or "/0x10" were sent on (SELECT 16 for the last).

@@ -40,7 +40,14 @@ export async function readJsonLines(file: string, now: number): Promise<Imported
       expired++;
       continue;
     }
-    sessions.set(sid, { expires: (expires as number | null) ?? 0, value: JSON.stringify(session) });
+    let value: string;
+    try {
+      value = JSON.stringify(session);
+    } catch {
+      // JSON.parse reads any depth, JSON.stringify overflows the stack past some thousands: no store can have set it.
+      throw new CliError(`"${file}" line ${line}: the session is nested too deeply to be stored; nothing was written`);
+    }
+    sessions.set(sid, { expires: (expires as number | null) ?? 0, value });
   }
   return { sessions, expired, damaged: 0, kind: 'JSON Lines' };
 }

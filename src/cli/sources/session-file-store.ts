@@ -80,7 +80,15 @@ export async function readSessionFileStore(dir: string, now: number, opts: SfsOp
       expired++;
       continue;
     }
-    sessions.set(name.slice(0, -opts.ext.length), { expires, value: JSON.stringify(session) });
+    let value: string;
+    try {
+      value = JSON.stringify(session);
+    } catch {
+      // Nested too deeply to be stored (JSON.parse reads any depth, JSON.stringify overflows the stack): unreadable.
+      unreadable++;
+      continue;
+    }
+    sessions.set(name.slice(0, -opts.ext.length), { expires, value });
   }
   progress.done();
   const damaged = unreadable + wrongSecret;
