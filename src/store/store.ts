@@ -336,9 +336,15 @@ export class MemFileStore extends Store {
   close(): Promise<void> {
     this.#guard.closed = true;
     this.stopInterval();
-    for (const cancel of this.#cancelSignals.splice(0)) cancel();
-    if (this.#guard.failed !== undefined) return Promise.resolve();
-    return this.#sessions.persistence?.close() ?? Promise.resolve();
+    const closing = this.#guard.failed === undefined ? this.#sessions.persistence?.close() ?? Promise.resolve() : Promise.resolve();
+    // The closeOnSignals handlers stay until the final save has settled: taken off when the close began, a signal of the
+    // list arriving during that save (SIGINT during a SIGTERM's close, or any of them during a close() the app called)
+    // took its default action and killed the process mid-save. Kept, it waits for this close, then ends the process.
+    const release = (): void => {
+      for (const cancel of this.#cancelSignals.splice(0)) cancel();
+    };
+    closing.then(release, release);
+    return closing;
   }
 
   /** Stores the text a set or touch made, or calls back with why it cannot be. */
