@@ -1,4 +1,5 @@
 import { captureRejectionSymbol, EventEmitter } from 'node:events';
+import { isMainThread } from 'node:worker_threads';
 import { Store } from 'express-session';
 import type { LRUCache } from 'lru-cache';
 import { later, toError, type AnyCallback } from './callback.js';
@@ -114,10 +115,17 @@ export class MemFileStore extends Store {
     if (this.#guard.failed !== undefined) return;
     this.startInterval();
     this.#sessions.persistence?.startTimer();
-    for (const signal of opts.closeOnSignals) {
-      this.#cancelSignals.push(closeOnSignal(signal, () => this.close().catch((err: unknown) => {
-        reportFailure(this, toError(err));
-      })));
+    // Process signals reach the main thread only: in a worker the option would never close the store, without a word.
+    if (!isMainThread && opts.closeOnSignals.length > 0) {
+      process.emitWarning('express-memfilestore: closeOnSignals does nothing in a worker thread (process signals reach ' +
+        'the main thread only), so this store is not closed on them. Have the main thread tell the worker to close() ' +
+        'it, and wait for that before it exits; else the changes since the last save not in the journal are lost', 'MemFileStoreWarning');
+    } else {
+      for (const signal of opts.closeOnSignals) {
+        this.#cancelSignals.push(closeOnSignal(signal, () => this.close().catch((err: unknown) => {
+          reportFailure(this, toError(err));
+        })));
+      }
     }
   }
 
