@@ -76,7 +76,8 @@ export class MemFileStore extends Store {
    * with the same error (`get` with an `ENOENT` one wrapped, as its `cause`, under the code 'ERR_SNAPSHOT_UNUSABLE',
    * which express-session does not take for a missing session), except `close()`, which resolves (there is nothing to
    * save), and the file is left untouched. Left unhandled, that rejection stops the process at start, as Redis
-   * refuses to start on a damaged snapshot.
+   * refuses to start on a damaged snapshot, unless the host has an `unhandledRejection` listener that only logs (pm2
+   * does): catch it and `process.exit(1)` there, or the process runs on without its store.
    */
   readonly ready: Promise<void>;
 
