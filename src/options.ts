@@ -114,7 +114,8 @@ export interface MemFileStoreOptions {
    * Install handlers for these signals that `close()` the store (final save) and then let the signal take
    * its default course. `true` means `['SIGTERM', 'SIGINT']`. Off by default. The store closes when the signal
    * arrives: a request still running then has its session change refused (a server that drains its requests closes
-   * the store itself after `server.close()` has called back). A repeat of the signal while the stores close is ignored.
+   * the store itself after `server.close()` has called back). A repeat of the signal, or another signal of the list, while the
+   * stores close waits for their final saves (so does one arriving during a `close()` the app called).
    * A signal that cannot be caught (SIGKILL, SIGSTOP) is a TypeError.
    */
   closeOnSignals?: boolean | readonly NodeJS.Signals[] | null | undefined;

@@ -2,7 +2,12 @@
  * An exclusive lock on a snapshot file, so two stores (in this process or another) never overwrite each
  * other's snapshots. The lock is a file `<saveFile>.lock` created exclusively, holding the owner's pid
  * and host (and on Linux its boot and start time, so a pid reused by another process, as after a reboot, is not
- * taken for the owner). A lock whose process is gone (kill -9, OOM) is taken over, so it never blocks a restart.
+ * taken for the owner), then its thread. A lock whose process is gone (kill -9, OOM) is taken over, so it never blocks a
+ * restart.
+ *
+ * The lines, each ended by a newline: pid, host, wall-clock time of the start, `<boot id> <start time>`, namespaces
+ * (those two empty where /proc cannot tell), thread (see `ownThread()`). Versions before the thread line read the first
+ * five lines alone, so the lines keep their places: each version refuses the other's live lock.
  *
  * Hand-written rather than proper-lockfile: its staleness is an mtime timeout (a restart within it is
  * refused), it needs a timer refreshing the lock forever, and its default on a compromised lock is to throw.
@@ -12,14 +17,19 @@
  * {@link FOREIGN_STALE_MS} is taken over. Two processes starting at the same instant after a crash could
  * both take over one stale lock; OS locks (flock) would close that window but Node has no API for them.
  */
-import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { threadId } from 'node:worker_threads';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FILE_MODE } from './atomic-writer.js';
 import { directoryIdentity } from './placement.js';
+import { namespaces, ownIdentity, ownThread, processIdentity, threadRuns } from './process-identity.js';
 import { READ_FLAGS } from './read-chunks.js';
 
-/** Locks held by this process, shared by every copy of this module that may be loaded. */
+/**
+ * Locks held by this thread, shared by every copy of this module it may load (module state is per thread: other threads
+ * are told apart by the lock's thread line).
+ */
 const held: Set<string> = ((globalThis as Record<symbol, unknown>)[Symbol.for('express-memfilestore.locks')] ??= new Set<string>()) as Set<string>;
 
 /** A lock file being written is empty for microseconds; one empty for this long was left by a crash. */
@@ -35,10 +45,11 @@ export class FileLockedError extends Error {
   constructor(file: string, holder: string) {
     // Most often met in a restart or deploy that starts the new process before the old one has exited (a
     // zero-downtime reload): advice for several processes alone sent operators to Redis for what waiting fixes.
-    const restart = holder === 'another store in this process' ? ''
+    const thread = holder.startsWith(THREAD_HOLDER);
+    const restart = holder === 'another store in this process' || thread ? ''
       : '. In a restart or deploy, start the new process once the old one has exited: its close() saves and releases the file';
     super(`express-memfilestore: "${file}" is in use by ${holder}. Each saveFile can belong to one store at a time ` +
-      `(use a different file per process, or a shared store such as Redis for several processes)${restart}`);
+      `(use a different file per process${thread ? ' or thread' : ''}, or a shared store such as Redis for several processes)${restart}`);
     this.name = 'FileLockedError';
   }
 }
@@ -79,7 +90,7 @@ export class FileLock {
     const path = join(realpathSync(dirname(resolve(file))), `${basename(file)}.lock`);
     if (held.has(path)) throw new FileLockedError(file, 'another store in this process');
     const identity = ownIdentity();
-    const token = `${process.pid}\n${hostname()}\n${Date.now()}\n${identity === undefined ? '' : `${identity}\n`}`;
+    const token = `${process.pid}\n${hostname()}\n${Date.now()}\n${identity ?? '\n'}\n${ownThread()}\n`;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         writeLockFile(path, token);
@@ -265,7 +276,7 @@ function liveHolder(path: string): string | undefined {
     if (code === 'EACCES' || code === 'EPERM') return 'a process of another user (its lock file is not readable)';
     throw err;
   }
-  const [pidText = '', host = '', , written = '', space = ''] = content.split('\n');
+  const [pidText = '', host = '', , written = '', space = '', thread = ''] = content.split('\n');
   const pid = Number(pidText);
   if (!Number.isSafeInteger(pid) || pid <= 0) {
     return ageOf(path) < EMPTY_LOCK_GRACE_MS ? 'a process that is creating it right now' : undefined;
@@ -273,8 +284,7 @@ function liveHolder(path: string): string | undefined {
   if (host !== hostname()) {
     return ageOf(path) < FOREIGN_STALE_MS ? `process ${pid} on host ${host} (a lock not refreshed for ${FOREIGN_STALE_MS / 1000} s is taken over)` : undefined;
   }
-  // Our own pid but not in `held`: a previous run of this program that had the same pid (as in containers).
-  if (pid === process.pid) return undefined;
+  if (pid === process.pid) return ownPidHolder(written, space, thread);
   let holder: string;
   try {
     process.kill(pid, 0);
@@ -297,52 +307,27 @@ function liveHolder(path: string): string | undefined {
   return current !== undefined && current !== written ? undefined : holder;
 }
 
-let ownIdentityCache: string | null | undefined;
-
-/** `<boot id> <start time>\n<namespaces>`: the namespaces on a line of their own, which a lock without them lacks. */
-function ownIdentity(): string | undefined {
-  if (ownIdentityCache === undefined) {
-    const identity = processIdentity('self');
-    const space = namespaces();
-    ownIdentityCache = identity === undefined || space === undefined ? null : `${identity}\n${space}`;
-  }
-  return ownIdentityCache ?? undefined;
-}
+/** How a lock held by another thread of this process is described; such a refusal gives no restart advice. */
+const THREAD_HOLDER = 'a store in another thread of this process';
 
 /**
- * This process's pid and time namespaces (the time one shifts the start times /proc shows), as /proc names them, or
- * `undefined` where /proc cannot tell, or shows another pid namespace than ours (mounted by a parent namespace): there
- * `/proc/<pid>` is not the process that `<pid>` names here.
+ * Describes the holder of a lock naming our own pid that this thread does not hold, or `undefined` when it is stale: a
+ * previous run of this program that had the same pid (as in containers), or a worker thread that has ended. Worker
+ * threads share the pid: a lock of another one's was taken for a previous run's, and two stores wrote one file.
  */
-function namespaces(): string | undefined {
-  try {
-    if (readlinkSync('/proc/self') !== String(process.pid)) return undefined;
-    let time = '';
-    try {
-      time = ` ${readlinkSync('/proc/self/ns/time')}`;
-    } catch {
-      // Linux before 5.6 has no time namespaces.
-    }
-    return `${readlinkSync('/proc/self/ns/pid')}${time}`;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * `<boot id> <start time>` of a process on Linux: the start time (clock ticks since boot) tells two processes with the
- * same pid apart, and the boot id two boots; no wall clock is involved, so a clock stepped at boot cannot confuse it.
- * `undefined` where /proc cannot tell.
- */
-function processIdentity(pid: string): string | undefined {
-  try {
-    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 2, the command name, is in parentheses and may hold spaces or ')': the fields after the last ')' start at
-    // field 3, so the start time, field 22, is the 20th of them.
-    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-    return boot === '' || start === undefined || !/^\d+$/.test(start) ? undefined : `${boot} ${start}`;
-  } catch {
-    return undefined;
-  }
+function ownPidHolder(written: string, space: string, thread: string): string | undefined {
+  const own = ownIdentity();
+  const ours = own !== undefined && `${written}\n${space}` === own;
+  // On Linux the boot and start time tell a previous run from this process.
+  if (own !== undefined && /^\S+ \d+$/.test(written) && !ours) return undefined;
+  const [, id, tid, start] = /^(\d+)(?: (\d+) (\d+))?$/.exec(thread) ?? [];
+  // No thread line: a version before it wrote the lock; this process only if the identity is ours (another copy of
+  // the store, in another thread), a previous run otherwise, as that version judged it.
+  if (id === undefined) return ours ? THREAD_HOLDER : undefined;
+  // This thread's lock, not in `held`: a previous run's.
+  if (Number(id) === threadId) return undefined;
+  // A worker that ended without close() left it, as a crashed process would; where that cannot be told, it is refused.
+  if (threadRuns(tid, start) === false) return undefined;
+  return `${THREAD_HOLDER} (thread ${id}; a worker thread's store holds it until its close() or the worker's end${
+    tid === undefined ? ', or here, where a thread\'s end cannot be seen, until the process ends' : ''})`;
 }

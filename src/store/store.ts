@@ -1,4 +1,5 @@
 import { captureRejectionSymbol, EventEmitter } from 'node:events';
+import { isMainThread } from 'node:worker_threads';
 import { Store } from 'express-session';
 import type { LRUCache } from 'lru-cache';
 import { later, toError, type AnyCallback } from './callback.js';
@@ -75,7 +76,8 @@ export class MemFileStore extends Store {
    * with the same error (`get` with an `ENOENT` one wrapped, as its `cause`, under the code 'ERR_SNAPSHOT_UNUSABLE',
    * which express-session does not take for a missing session), except `close()`, which resolves (there is nothing to
    * save), and the file is left untouched. Left unhandled, that rejection stops the process at start, as Redis
-   * refuses to start on a damaged snapshot.
+   * refuses to start on a damaged snapshot, unless the host has an `unhandledRejection` listener that only logs (pm2
+   * does): catch it and `process.exit(1)` there, or the process runs on without its store.
    */
   readonly ready: Promise<void>;
 
@@ -114,10 +116,17 @@ export class MemFileStore extends Store {
     if (this.#guard.failed !== undefined) return;
     this.startInterval();
     this.#sessions.persistence?.startTimer();
-    for (const signal of opts.closeOnSignals) {
-      this.#cancelSignals.push(closeOnSignal(signal, () => this.close().catch((err: unknown) => {
-        reportFailure(this, toError(err));
-      })));
+    // Process signals reach the main thread only: in a worker the option would never close the store, without a word.
+    if (!isMainThread && opts.closeOnSignals.length > 0) {
+      process.emitWarning('express-memfilestore: closeOnSignals does nothing in a worker thread (process signals reach ' +
+        'the main thread only), so this store is not closed on them. Have the main thread tell the worker to close() ' +
+        'it, and wait for that before it exits; else the changes since the last save not in the journal are lost', 'MemFileStoreWarning');
+    } else {
+      for (const signal of opts.closeOnSignals) {
+        this.#cancelSignals.push(closeOnSignal(signal, () => this.close().catch((err: unknown) => {
+          reportFailure(this, toError(err));
+        })));
+      }
     }
   }
 
@@ -336,9 +345,15 @@ export class MemFileStore extends Store {
   close(): Promise<void> {
     this.#guard.closed = true;
     this.stopInterval();
-    for (const cancel of this.#cancelSignals.splice(0)) cancel();
-    if (this.#guard.failed !== undefined) return Promise.resolve();
-    return this.#sessions.persistence?.close() ?? Promise.resolve();
+    const closing = this.#guard.failed === undefined ? this.#sessions.persistence?.close() ?? Promise.resolve() : Promise.resolve();
+    // The closeOnSignals handlers stay until the final save has settled: taken off when the close began, a signal of the
+    // list arriving during that save (SIGINT during a SIGTERM's close, or any of them during a close() the app called)
+    // took its default action and killed the process mid-save. Kept, it waits for this close, then ends the process.
+    const release = (): void => {
+      for (const cancel of this.#cancelSignals.splice(0)) cancel();
+    };
+    closing.then(release, release);
+    return closing;
   }
 
   /** Stores the text a set or touch made, or calls back with why it cannot be. */
