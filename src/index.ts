@@ -1,5 +1,5 @@
 import { MemFileStore as MemFileStoreClass, StoreClosedError as StoreClosedErrorClass } from './store/store.js';
-import * as optionTypes from './options.js';
+import * as optionTypes from './option-types.js';
 import * as storeTypes from './store/store-types.js';
 import * as statsTypes from './files/persistence-stats.js';
 

@@ -6,7 +6,7 @@
 import { unlinkSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import type { FileLock } from '../files/file-lock.js';
-import type { FsPromises } from '../options.js';
+import type { FsPromises } from '../option-types.js';
 
 const temps = new Set<string>();
 const locks = new Set<FileLock>();

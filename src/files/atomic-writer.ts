@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
-import type { FsPromises } from '../options.js';
+import type { FsPromises } from '../option-types.js';
 
 /** Owner read/write only: sessions are credentials. */
 export const FILE_MODE = 0o600;

@@ -18,7 +18,7 @@ import { syncDirectory, writeFileAtomic, DirectorySyncError } from './atomic-wri
 import { log } from '../debug.js';
 import type { EntryCopy } from '../store/lru-entries.js';
 import type { FileLock } from './file-lock.js';
-import type { FsPromises } from '../options.js';
+import type { FsPromises } from '../option-types.js';
 import { listJournals } from './journal-reader.js';
 import { journalIo, removeQuietly, type JournalIo } from './journal-file.js';
 import { JournalWriter, type JournalMode } from './journal-writer.js';

@@ -2,7 +2,7 @@
  * Sessions to stored text and back, through the store's serializer, with the fast paths that apply only to `JSON`:
  * the hand-written cookie (session-json.ts) and the cookie spliced into stored text (cookie-splice.ts).
  */
-import type { Serializer } from '../options.js';
+import type { Serializer } from '../option-types.js';
 import { spliceCookie } from './cookie-splice.js';
 import { cookieJson, parseErrorPosition, sessionJson } from './session-json.js';
 import { handleRejection, toError } from '../store/callback.js';

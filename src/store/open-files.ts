@@ -7,7 +7,7 @@ import { JournalReplay } from '../files/journal-replay.js';
 import { legacyConverter } from '../files/legacy-file.js';
 import { Persistence, type PersistenceEvents } from '../files/persistence.js';
 import type { SnapshotRecord } from '../files/snapshot-format.js';
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../option-types.js';
 import { entrySize, isExpired, putEntry, type EntryCopy, type LruInternals } from './lru-entries.js';
 import { defaultLifetime } from './ttl.js';
 

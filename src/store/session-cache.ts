@@ -6,7 +6,7 @@
 import { LRUCache } from 'lru-cache';
 import type { JournalOp } from '../files/journal-format.js';
 import type { Persistence } from '../files/persistence.js';
-import type { DisposeReason, PublicOptions, ResolvedOptions } from '../options.js';
+import type { DisposeReason, PublicOptions, ResolvedOptions } from '../option-types.js';
 import { handleRejection, toError } from './callback.js';
 import { SessionLRU } from './session-lru.js';
 import { copyEntries, entrySize, expiryOf, putEntry, readReorders, type EntryCopy, type LruInternals } from './lru-entries.js';

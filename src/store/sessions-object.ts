@@ -1,4 +1,4 @@
-import type { StoredSession } from '../options.js';
+import type { StoredSession } from '../option-types.js';
 import type { EntryCopy } from './lru-entries.js';
 
 /**

@@ -5,14 +5,8 @@ import type { LRUCache } from 'lru-cache';
 import { later, toError, type AnyCallback } from './callback.js';
 import { SessionCodec } from '../json/session-codec.js';
 import { log } from '../debug.js';
-import {
-  resolveOptions,
-  type MemFileStoreOptions,
-  type PublicOptions,
-  type ResolvedOptions,
-  type Serializer,
-  type StoredSession,
-} from '../options.js';
+import type { MemFileStoreOptions, PublicOptions, ResolvedOptions, Serializer, StoredSession } from '../option-types.js';
+import { resolveOptions } from '../options.js';
 import { describeFileError } from '../files/file-errors.js';
 import { closeOnSignal } from './signals.js';
 import { lifetimeOf, type Lifetime } from './ttl.js';

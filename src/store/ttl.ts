@@ -1,4 +1,5 @@
-import { describe, type PublicOptions, type StoredSession } from '../options.js';
+import type { PublicOptions, StoredSession } from '../option-types.js';
+import { describe } from '../options.js';
 import { parseDate } from '../json/iso-date.js';
 import { handleRejection } from './callback.js';
 
