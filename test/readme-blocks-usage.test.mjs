@@ -18,6 +18,7 @@ const CLAIMED = [
   [/^const session = require\('express-session'\);/, 'this file'],
   [/^import session from 'express-session';/, 'this file'],
   [/^const server = app\.listen\(3000\);/, 'readme-graceful-shutdown.test.mjs'],
+  [/^store\.ready\.catch\(\(err\) => \{ console\.error\(err\); process\.exit\(1\); \}\);$/, 'process-managers.test.mjs (its cluster worker runs the block)'],
   [/^const store = new MemFileStore\(\{ saveFile \}\);/, 'this file'],
   [/^express-memfilestore-snapshot 2 /, 'format-spec-reader.test.mjs (the format, as a spec)'],
   [/^express-memfilestore-journal 1 /, 'format-spec-reader.test.mjs (the format, as a spec)'],
@@ -34,7 +35,7 @@ test('every code block of the README is run by a test (a new block needs one)', 
   const unclaimed = readmeBlocks().filter((b) => !CLAIMED.some(([pattern]) => pattern.test(b.code.trimEnd())));
   assert.deepEqual(unclaimed.map((b) => `line ${b.line} (${b.section})`), []);
   for (const [pattern, where] of CLAIMED) {
-    const file = /^(readme-[\w-]+\.test\.mjs|format-spec-reader\.test\.mjs)/.exec(where)?.[1];
+    const file = /^(readme-[\w-]+\.test\.mjs|format-spec-reader\.test\.mjs|process-managers\.test\.mjs)/.exec(where)?.[1];
     if (file) assert.ok(existsSync(join(ROOT, 'test', file)), `${file} exists`);
     assert.equal(readmeBlocks().filter((b) => pattern.test(b.code.trimEnd())).length, 1, `one block for ${pattern}`);
   }
