@@ -108,7 +108,7 @@ export class JournalWriter {
       lastSyncAt: this.#syncs.lastSyncAt,
       delayedSyncs: this.#syncs.delayedSyncs,
       failed: this.#failed,
-      lastError: this.#failure.error?.message,
+      lastError: this.#failure.last?.message,
     };
   }
 

@@ -1,0 +1,67 @@
+// `store.stats` and the events measured against what happened (what an operator's dashboard and alerts read): each
+// figure checked against the files on disk or the event it describes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { call, session, tempDir } from './fixtures/persist/helpers.mjs';
+import { crashCopy, journalFs, open, until } from './fixtures/journal/helpers.mjs';
+
+test("a 'save' listener reads the stats of a save that is over: saving is false, lastSave is the event's", async (t) => {
+  const store = await open(t, join(tempDir(t), 'sessions.db'));
+  const seen = [];
+  store.on('save', (info) => { seen.push({ info, persistence: store.stats.persistence }); });
+  await call(store, 'set', 'a', session({}));
+  await store.flush();
+  assert.equal(seen.length, 1);
+  const [{ info, persistence }] = seen;
+  assert.equal(persistence.saving, false, "the save the 'save' event reports is not in flight any more");
+  assert.deepEqual(persistence.lastSave, info);
+  assert.equal(persistence.lastSuccessAt, info.at);
+  assert.equal(persistence.changesSinceSave, 0);
+});
+
+test('changesSinceSave after a restart counts the journal records replayed, which the snapshot does not hold', async (t) => {
+  const running = await open(t, join(tempDir(t), 'sessions.db'));
+  await call(running, 'set', 'a', session({}));
+  await running.flush();
+  await call(running, 'set', 'b', session({}));
+  await call(running, 'set', 'c', session({}));
+  await call(running, 'touch', 'a', session({}));
+  await call(running, 'destroy', 'b');
+  const store = await open(t, crashCopy(t, running.stats.persistence.file));
+  assert.equal(store.stats.persistence.load.journalRecords, 4);
+  assert.equal(store.stats.persistence.changesSinceSave, 4, 'four changes since the last successful save');
+  await store.flush();
+  assert.equal(store.stats.persistence.changesSinceSave, 0);
+});
+
+test('everysec: one sync that takes over a second counts as one delayed sync, not once per tick and again at its end', { timeout: 20_000 }, async (t) => {
+  const fs = journalFs();
+  const store = await open(t, join(tempDir(t), 'sessions.db'), { fs });
+  await call(store, 'set', 'a', session({})); // creates the journal (its first sync is made on creation)
+  fs.faults.syncDelayMs = 2500;
+  await call(store, 'set', 'b', session({}));
+  // The store's timers are unref'd: keep the loop alive until the periodic sync of 'b' has completed.
+  const alive = setInterval(() => undefined, 100);
+  t.after(() => clearInterval(alive));
+  await until(() => store.stats.persistence.journal.lastSyncAt !== undefined, 10_000, 'the slow sync');
+  fs.faults.syncDelayMs = 0;
+  const syncs = fs.synced.filter((s) => s.path === store.stats.persistence.journal.file);
+  assert.equal(syncs.length, 2, 'the sync at creation, then the one slow periodic sync');
+  assert.equal(store.stats.persistence.journal.delayedSyncs, 1);
+});
+
+test('lastError still names the last journal failure once a snapshot has recovered from it; failed says it is over', { timeout: 20_000 }, async (t) => {
+  const fs = journalFs();
+  const store = await open(t, join(tempDir(t), 'sessions.db'), { fs });
+  const errors = [];
+  store.on('error', (err) => errors.push(err));
+  await call(store, 'set', 'a', session({}));
+  fs.faults.journalWrite = 'EIO';
+  await call(store, 'set', 'b', session({}));
+  await until(() => errors.length === 1, 5000, "the journal's 'error'");
+  fs.faults.journalWrite = null;
+  assert.equal(store.stats.persistence.journal.lastError, errors[0].message);
+  await until(() => !store.stats.persistence.journal.failed, 10_000, 'the recovery snapshot');
+  assert.equal(store.stats.persistence.journal.lastError, errors[0].message, 'a failure an operator polled past still shows');
+});
