@@ -65,3 +65,34 @@ test('lastError still names the last journal failure once a snapshot has recover
   await until(() => !store.stats.persistence.journal.failed, 10_000, 'the recovery snapshot');
   assert.equal(store.stats.persistence.journal.lastError, errors[0].message, 'a failure an operator polled past still shows');
 });
+
+test("a journal that cannot be created is reported after the change that found it, not inside it (nor inside lru-cache's eviction)", async (t) => {
+  const file = join(tempDir(t), 'sessions.db');
+  const first = await open(t, file);
+  await call(first, 'set', 'old', session({}));
+  await first.close(); // a snapshot that stands alone: the next start creates its journal at its first change
+  const fs = journalFs();
+  fs.faults.journalOpen = 'ENOSPC';
+  // max 1: the first change is the eviction of 'old', journaled from inside lru-cache's set of 'new'.
+  const store = await open(t, file, { max: 1, fs });
+  let inside = false;
+  const reported = new Promise((resolve) => {
+    store.once('error', (err) => {
+      resolve({ err, inside });
+      // A listener that changes the store, as one may (a session to log out): the cache must stay whole.
+      store.set('from-listener', session({}), () => undefined);
+    });
+  });
+  inside = true;
+  const set = call(store, 'set', 'new', session({}));
+  inside = false;
+  const { err, inside: wasInside } = await reported;
+  assert.equal(err.code, 'ERR_JOURNAL_FAILED');
+  assert.equal(wasInside, false, "the 'error' listener ran inside store.set()");
+  await set;
+  fs.faults.journalOpen = null;
+  const found = [];
+  for (const id of ['old', 'new', 'from-listener']) if (await call(store, 'get', id)) found.push(id);
+  assert.deepEqual(await call(store, 'ids'), found, 'every session served is listed');
+  assert.equal(found.length, 1, 'max: 1');
+});
