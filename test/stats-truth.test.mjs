@@ -2,9 +2,11 @@
 // figure checked against the files on disk or the event it describes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { call, session, tempDir } from './fixtures/persist/helpers.mjs';
-import { crashCopy, journalFs, open, until } from './fixtures/journal/helpers.mjs';
+import { crashCopy, journalFs, journals, open, until } from './fixtures/journal/helpers.mjs';
+import { mountTmpfs } from './fixtures/tmpfs.mjs';
 
 test("a 'save' listener reads the stats of a save that is over: saving is false, lastSave is the event's", async (t) => {
   const store = await open(t, join(tempDir(t), 'sessions.db'));
@@ -96,3 +98,87 @@ test("a journal that cannot be created is reported after the change that found i
   assert.deepEqual(await call(store, 'ids'), found, 'every session served is listed');
   assert.equal(found.length, 1, 'max: 1');
 });
+
+/** Whole records and their bytes in the journals beside `file`, parsed here from the format (header line, then records). */
+function journalOnDisk(file) {
+  let records = 0;
+  let bytes = 0;
+  for (const path of journals(file)) {
+    const b = readFileSync(path);
+    let pos = b.indexOf(0x0a) + 1;
+    const start = pos;
+    for (;;) {
+      const nl = b.indexOf(0x0a, pos);
+      const m = nl < 0 ? null : /^[0-9a-f]{8} [stdc] \d+ \d+ (\d+) (\d+)$/.exec(b.toString('latin1', pos, nl));
+      if (m === null) break;
+      pos = nl + 1 + Number(m[1]) + 1 + Number(m[2]) + 1;
+      records++;
+    }
+    bytes += pos - start;
+  }
+  return { records, bytes };
+}
+
+const journalStats = (store) => {
+  const { records, bytes } = store.stats.persistence.journal;
+  return { records, bytes };
+};
+
+test('journal bytes and records match the files through changes, a snapshot, a real disk full and its recovery, and a restart', { timeout: 30_000 }, async (t) => {
+  const disk = mountTmpfs(t, 'size=256k');
+  if (disk === undefined) return;
+  const file = join(disk.mnt, 'sessions.db');
+  const store = disk.keep(await open(t, file));
+  const errors = [];
+  store.on('error', (err) => errors.push(err));
+  for (let i = 0; i < 3; i++) await call(store, 'set', `s${i}`, session({ i, pad: 'x'.repeat(1000) }));
+  await call(store, 'touch', 's0', session({ i: 0, pad: 'x'.repeat(1000) }));
+  await call(store, 'destroy', 's1');
+  await call(store, 'destroy', 'missing'); // nothing to journal
+  assert.deepEqual(journalStats(store), journalOnDisk(file));
+  assert.equal(store.stats.persistence.journal.records, 5);
+  await call(store, 'clear');
+  assert.deepEqual(journalStats(store), journalOnDisk(file));
+  await store.flush();
+  assert.deepEqual(journalStats(store), { records: 0, bytes: 0 });
+  assert.deepEqual(journalOnDisk(file), { records: 0, bytes: 0 });
+  await call(store, 'set', 'a', session({ pad: 'y'.repeat(1000) }));
+  assert.deepEqual(journalStats(store), journalOnDisk(file));
+
+  // The disk fills: the record that does not fit is cut off, and the stats say what the file holds.
+  const fillers = [];
+  for (const size of [16 * 1024, 4096]) {
+    try {
+      for (;;) {
+        const name = join(disk.mnt, `fill-${fillers.length}`);
+        writeFileSync(name, Buffer.alloc(size, 1));
+        fillers.push(name);
+      }
+    } catch (err) {
+      assert.equal(err.code, 'ENOSPC');
+    }
+  }
+  await call(store, 'set', 'b', session({ pad: 'z'.repeat(8000) }));
+  await until(() => errors.length === 1, 5000, "the journal's 'error'");
+  assert.equal(store.stats.persistence.journal.failed, true);
+  assert.deepEqual(journalStats(store), journalOnDisk(file));
+  const copy = crashCopyTo(file, join(tempDir(t), 'during.db')); // what a kill -9 leaves now
+  for (const name of fillers) rmSync(name);
+  await until(() => !store.stats.persistence.journal.failed, 10_000, 'the recovery snapshot');
+  assert.deepEqual(journalStats(store), journalOnDisk(file));
+
+  // A restart continues the journal it replayed: the stats count what it holds.
+  const restarted = await open(t, copy);
+  assert.deepEqual(journalStats(restarted), journalOnDisk(copy));
+  assert.equal(restarted.stats.persistence.load.journalRecords, journalOnDisk(copy).records);
+  await call(restarted, 'set', 'c', session({}));
+  assert.deepEqual(journalStats(restarted), journalOnDisk(copy));
+});
+
+/** The snapshot and journals of a running store copied beside `to` (named as it): what a kill -9 leaves. */
+function crashCopyTo(file, to) {
+  for (const name of readdirSync(dirname(file))) {
+    if (name === basename(file) || /\.journal\.\d+$/.test(name)) copyFileSync(join(dirname(file), name), join(dirname(to), name.replace(basename(file), basename(to))));
+  }
+  return to;
+}
