@@ -16,12 +16,18 @@ export class JournalError extends Error {
 
 export class JournalFailure {
   #error: JournalError | undefined;
+  #last: JournalError | undefined;
   /** The generation whose snapshot ends the failure: the first whose copy of memory was taken after it. */
   #recoverGen = Infinity;
 
   /** The failure, `undefined` when healthy. */
   get error(): JournalError | undefined {
     return this.#error;
+  }
+
+  /** The last failure, kept after a recovery: a failure over before anyone looked still shows in the stats. */
+  get last(): JournalError | undefined {
+    return this.#last;
   }
 
   /**
@@ -31,6 +37,7 @@ export class JournalFailure {
   fail(path: string, cause: unknown): { error: JournalError; first: boolean } {
     const first = this.#error === undefined;
     this.#error = new JournalError(path, cause);
+    this.#last = this.#error;
     this.#recoverGen = Infinity;
     return { error: this.#error, first };
   }

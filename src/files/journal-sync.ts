@@ -56,6 +56,11 @@ export class SyncScheduler {
   #lastSyncAt: number | undefined;
   #delayedSyncs = 0;
   /**
+   * Files whose running sync was counted delayed: a sync is counted once, whether a tick finds it running or it ends
+   * late. One sync of 2.5 s counted 3 (two ticks, then its end).
+   */
+  readonly #countedDelayed = new WeakSet<JournalFile>();
+  /**
    * Whether the last sync of the current journal that a write started off the loop held one change, and no record was
    * written while it ran: changes come one at a time, and a lone one is synced on the loop.
    */
@@ -69,7 +74,7 @@ export class SyncScheduler {
     if (mode === 'everysec') {
       this.#timer = setInterval(() => {
         const current = hooks.current();
-        if (current?.syncing === true) this.#delayedSyncs++;
+        if (current?.syncing === true) this.#countDelayed(current);
         else if (current?.unsynced === true) this.sync(current);
       }, SYNC_EVERY_MS).unref();
     }
@@ -84,9 +89,15 @@ export class SyncScheduler {
     return this.#lastSyncAt;
   }
 
-  /** Syncs that took longer than a second, or found the previous one still running when due. */
+  /** Syncs that took longer than a second, or that the next one, due, found still running; each counted once. */
   get delayedSyncs(): number {
     return this.#delayedSyncs;
+  }
+
+  #countDelayed(file: JournalFile): void {
+    if (this.#countedDelayed.has(file)) return;
+    this.#countedDelayed.add(file);
+    this.#delayedSyncs++;
   }
 
   /** Callbacks waiting for a sync, running or to come, on any journal other than `current`'s pending records. */
@@ -122,6 +133,7 @@ export class SyncScheduler {
     }
     const inline = lone && this.#ranAlone;
     file.syncing = true;
+    this.#countedDelayed.delete(file);
     file.unsynced = false;
     const waiters = file.waiters.splice(0);
     this.#inSync += waiters.length;
@@ -141,7 +153,7 @@ export class SyncScheduler {
         this.#hooks.syncFailed(file, err, waiters);
         return;
       }
-      if (performance.now() - started > SYNC_EVERY_MS) this.#delayedSyncs++;
+      if (performance.now() - started > SYNC_EVERY_MS) this.#countDelayed(file);
       if (fresh && !inline && file === this.#hooks.current()) this.#ranAlone = waiters.length <= 1 && !file.unsynced;
       this.#lastSyncAt = this.#hooks.clock();
       for (const cb of waiters) later(cb, null);

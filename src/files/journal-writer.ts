@@ -86,7 +86,9 @@ export class JournalWriter {
     try {
       return createFirstJournal(this.#io, this.#saveFile, this.#start, this.#hooks.clock(), (file) => { this.#file = file; });
     } catch (err) {
-      this.#fail(journalPath(this.#saveFile, this.#start.gen), err, []);
+      // Found inside a change (even an eviction, inside lru-cache's set): an 'error' listener that changed the store
+      // from there corrupted the cache (a session served that ids() did not list, past `max`). Reported on the next turn.
+      this.#fail(journalPath(this.#saveFile, this.#start.gen), err, [], true);
       return undefined;
     }
   }
@@ -108,7 +110,7 @@ export class JournalWriter {
       lastSyncAt: this.#syncs.lastSyncAt,
       delayedSyncs: this.#syncs.delayedSyncs,
       failed: this.#failed,
-      lastError: this.#failure.error?.message,
+      lastError: this.#failure.last?.message,
     };
   }
 
@@ -327,7 +329,8 @@ export class JournalWriter {
     if (grown) this.#hooks.grown();
   }
 
-  #fail(path: string, cause: unknown, waiters: AnyCallback[]): void {
+  /** @param inChange - found inside a change, where no user code may run: reported on the next turn. */
+  #fail(path: string, cause: unknown, waiters: AnyCallback[], inChange = false): void {
     const { error, first } = this.#failure.fail(path, cause);
     // Nothing is held back for the new journal any more: the records held are dropped below, and so is every change
     // until a snapshot copies memory again (whose switch holds back anew). Left held, each later change was encoded
@@ -338,7 +341,9 @@ export class JournalWriter {
     const all = [...waiters, ...this.#batch.drop(), ...(this.#file?.waiters.splice(0) ?? []), ...this.#syncs.abandonRetiring()];
     // 'everysec' changes never fail for the journal's sake: memory serves them and the 'error' event tells.
     for (const cb of all) later(cb, this.#mode === 'always' ? error : null);
-    if (first) this.#hooks.failed(error);
+    if (!first) return;
+    if (inChange) setImmediate(() => { this.#hooks.failed(error); });
+    else this.#hooks.failed(error);
   }
 }
 

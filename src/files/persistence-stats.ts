@@ -17,11 +17,11 @@ export interface JournalStats {
   pending: number;
   /** When the last sync completed (ms since the epoch). */
   lastSyncAt: number | undefined;
-  /** Syncs that took longer than a second, or found the previous one still running when due. */
+  /** Syncs that took longer than a second, or that the next one, due, found still running; each counted once. */
   delayedSyncs: number;
   /** Whether a write or sync failed and no snapshot has recovered from it yet. */
   failed: boolean;
-  /** The message of the last write or sync failure. */
+  /** The message of the last write or sync failure, kept once a snapshot has recovered from it (`failed` is then false). */
   lastError: string | undefined;
 }
 
@@ -60,7 +60,10 @@ export interface LoadInfo extends LoadResult {
 export interface PersistenceStats {
   /** The snapshot file (`saveFile`). */
   file: string;
-  /** Changes since the last successful save (0: the snapshot holds what memory holds; the others are in the journal, if any). */
+  /**
+   * Changes since the last successful save (0: the snapshot holds what memory holds; the others are in the journal, if
+   * any). Right after a start, the journal records it replayed.
+   */
   changesSinceSave: number;
   /** Whether a snapshot is being written now. */
   saving: boolean;

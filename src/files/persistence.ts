@@ -114,9 +114,10 @@ export class Persistence {
     const { lock, load } = startFiles(this.#file, sinks, { onDamaged: this.#options.onDamagedFile, now: this.#source.clock() },
       ({ snapshot, journal }, locked) => {
         this.#path = locked;
-        // A 1.x file, or changes replayed from a journal, are written into a snapshot at the next save.
+        // A 1.x file, or changes replayed from a journal, are written into a snapshot at the next save. The records
+        // replayed are changes the snapshot does not hold: changesSinceSave counts them (it said 1 for any number).
         const absorb = snapshot.format === '1.x' || journal.records > 0 || (journal.files > 0 && this.#options.journal === false);
-        this.#savedChanges = this.#source.changes() - (absorb ? 1 : 0);
+        this.#savedChanges = this.#source.changes() - Math.max(journal.records, absorb ? 1 : 0);
         this.#lastSnapshotBytes = snapshot.bytes;
         this.#pointerOnDisk = snapshot.journal !== undefined;
         this.#loadedGen = journal.maxGen;
@@ -205,8 +206,16 @@ export class Persistence {
   #startSave(): Promise<void> {
     // Cleared in a callback, which always runs after the assignment, even when there is nothing to save.
     this.#starting = true;
-    const run: Promise<void> = this.#save().finally(() => {
+    const over = (): void => {
       if (this.#current === run) this.#current = undefined;
+    };
+    const run: Promise<void> = this.#save().then((saved) => {
+      over();
+      // Told once the save is over: a listener reading the stats saw `saving: true` for the save it was told of.
+      if (saved !== undefined) this.#events.emit('save', saved);
+    }, (err: unknown) => {
+      over();
+      throw err;
     });
     this.#starting = false;
     this.#current = run;
@@ -254,8 +263,9 @@ export class Persistence {
     return this.#final && journal !== undefined && (this.#pointerOnDisk || journal.started);
   }
 
-  async #save(): Promise<void> {
-    if (this.#lock === undefined || !this.#due()) return;
+  /** @returns what the 'save' event tells, `undefined` when there was nothing to save. */
+  async #save(): Promise<SaveInfo | undefined> {
+    if (this.#lock === undefined || !this.#due()) return undefined;
     const started = performance.now();
     let sessions = 0;
     let next: { gen: number; token: string } | undefined;
@@ -298,7 +308,7 @@ export class Persistence {
     }
     this.#lastSuccessAt = this.#lastSave.at;
     log('saved %d sessions, %d bytes in %d ms', sessions, this.#lastSave.bytes, Math.round(this.#lastSave.durationMs));
-    this.#events.emit('save', { ...this.#lastSave });
+    return { ...this.#lastSave };
   }
 
   /**

@@ -44,11 +44,11 @@ export interface MemFileStoreEvents {
   /** After each successful snapshot, the final one of `close()` included (as `stats.persistence.lastSave`). */
   save: [info: SaveInfo];
   /**
-   * A failure nobody called for: a failed periodic save (or one the journal's size started, or the `close()` of
-   * `closeOnSignals`), a failed journal write or sync (code 'ERR_JOURNAL_FAILED'), an exception in `dispose` or in a
-   * listener of `'load'`/`'save'` (or their promise's rejection), a `clock` reading that is not a number of ms. Without
-   * an `'error'` listener it is a process warning, never an exception: a background failure does not crash the server,
-   * and is not silent. The README's "Errors" table lists every `code`.
+   * A failure nobody called for: a failed periodic save or one the journal's size started, a failed `close()` that
+   * `closeOnSignals` started, a failed journal write or sync (code 'ERR_JOURNAL_FAILED', once per failure), an
+   * exception in `dispose` or in a listener of `'load'`/`'save'` (or their promise's rejection), a `clock` reading that
+   * is not a number of ms. Without an `'error'` listener it is a process warning, never an exception: a background
+   * failure does not crash the server, and is not silent. The README's "Errors" table lists every `code`.
    */
   error: [err: Error];
 }
