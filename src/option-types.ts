@@ -118,7 +118,8 @@ export interface MemFileStoreOptions {
    * its default course. `true` means `['SIGTERM', 'SIGINT']`. Off by default. The store closes when the signal
    * arrives: a request still running then has its session change refused (a server that drains its requests closes
    * the store itself after `server.close()` has called back). A repeat of the signal, or another signal of the list, while the
-   * stores close waits for their final saves (so does one arriving during a `close()` the app called).
+   * stores close waits for their final saves (so does one arriving during a `close()` the app called; one after a
+   * `close()` whose final save failed retries it).
    * A signal that cannot be caught (SIGKILL, SIGSTOP) is a TypeError.
    */
   closeOnSignals?: boolean | readonly NodeJS.Signals[] | null | undefined;

@@ -70,3 +70,17 @@ for (const sent of ['SIGTERM', 'SIGINT']) {
     await assertSaved(dir, file);
   });
 }
+
+// A close() whose final save failed leaves the store open (a later close() retries that save): its handlers were taken
+// off all the same, so the SIGTERM that came next took its default action, and the sessions a retried save would have
+// kept were lost with the process (journal off).
+test('SIGTERM after a close() whose final save failed retries that save, then ends the process', { timeout: 20_000 }, async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'a.db');
+  const { child, seen, exited } = runChild(['close-fails-once', file]);
+  await seen('close failed');
+  child.kill('SIGTERM');
+  const { signal, stderr } = await exited;
+  assert.equal(signal, 'SIGTERM', stderr);
+  await assertSaved(dir, file);
+});

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { closeSync, lstatSync, openSync, readFileSync, readSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
 import { call, session, tempDir, track } from './fixtures/persist/helpers.mjs';
@@ -76,4 +77,33 @@ test('a lock that is a link to a large file: taken over, the target neither read
   assert.ok(head.toString('latin1').startsWith(`${process.pid}\nnot-this-host\n`));
   assert.throws(() => lstatSync(`${file}.lock`), { code: 'ENOENT' });
   assert.ok(readFileSync(file).length > 0);
+});
+
+// Each of the two guards above on its own: with links followed, the bounded read alone kept the link tests passing,
+// and without the bound, the link refusal alone did.
+test('a regular file of 600 MB at the lock name (no link) is read only as far as a lock goes, and taken over', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'sessions.db');
+  writeFileSync(`${file}.lock`, `${process.pid}\nnot-this-host\n`);
+  truncateSync(`${file}.lock`, 600 * 1024 * 1024);
+  const old = new Date(Date.now() - 3_600_000);
+  utimesSync(`${file}.lock`, old, old);
+  const store = track(t, new MemFileStore({ saveFile: file, savePeriod: 0 }));
+  await store.ready;
+  assert.ok(lstatSync(`${file}.lock`).size < 4096, 'a lock of ours in its place');
+});
+
+test('a link at the lock name to a file naming a live process of this host is no lock: taken over, the target kept', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'sessions.db');
+  const target = join(dir, 'elsewhere');
+  // The test runner's parent: alive, on this host, not this process. Read through the link, it held the file.
+  writeFileSync(target, `${process.ppid}\n${hostname()}\n${Date.now()}\n\n\n0\n`);
+  const old = new Date(Date.now() - 3_600_000);
+  utimesSync(target, old, old);
+  symlinkSync(target, `${file}.lock`);
+  const store = track(t, new MemFileStore({ saveFile: file, savePeriod: 0 }));
+  await store.ready;
+  assert.ok(lstatSync(`${file}.lock`).isFile(), 'a lock of ours in place of the link');
+  assert.ok(readFileSync(target, 'utf8').startsWith(`${process.ppid}\n`), 'the target is untouched');
 });

@@ -126,7 +126,7 @@ function readOnce(file: string, now: number, mustExist: boolean): StoreFile {
       },
       reset: () => { sessions.clear(); },
       // The journals before the snapshot, as a start reads them: a save that completes while they are read (a few ms)
-      // is seen when the snapshot is opened, and read again. Read after the snapshot, they had to outlive the whole
+      // renames a new snapshot in, and the one peeked is loaded through its descriptor. Read after it, they had to outlive the whole
       // snapshot's read: a store saving more often than a large snapshot reads (journal size, savePeriod) had removed
       // them every time, and after ten reads verify called a sound file damaged.
       journalFirst: () => replay.collectFirst(),

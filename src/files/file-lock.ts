@@ -284,7 +284,7 @@ function liveHolder(path: string): string | undefined {
   if (host !== hostname()) {
     return ageOf(path) < FOREIGN_STALE_MS ? `process ${pid} on host ${host} (a lock not refreshed for ${FOREIGN_STALE_MS / 1000} s is taken over)` : undefined;
   }
-  if (pid === process.pid) return ownPidHolder(written, space, thread);
+  if (pid === process.pid) return ownPidHolder(path, written, space, thread);
   let holder: string;
   try {
     process.kill(pid, 0);
@@ -315,7 +315,7 @@ const THREAD_HOLDER = 'a store in another thread of this process';
  * previous run of this program that had the same pid (as in containers), or a worker thread that has ended. Worker
  * threads share the pid: a lock of another one's was taken for a previous run's, and two stores wrote one file.
  */
-function ownPidHolder(written: string, space: string, thread: string): string | undefined {
+function ownPidHolder(path: string, written: string, space: string, thread: string): string | undefined {
   const own = ownIdentity();
   const ours = own !== undefined && `${written}\n${space}` === own;
   // On Linux the boot and start time tell a previous run from this process.
@@ -326,8 +326,13 @@ function ownPidHolder(written: string, space: string, thread: string): string | 
   if (id === undefined) return ours ? THREAD_HOLDER : undefined;
   // This thread's lock, not in `held`: a previous run's.
   if (Number(id) === threadId) return undefined;
-  // A worker that ended without close() left it, as a crashed process would; where that cannot be told, it is refused.
-  if (threadRuns(tid, start) === false) return undefined;
+  // A worker that ended without close() left it, as a crashed process would.
+  const runs = threadRuns(tid, start);
+  if (runs === false) return undefined;
+  // Where /proc cannot tell (not Linux; a pid namespace without its own /proc, where node is pid 1 at every run), the
+  // heartbeat does, as for another host's lock: refused until the process ended, a previous run's worker's lock was
+  // refused at every restart, for good.
+  if (runs === undefined && ageOf(path) >= FOREIGN_STALE_MS) return undefined;
   return `${THREAD_HOLDER} (thread ${id}; a worker thread's store holds it until its close() or the worker's end${
-    tid === undefined ? ', or here, where a thread\'s end cannot be seen, until the process ends' : ''})`;
+    runs === undefined ? `, or here, where a thread's end cannot be seen, until its lock is not refreshed for ${FOREIGN_STALE_MS / 1000} s` : ''})`;
 }

@@ -340,13 +340,13 @@ export class MemFileStore extends Store {
     this.#guard.closed = true;
     this.stopInterval();
     const closing = this.#guard.failed === undefined ? this.#sessions.persistence?.close() ?? Promise.resolve() : Promise.resolve();
-    // The closeOnSignals handlers stay until the final save has settled: taken off when the close began, a signal of the
+    // The closeOnSignals handlers stay until the final save is written: taken off when the close began, a signal of the
     // list arriving during that save (SIGINT during a SIGTERM's close, or any of them during a close() the app called)
     // took its default action and killed the process mid-save. Kept, it waits for this close, then ends the process.
-    const release = (): void => {
+    // A close that failed leaves the store open (a later close() retries the save), so a signal then retries it too.
+    closing.then(() => {
       for (const cancel of this.#cancelSignals.splice(0)) cancel();
-    };
-    closing.then(release, release);
+    }, () => undefined);
     return closing;
   }
 
