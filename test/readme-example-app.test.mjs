@@ -16,7 +16,8 @@ test('"Quick start": npm start is the build and the example app; the block says 
   assert.match(code, /npm start\s+# builds, then serves the example app at http:\/\/localhost:3000 \(PORT overrides\)/);
   const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   assert.equal(scripts.start, 'npm run build && node examples/app.mjs');
-  assert.match(scripts.test, /^npm run build && node --test /);
+  assert.equal(scripts.test, 'npm run build && node scripts/test.mjs');
+  assert.match(readFileSync(join(ROOT, 'scripts/test.mjs'), 'utf8'), /\['--test', `--test-concurrency=/, "node's test runner");
 });
 
 /** The page of `/` for `cookie`: who is logged in and the view count, as the app renders them. */
