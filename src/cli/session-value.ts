@@ -17,6 +17,18 @@ function parseSession(value: string): SessionObject | undefined {
   return isSession(data) ? data : undefined;
 }
 
+/**
+ * The text a store keeps for `session`, `undefined` for one nested too deeply to be stored: JSON.parse reads any depth,
+ * JSON.stringify overflows the stack past some thousands, so no store can have set it.
+ */
+export function storedText(session: unknown): string | undefined {
+  try {
+    return JSON.stringify(session);
+  } catch {
+    return undefined;
+  }
+}
+
 export function isSession(data: unknown): data is SessionObject {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) return false;
   return isObject((data as { cookie?: unknown }).cookie);

@@ -2,6 +2,7 @@
 import { createReadStream } from 'node:fs';
 import { CliError } from '../errors.js';
 import { jsonErrorAt } from '../redact.js';
+import { storedText } from '../session-value.js';
 import type { Imported } from './source.js';
 
 /** Whether the start of a file looks like our JSON Lines (a 1.x file starts `{"<sid>":{`, never `{"sid":"`). */
@@ -40,13 +41,8 @@ export async function readJsonLines(file: string, now: number): Promise<Imported
       expired++;
       continue;
     }
-    let value: string;
-    try {
-      value = JSON.stringify(session);
-    } catch {
-      // JSON.parse reads any depth, JSON.stringify overflows the stack past some thousands: no store can have set it.
-      throw new CliError(`"${file}" line ${line}: the session is nested too deeply to be stored; nothing was written`);
-    }
+    const value = storedText(session);
+    if (value === undefined) throw new CliError(`"${file}" line ${line}: the session is nested too deeply to be stored; nothing was written`);
     sessions.set(sid, { expires: (expires as number | null) ?? 0, value });
   }
   return { sessions, expired, damaged: 0, kind: 'JSON Lines' };

@@ -8,7 +8,7 @@ import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync } 
 import { join } from 'node:path';
 import { CliError } from '../errors.js';
 import type { Output } from '../output.js';
-import { cookieExpiry, isSession } from '../session-value.js';
+import { cookieExpiry, isSession, storedText } from '../session-value.js';
 import { byExpiry, type Imported } from './source.js';
 
 /** session-file-store's own crypto options. */
@@ -80,12 +80,9 @@ export async function readSessionFileStore(dir: string, now: number, opts: SfsOp
       expired++;
       continue;
     }
-    let value: string;
-    try {
-      value = JSON.stringify(session);
-    } catch {
-      // Nested too deeply to be stored (JSON.parse reads any depth, JSON.stringify overflows the stack): unreadable.
-      unreadable++;
+    const value = storedText(session);
+    if (value === undefined) {
+      unreadable++; // nested too deeply to be stored
       continue;
     }
     sessions.set(name.slice(0, -opts.ext.length), { expires, value });
