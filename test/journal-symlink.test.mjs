@@ -4,10 +4,13 @@
 // linked one is refused, as the saveFile itself is, and the file it points to is never written.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import * as fs from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
 import { call, session, tempDir, track } from './fixtures/persist/helpers.mjs';
+import { cutTornTail } from '../dist/files/journal-reader.js';
+import { reopenJournal } from '../dist/files/journal-file.js';
 
 test('a journal that is a symbolic link is refused at start; its target is never written', async (t) => {
   const source = join(tempDir(t), 'sessions.db');
@@ -40,4 +43,30 @@ test('a journal that is a symbolic link is refused at start; its target is never
   assert.ok(readFileSync(join(elsewhere, targets[0])).equals(before), 'the file the link points to was written');
   assert.equal(err?.code, 'ERR_SNAPSHOT_DAMAGED', err?.message ?? 'the linked journal was accepted');
   assert.match(err.message, /symbolic link/);
+});
+
+// The start read the journals refusing links, then opens one again to write: to cut a torn tail and to append after
+// its last record. A link planted at its name in the instant between (only someone who can write the directory can)
+// must be refused there too: followed, the cut truncated, and the appends went into, whatever file it named.
+function plantedLink(t) {
+  const dir = tempDir(t);
+  const target = join(dir, 'someone-elses-file');
+  writeFileSync(target, 'contents that must stay whole\n', { mode: 0o644 });
+  const journal = join(dir, 'sessions.json.journal.1');
+  symlinkSync(target, journal);
+  return { target, journal };
+}
+
+test('cutting a torn tail refuses a link planted at the journal\'s name, and leaves its target whole', (t) => {
+  const { target, journal } = plantedLink(t);
+  assert.throws(() => cutTornTail({ tornAt: { path: journal, offset: 3 } }), { code: 'ELOOP' });
+  assert.equal(readFileSync(target, 'utf8'), 'contents that must stay whole\n');
+});
+
+test('reopening the last journal to append refuses a link planted at its name, and leaves its target alone', (t) => {
+  const { target, journal } = plantedLink(t);
+  const tail = { gen: 1, token: '0'.repeat(16), path: journal, size: 3, allocated: 3, seq: 1 };
+  assert.throws(() => reopenJournal(fs, tail), { code: 'ELOOP' });
+  assert.equal(readFileSync(target, 'utf8'), 'contents that must stay whole\n');
+  assert.equal(statSync(target).mode & 0o777, 0o644, 'its mode is not changed either');
 });

@@ -14,7 +14,7 @@
  * record. Anything else is refused.
  */
 import { Buffer } from 'node:buffer';
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, openSync, readdirSync, readSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { MAX_HEADER, parseJournalHeader, parseJournalRecord, saltOf, type JournalHeader, type JournalRecord } from './journal-format.js';
 import { lastUsedByte, openToRead, readAll, readChunks, STOP, usedLength } from './read-chunks.js';
@@ -323,7 +323,8 @@ function isHex(byte: number): boolean {
 /** Cuts a torn tail, if the replay found one, so new appends follow the last whole record (as Redis truncates its AOF). */
 export function cutTornTail({ tornAt }: ReplayResult): void {
   if (tornAt === undefined) return;
-  const fd = openSync(tornAt.path, 'r+');
+  // Never through a link: the replay refused one, and one planted since would have the cut truncate its target.
+  const fd = openSync(tornAt.path, constants.O_RDWR | (constants.O_NOFOLLOW ?? 0));
   try {
     ftruncateSync(fd, tornAt.offset);
     fdatasyncSync(fd);
