@@ -2,11 +2,13 @@
 // it, JSON.stringify, which writes the stored text, overflows the stack). No store's set can ever have written one (its
 // own stringify fails the same way), so it comes from a crafted or damaged source. It ended the import with
 // "import failed: Maximum call stack size exceeded": no line or file counted, and --skip-damaged could not skip it.
+// Import from Redis keeps a value's text as it is, so such a session can reach a store file that way; export then
+// ended the same way, with no word of what was wrong.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, readStore, sessionFor, tempDir } from './fixtures/cli/helpers.mjs';
+import { cli, privateRedis, readStore, redisClient, sessionFor, tempDir } from './fixtures/cli/helpers.mjs';
 
 const DEPTH = 100_000;
 const deep = (cookie) => `{"cookie":${JSON.stringify(cookie)},"deep":${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}}`;
@@ -40,4 +42,23 @@ test('session-file-store: a session nested too deeply counts as unreadable, and 
   assert.equal(skipped.code, 0, skipped.stderr);
   assert.equal(JSON.parse(skipped.stdout).damaged, 1);
   assert.deepEqual(Object.keys(await readStore(into)), ['ok']);
+});
+
+test('export: a stored session nested too deeply (imported from Redis as it was) is refused by name of the problem; nothing is written', async (t) => {
+  const server = await privateRedis(t);
+  if (!server) return;
+  const client = await redisClient(t, server.port);
+  await client.set('sess:ok', JSON.stringify(sessionFor(1)));
+  await client.set('sess:deep', deep(sessionFor(2).cookie));
+  const dir = tempDir(t);
+  const file = join(dir, 'sessions.db');
+  const imported = await cli(['import', `redis://127.0.0.1:${server.port}`, '--into', file, '--json']);
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.equal(JSON.parse(imported.stdout).imported, 2);
+  const out = join(dir, 'out.jsonl');
+  const exported = await cli(['export', file, '--out', out]);
+  assert.equal(exported.code, 1, exported.stderr);
+  assert.match(exported.stderr, /1 session of ".*sessions\.db" is nested too deeply to be written as JSON: nothing was written/);
+  assert.doesNotMatch(exported.stderr, /call stack/);
+  assert.equal(existsSync(out), false);
 });

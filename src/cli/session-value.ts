@@ -18,12 +18,12 @@ function parseSession(value: string): SessionObject | undefined {
 }
 
 /**
- * The text a store keeps for `session`, `undefined` for one nested too deeply to be stored: JSON.parse reads any depth,
- * JSON.stringify overflows the stack past some thousands, so no store can have set it.
+ * The JSON text of `value` (what a store keeps for a session; an export's line), `undefined` for one nested too deeply:
+ * JSON.parse reads any depth, JSON.stringify overflows the stack past some thousands, so no store can have set it.
  */
-export function storedText(session: unknown): string | undefined {
+export function storedText(value: unknown): string | undefined {
   try {
-    return JSON.stringify(session);
+    return JSON.stringify(value);
   } catch {
     return undefined;
   }

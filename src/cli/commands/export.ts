@@ -9,6 +9,7 @@ import { CliError, UsageError } from '../errors.js';
 import { trackedFs } from '../interrupted.js';
 import { sessionCount } from '../output.js';
 import { readStoreFile, warnIfRunning } from '../read-store-file.js';
+import { storedText } from '../session-value.js';
 
 
 const SEPARATORS = /[\u2028\u2029]/g;
@@ -42,6 +43,7 @@ export const exportCommand: Command = {
     const heldBy = warnIfRunning(out, file);
     const lines: string[] = [];
     let notJson = 0;
+    let tooDeep = 0;
     for (const [sid, { expires, value }] of read.sessions) {
       if (isExpired(expires, now)) continue;
       let session: unknown;
@@ -53,10 +55,17 @@ export const exportCommand: Command = {
       }
       // U+2028 and U+2029 escaped (the same JSON): JSON.stringify leaves them raw, and Node 24's readline ends a line at
       // them, splitting the session for every line reader there (the README's pipeline back to 1.x included).
-      lines.push(`${JSON.stringify({ sid, expires: expires === 0 ? null : expires, session }).replace(SEPARATORS, escapeSeparator)}\n`);
+      // JSON.parse reads any depth, JSON.stringify overflows past some thousands: only an import from Redis, which keeps
+      // a value's text as it is, puts such a session in a file. It ended the export with "Maximum call stack size exceeded".
+      const line = storedText({ sid, expires: expires === 0 ? null : expires, session });
+      if (line === undefined) tooDeep++;
+      else lines.push(`${line.replace(SEPARATORS, escapeSeparator)}\n`);
     }
     if (notJson > 0) {
       throw new CliError(`${sessionCount(notJson)} of "${file}" ${notJson === 1 ? 'is' : 'are'} not JSON (a custom serializer?): nothing was written`);
+    }
+    if (tooDeep > 0) {
+      throw new CliError(`${sessionCount(tooDeep)} of "${file}" ${tooDeep === 1 ? 'is' : 'are'} nested too deeply to be written as JSON: nothing was written`);
     }
     const progress = out.progress('export', lines.length);
     let bytes = 0;
