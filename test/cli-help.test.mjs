@@ -26,3 +26,8 @@ for (const command of commands) {
     assert.deepEqual(missing, [], `${command.name} --help:\n${help}`);
   });
 }
+
+test('--version prints the package\'s version, as the README says', () => {
+  const printed = execFileSync(process.execPath, [BIN, '--version'], { encoding: 'utf8' });
+  assert.equal(printed, `${require('../package.json').version}\n`);
+});
