@@ -176,6 +176,9 @@ test('the directory removed while running: flush() rejects, the store keeps serv
   const err = await store.flush().then(() => assert.fail('flush() resolved'), (e) => e);
   assert.equal(err.code, 'ENOENT');
   assert.ok(err.message.includes(file), err.message);
+  // It said "the previous snapshot is intact", gone with its directory.
+  assert.doesNotMatch(err.message, /intact/);
+  assert.ok(err.message.includes(`its directory "${dir}" is gone`), err.message);
   assert.deepEqual(await call(store, 'get', 'a'), session({ user: 'alice' }));
   await call(store, 'set', 'c', session({ user: 'carol' }));
   assert.deepEqual(await call(store, 'ids'), ['c', 'a', 'b']);

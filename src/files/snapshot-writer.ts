@@ -3,6 +3,8 @@
  * to the event loop between them so a large save never stalls requests for long.
  */
 import { Buffer } from 'node:buffer';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DirectorySyncError, type WriteChunk } from './atomic-writer.js';
 import { wrapFsError } from './file-errors.js';
 import type { EntryCopy } from '../store/lru-entries.js';
@@ -56,6 +58,9 @@ export function saveError(file: string, err: unknown): Error {
   const message = err instanceof Error ? err.message : String(err);
   const state = err instanceof DirectorySyncError
     ? 'the new snapshot is in place, but its directory could not be synced, so a power loss may bring back the previous one'
-    : 'the previous snapshot is intact';
+    // Removed or moved away while the store runs: the previous snapshot went with it. Checked on failure only.
+    : (err as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(dirname(file))
+      ? `its directory "${dirname(file)}" is gone (removed or moved away): the sessions are in memory only until it is back`
+      : 'the previous snapshot is intact';
   return wrapFsError(`express-memfilestore: could not save "${file}" (${state}): ${message}`, err);
 }
