@@ -57,14 +57,14 @@ test('pending: records not yet written (everysec), or written and waiting for th
   assert.equal(always.stats.persistence.journal.pending, 0);
 });
 
-test('lastSyncAt: set by the sync about a second after a write (everysec), before the callback (always)', { timeout: 10_000 }, async (t) => {
+test('lastSyncAt: set by the sync about a second after a write (everysec), before the callback (always)', { timeout: 30_000 }, async (t) => {
   const dir = tempDir(t);
   const everysec = await open(t, join(dir, 'e.db'));
   assert.equal(everysec.stats.persistence.journal.lastSyncAt, undefined);
   const start = Date.now();
   await call(everysec, 'set', 'a', session({}));
   assert.equal(everysec.stats.persistence.journal.lastSyncAt, undefined, 'everysec acknowledges before the sync');
-  await until(() => everysec.stats.persistence.journal.lastSyncAt !== undefined, 3000, 'the periodic sync');
+  await until(() => everysec.stats.persistence.journal.lastSyncAt !== undefined, 20_000, 'the periodic sync'); // bounds a hang
   const at = everysec.stats.persistence.journal.lastSyncAt;
   assert.ok(at >= start && at <= Date.now(), `lastSyncAt ${at}`);
 
@@ -74,7 +74,7 @@ test('lastSyncAt: set by the sync about a second after a write (everysec), befor
   assert.ok(always.stats.persistence.journal.lastSyncAt >= before);
 });
 
-test('delayedSyncs counts a sync that took longer than a second', { timeout: 10_000 }, async (t) => {
+test('delayedSyncs counts a sync that took longer than a second', { timeout: 30_000 }, async (t) => {
   const fs = journalFs();
   const store = await open(t, join(tempDir(t), 's.db'), { journal: 'always', fs });
   await call(store, 'set', 'a', session({}));
@@ -94,7 +94,7 @@ test("the 'load' event and stats.load: journal files, records and torn bytes rep
   await call(store, 'set', 'b', session({}));
   await call(store, 'set', 'c', session({}));
   // The new journal's records wait for the old journal's last sync (one fdatasync after a snapshot).
-  await until(() => journalSize(journals(file)[1]) > headerBytes(journals(file)[1]), 3000, 'b and c written');
+  await until(() => journalSize(journals(file)[1]) > headerBytes(journals(file)[1]), 20_000, 'b and c written'); // bounds a hang
   const copy = crashCopy(t, file);
   const [, second] = journals(copy);
   truncateSync(second, journalSize(second) - 5);
@@ -111,7 +111,7 @@ test("the 'load' event and stats.load: journal files, records and torn bytes rep
   assert.deepEqual([none.journalFiles, none.journalRecords, none.tornBytes], [0, 0, 0]);
 });
 
-test('DEBUG=MemFileStore with the journal: torn tail, failure, recovery, logged without ids or contents', { timeout: 20_000 }, async (t) => {
+test('DEBUG=MemFileStore with the journal: torn tail, failure, recovery, logged without ids or contents', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const helpers = fileURLToPath(new URL('./fixtures/journal/helpers.mjs', import.meta.url));
   const script = `
@@ -147,7 +147,7 @@ test('DEBUG=MemFileStore with the journal: torn tail, failure, recovery, logged 
     process.exit(0);
   `;
   const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8', timeout: 15_000,
+    cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8', timeout: 50_000,
     env: { ...process.env, DEBUG: 'MemFileStore', DEBUG_COLORS: '0' },
   });
   assert.equal(child.status, 0, child.stderr);

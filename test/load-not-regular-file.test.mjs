@@ -14,7 +14,7 @@ import { runNode } from './fixtures/faults/lib.mjs';
 const START_STORE = fileURLToPath(new URL('./fixtures/start-store.mjs', import.meta.url));
 
 async function start(file) {
-  const { code, signal, stdout, stderr } = await runNode([START_STORE, file], { timeout: 10_000 });
+  const { code, signal, stdout, stderr } = await runNode([START_STORE, file], { timeout: 30_000 }); // bounds a hang: a loaded machine starts node slowly
   assert.equal(signal, null, 'the start hung (killed at its timeout)');
   assert.equal(code, 0, stderr);
   // The start's outcome: the line before the peak memory.

@@ -204,13 +204,16 @@ describe('the lifetime rules over HTTP (express 5 + express-session)', () => {
   }
 
   test('cookie.expires: sessions handed over as JSON (a wrapper store) end when their cookie does, not a day later', async (t) => {
+    // Date is mocked (the store's clock and express-session's cookie both read it): with the real clock, a machine
+    // that stalled 800 ms between the first request and the sleep's end saw the cookie expire before the "alive" check.
+    t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
     const store = new MemFileStore();
     t.after(() => store.close());
     const request = await startApp(t, new JsonCopyStore(store), { maxAge: 1000 });
     assert.equal(await request('/count'), 1);
-    await sleep(200);
+    t.mock.timers.tick(200);
     assert.equal(await request('/peek'), 1, 'alive within its second');
-    await sleep(1300);
+    t.mock.timers.tick(1300);
     assert.equal(await request('/peek'), null, 'gone once its cookie has expired');
     assert.equal(await call(store, 'length'), 0, 'pruned on read');
   });

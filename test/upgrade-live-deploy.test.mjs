@@ -21,18 +21,24 @@ const OLD = missing.length === 0 ? { timeout: 60_000 }
 /** One release of the app on `file`: "2", "1" (1.7.1) or "memorystore". */
 const startApp = (t, release, file, savePeriod = 60_000) => startRelease(t, [release, file, String(savePeriod)], { BENCH_MODULES: BENCH });
 
-/** Waits until 1.x's periodic save has written a file holding every one of `users`. */
-async function savedBy1x(file, users) {
-  for (let i = 0; i < 200; i++) {
+/**
+ * Waits until 1.x's periodic save has written a file holding each user of `views` with that many views (the state
+ * after the user's last request, not just the user). Polled, never a fixed sleep: on a busy machine 1.x's 100 ms timer
+ * ran late, and a test that slept 250 ms "for a save after her last view" stopped 1.x before it (views 2 for 3).
+ * The deadline only bounds a hang.
+ */
+async function savedBy1x(file, views) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
     try {
-      const saved = Object.values(JSON.parse(readFileSync(file, 'utf8'))).map((s) => s.user);
-      if (users.every((u) => saved.includes(u))) return;
+      const saved = new Map(Object.values(JSON.parse(readFileSync(file, 'utf8'))).map((s) => [s.user, s.views]));
+      if (Object.entries(views).every(([user, n]) => saved.get(user) === n)) return;
     } catch {
       // not written yet, or not a 1.x file (yet)
     }
+    if (Date.now() > deadline) throw new Error(`1.x never saved ${JSON.stringify(views)} to ${file}`);
     await sleep(25);
   }
-  throw new Error(`1.x never saved ${users.join(', ')} to ${file}`);
 }
 
 test('1.x still saving while 2.x runs on its file: the restart of 2.x that follows is refused, naming the 1.x app', OLD, async (t) => {
@@ -42,7 +48,7 @@ test('1.x still saving while 2.x runs on its file: the restart of 2.x that follo
   const carol = browser('carol');
   const old = await startApp(t, '1', file, 100);
   await alice.login(old);
-  await savedBy1x(file, ['alice']);
+  await savedBy1x(file, { alice: 0 });
 
   // The new release starts beside the old one (blue-green on one host) and takes the traffic; the old one drains.
   // 1.x truncates its file, then writes it: a start that reads it in between is refused, and started again.
@@ -51,7 +57,7 @@ test('1.x still saving while 2.x runs on its file: the restart of 2.x that follo
   assert.deepEqual(await alice.views(blue), { status: 200, user: 'alice', views: 1, release: '2' }, 'read from the 1.x file');
   await bob.login(blue);
   await carol.login(old); // a request the old release still served
-  await savedBy1x(file, ['alice', 'carol']); // 1.x wrote its file over what 2.x loaded, beside 2.x's journal
+  await savedBy1x(file, { alice: 0, carol: 0 }); // 1.x wrote its file over what 2.x loaded, beside 2.x's journal
   assert.deepEqual(await old.stop(), { code: null, signal: 'SIGTERM' });
   assert.deepEqual(await bob.views(blue), { status: 200, user: 'bob', views: 1, release: '2' });
   assert.equal((await carol.views(blue)).status, 401, 'carol logged in on the old release only: one process, one memory');
@@ -83,8 +89,7 @@ test('the README\'s order, 1.x stopped before 2.x starts: users 1.x saved stay l
   const old = await startApp(t, '1', file, 100);
   await alice.login(old);
   assert.equal((await alice.views(old)).views, 1);
-  await savedBy1x(file, ['alice']);
-  await sleep(250); // a periodic save after her last view
+  await savedBy1x(file, { alice: 1 }); // a periodic save after her last view
   await old.stop();
 
   const blue = await startApp(t, '2', file);
@@ -123,8 +128,7 @@ test('"Going back to 1.x" as the README says: the app stopped, the pipeline, 1.x
   const old = await startApp(t, '1', join(dir, 'sessions.1x.json'), 100);
   assert.deepEqual(await alice.views(old), { status: 200, user: 'alice', views: 2, release: '1' });
   assert.deepEqual(await bob.views(old), { status: 200, user: 'bob', views: 1, release: '1' });
-  await savedBy1x(join(dir, 'sessions.1x.json'), ['alice', 'bob']);
-  await sleep(250);
+  await savedBy1x(join(dir, 'sessions.1x.json'), { alice: 2, bob: 1 }); // saved after their last views
   await old.stop();
 
   // Upgrading again: 2.x pointed at the file 1.x wrote since (not at the snapshot left from before the rollback).
@@ -152,7 +156,7 @@ test('going back to 1.x without the pipeline: 1.x does not start on a 2.x snapsh
   assert.deepEqual(readdirSync(crashedDir).sort(), ['sessions.db.journal.1', 'sessions.db.lock']);
   const rolledBack = await startApp(t, '1', crashed, 100);
   assert.equal((await alice.views(rolledBack)).status, 401, '1.x knows nothing of the journal: alice is logged out');
-  await savedBy1x(crashed, []);
+  await savedBy1x(crashed, {});
   await rolledBack.stop();
   // Upgrading again: the journal does not continue the file 1.x wrote, and the refusal says why.
   const again = await startApp(t, '2', crashed);
