@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, watch } from 'node:fs';
+import { existsSync, readdirSync, rmSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, readStore, sessionFor, tempDir, writeStore } from './fixtures/cli/helpers.mjs';
 
@@ -40,9 +40,14 @@ async function bigStore(file, count) {
   await writeStore(file, sessions, { journal: false });
 }
 
-/** Interrupts until one run was interrupted mid-write (a loaded machine may finish a write before the signal lands). */
-async function interrupted(dir, args, signal) {
+/**
+ * Interrupts until one run was interrupted mid-write (a loaded machine may finish a write before the signal lands).
+ * `reset()` runs before each attempt: it undoes what a run that finished wrote (its output file, the replaced file),
+ * which the checks after an interrupted run took for that run's doing.
+ */
+async function interrupted(dir, args, signal, reset) {
   for (let attempt = 0; attempt < 5; attempt++) {
+    await reset();
     const run = await interruptWhileWriting(dir, args, signal);
     if (run.sent && run.signal === signal) return run;
     assert.equal(run.code, 0, run.stderr);
@@ -57,10 +62,10 @@ test('export --out <file> ended by SIGINT or SIGTERM mid-write leaves no temp fi
   const outDir = tempDir(t);
   const out = join(outDir, 'export.jsonl');
   for (const signal of ['SIGINT', 'SIGTERM']) {
-    const run = await interrupted(outDir, ['export', file, '--out', out, '--force'], signal);
+    const run = await interrupted(outDir, ['export', file, '--out', out, '--force'], signal, () => rmSync(out, { force: true }));
     assert.deepEqual(readdirSync(outDir).filter((name) => name.includes('.tmp-')), [], `${signal}: ${run.stderr}`);
+    assert.equal(existsSync(out), false, `${signal}: the interrupted run left no output file`);
   }
-  assert.equal(existsSync(out), false, 'no run that was interrupted left an output file');
 });
 
 test('import ended by SIGINT mid-write leaves no temp file and no lock: the file is as before and a store starts on it', async (t) => {
@@ -74,8 +79,10 @@ test('import ended by SIGINT mid-write leaves no temp file and no lock: the file
   assert.equal(status, 0);
   const intoDir = tempDir(t);
   const into = join(intoDir, 'sessions.db');
-  await writeStore(into, { kept: sessionFor('kept') }, { journal: false });
-  const run = await interrupted(intoDir, ['import', lines, '--into', into, '--replace'], 'SIGINT');
+  const run = await interrupted(intoDir, ['import', lines, '--into', into, '--replace'], 'SIGINT', async () => {
+    rmSync(into, { force: true });
+    await writeStore(into, { kept: sessionFor('kept') }, { journal: false });
+  });
   assert.deepEqual(readdirSync(intoDir).filter((name) => name !== 'sessions.db'), [], `only the session file is left: ${run.stderr}`);
   assert.deepEqual(Object.keys(await readStore(into)), ['kept'], 'the file is the one from before the import');
 });

@@ -276,6 +276,12 @@ test('kill -9 at random instants of a process writing with always, everysec and 
   const file = join(dir, NAME);
   const wrong = [];
   let journalsWithRecords = 0;
+  // Journals the last kill left with a torn tail: a SIGKILL can stop a write of several pages part way (the crash
+  // loop of the README counted 8 torn tails in 1000 kills), and the next start cuts the tail back to the last whole
+  // record, which leaves the journal shorter than its 1 MiB step until its next record (README, "a torn tail cut at a
+  // start leaves it shorter"). A writer killed in that window (its first changes appended nothing, its first snapshot
+  // still running) left such a journal, which this test called wrong.
+  let tornBefore = new Set();
   for (let kill = 0; kill < 8; kill++) {
     // Every other writer with max 25: its evictions are journaled as deletions, and the loads use that max too.
     const max = kill % 2 === 0 ? undefined : 25;
@@ -287,11 +293,13 @@ test('kill -9 at random instants of a process writing with always, everysec and 
     const files = filesOf(dir);
     const { out, spec } = await compareFiles(files, { now: Date.now(), base, max });
     if (spec.refused !== undefined) out.push(`refused after kill -9: ${spec.refused}`);
-    // "a journal that holds records is 1 MiB or a multiple of it" (no power cut here: nothing torn).
+    // "a journal that holds records is 1 MiB or a multiple of it", but for a torn tail cut at a start.
+    const tornNow = new Set();
     for (const [name, bytes] of files) {
       if (name === NAME) continue;
       const header = parseJournalHeader(bytes);
-      const { records } = header.headerless ? { records: [] } : parseJournalRecords(bytes, header, name);
+      const { records, torn, end } = header.headerless ? { records: [] } : parseJournalRecords(bytes, header, name);
+      if (torn) tornNow.add(name);
       if (records.length === 0) continue;
       journalsWithRecords++;
       // "d carries the id, with expiry 0 and an empty value; c carries 0 and empty fields"
@@ -300,8 +308,10 @@ test('kill -9 at random instants of a process writing with always, everysec and 
           out.push(`${name}: record ${r.seq} (${r.op}) carries ${JSON.stringify([r.expires, r.id, r.value.slice(0, 20)])}`);
         }
       }
-      if (bytes.length % MIB !== 0) out.push(`${name} holds records in ${bytes.length} bytes, not a multiple of 1 MiB`);
+      const cutAtStart = tornBefore.has(name) && bytes.length === end;
+      if (bytes.length % MIB !== 0 && !cutAtStart) out.push(`${name} holds records in ${bytes.length} bytes, not a multiple of 1 MiB`);
     }
+    tornBefore = tornNow;
     if (out.length > 0) wrong.push(`kill ${kill} (${describe(files)}):\n  ${out.join('\n  ')}`);
   }
   assert.ok(journalsWithRecords > 0, 'some kills left journals holding records');

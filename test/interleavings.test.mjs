@@ -35,9 +35,12 @@ function child(t, role, file, journal) {
   void exited.then(() => { done = true; });
   t.after(async () => { if (!done) { proc.kill('SIGKILL'); await exited; } });
   return {
-    /** What `check(lines)` returns once it is truthy: lines come through a pipe, apart from the HTTP responses. */
+    /**
+     * What `check(lines)` returns once it is truthy: lines come through a pipe, apart from the HTTP responses. The
+     * deadline only bounds a child that hangs: on a loaded machine its start alone took seconds.
+     */
     async until(check, what) {
-      for (const end = Date.now() + 20_000; ;) {
+      for (const end = Date.now() + 60_000; ;) {
         const found = check(lines);
         if (found) return found;
         if (done || Date.now() > end) throw new Error(`no ${what}; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`);
@@ -116,7 +119,7 @@ for (const journal of MODES) {
 }
 
 for (const journal of ['everysec', 'always']) {
-  test(`journal ${journal}: SIGKILL right after a turn's acknowledgements (a flush, evictions by max with a hook's change, a clear among them): a restart loads memory`, { timeout: 30_000 }, async (t) => {
+  test(`journal ${journal}: SIGKILL right after a turn's acknowledgements (a flush, evictions by max with a hook's change, a clear among them): a restart loads memory`, { timeout: 120_000 }, async (t) => {
     const file = join(tempDir(t), 'sessions.db');
     const proc = child(t, 'turn', file, journal);
     const [, json] = await proc.line(/^acked (.*)$/);
@@ -130,7 +133,7 @@ for (const journal of ['everysec', 'always']) {
     assert.equal(canon(await call(store, 'all')), canon(all));
   });
 
-  test(`journal ${journal}: 10 parallel requests with one cookie modify the session (resave: false, rolling: true); after SIGKILL the session holds the last acknowledged write`, { timeout: 30_000 }, async (t) => {
+  test(`journal ${journal}: 10 parallel requests with one cookie modify the session (resave: false, rolling: true); after SIGKILL the session holds the last acknowledged write`, { timeout: 120_000 }, async (t) => {
     const file = join(tempDir(t), 'sessions.db');
     let app = child(t, 'http', file, journal);
     let base = `http://127.0.0.1:${(await app.line(/^listening (\d+)$/))[1]}`;
@@ -160,7 +163,8 @@ for (const journal of ['everysec', 'always']) {
 }
 
 for (const journal of MODES) {
-  test(`journal ${journal}: ids(), all() and length() while a snapshot of 20k sessions is written give the state when called`, { timeout: 60_000 }, async (t) => {
+  // 6.5 s of CPU time, 46-62 s of wall time at load average 15 (the 60 s it was given timed out twice in one run).
+  test(`journal ${journal}: ids(), all() and length() while a snapshot of 20k sessions is written give the state when called`, { timeout: 300_000 }, async (t) => {
     const file = join(tempDir(t), 'sessions.db');
     const store = await open(t, file, { journal });
     const model = new Map();

@@ -26,7 +26,8 @@ function loop(args) {
   });
 }
 
-test('kill -9 at random instants: always loses no acknowledged change, everysec none older than a few ms', { timeout: 120_000 }, async () => {
+// The timeouts only bound a hang: the first test took 54 s of its former 120 s at load average 15.
+test('kill -9 at random instants: always loses no acknowledged change, everysec none older than a few ms', { timeout: 600_000 }, async () => {
   const { code, result, output } = await loop(['--kills', '12', '--max-kill-ms', '200']);
   assert.equal(code, 0, output);
   for (const mode of ['always', 'everysec']) {
@@ -40,7 +41,7 @@ test('kill -9 at random instants: always loses no acknowledged change, everysec 
   assert.equal(result.modes.always.acknowledgedLost, 0, 'always: no acknowledged change lost at all');
 });
 
-test('the loop catches acknowledged changes that were not durable (sabotage: no journal)', { timeout: 120_000 }, async () => {
+test('the loop catches acknowledged changes that were not durable (sabotage: no journal)', { timeout: 300_000 }, async () => {
   const { code, result, output } = await loop(['--kills', '4', '--mode', 'always', '--max-kill-ms', '150', '--sabotage']);
   assert.equal(code, 1, output);
   assert.ok(result.modes.always.acknowledgedLost > 0, 'acknowledged changes reported lost');

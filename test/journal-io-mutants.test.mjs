@@ -280,6 +280,9 @@ test("the periodic sync is 'everysec' only, and ticks harmlessly before any jour
   const idle = await open(t, join(dir, 'idle.db')); // 'everysec', no change: no journal file for its timer
   await call(always, 'set', 'a', session({}));
   const journal = always.stats.persistence.journal.file;
+  // Counted from here: the real sync of 'a' counts too when a loaded disk takes over a second for it (1 of the
+  // count's 2 when it was held 1.1 s), which is the store being right, not this test's subject.
+  const before = always.stats.persistence.journal.delayedSyncs;
   const held = gate.hold((path) => path === journal);
   const set = Promise.all(trackedPair(always, 'b', session({})).map((c) => c.done));
   await held.reached;
@@ -287,7 +290,7 @@ test("the periodic sync is 'everysec' only, and ticks harmlessly before any jour
   await new Promise((resolve) => setTimeout(resolve, 1500));
   held.release();
   await set;
-  assert.equal(always.stats.persistence.journal.delayedSyncs, 1, 'the long sync, and no timer tick finding it running');
+  assert.equal(always.stats.persistence.journal.delayedSyncs - before, 1, 'the long sync, and no timer tick finding it running');
   assert.equal(idle.stats.persistence.journal.delayedSyncs, 0);
   await call(idle, 'set', 'x', session({}));
   assert.ok(idle.stats.persistence.journal.file);

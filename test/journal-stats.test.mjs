@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MemFileStore } from 'express-memfilestore';
 import { call, session, tempDir, track } from './fixtures/persist/helpers.mjs';
-import { crashCopy, journalFs, journalSize, journals, open, until } from './fixtures/journal/helpers.mjs';
+import { crashCopy, isJournal, journalFs, journalSize, journals, open, syncGate, until } from './fixtures/journal/helpers.mjs';
 
 const headerBytes = (path) => readFileSync(path).indexOf(0x0a) + 1;
 
@@ -38,7 +38,7 @@ test('bytes and records since the last snapshot, reset by a snapshot', async (t)
   assert.equal(after.stats.persistence.journal.bytes, store.stats.persistence.journal.bytes);
 });
 
-test('pending: records not yet written (everysec), or written and waiting for their sync (always)', async (t) => {
+test('pending: records not yet written (everysec), or written and waiting for their sync (always)', { timeout: 20_000 }, async (t) => {
   const dir = tempDir(t);
   const everysec = await open(t, join(dir, 'e.db'));
   const done = call(everysec, 'set', 'a', session({}));
@@ -46,13 +46,17 @@ test('pending: records not yet written (everysec), or written and waiting for th
   await done;
   assert.equal(everysec.stats.persistence.journal.pending, 0);
 
+  // The sync is held until the test releases it: a 30 ms timer against a sync slowed to 100 ms failed whenever a
+  // loaded machine ran the timer 70 ms late (the sync done, pending 0).
   const fs = journalFs();
-  fs.faults.syncDelayMs = 100;
+  const gate = syncGate(fs);
   const always = await open(t, join(dir, 'a.db'), { journal: 'always', fs });
+  const held = gate.hold(isJournal);
   const two = [call(always, 'set', 'a', session({})), call(always, 'set', 'b', session({}))];
   assert.equal(always.stats.persistence.journal.pending, 2);
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  await held.reached; // both written, their one sync begun
   assert.equal(always.stats.persistence.journal.pending, 2, 'written, still waiting for the sync');
+  held.release();
   await Promise.all(two);
   assert.equal(always.stats.persistence.journal.pending, 0);
 });
