@@ -42,11 +42,21 @@ async function storeFor(label) {
   return store;
 }
 
-const settleLater = () => new Promise((resolve) => setTimeout(resolve, 20));
+/**
+ * Waits for the callbacks expected (`done()`; a store that never calls back fails by the test's timeout), then a timer
+ * and one more turn, so that a second call would be seen. Not a bare 20 ms timer: timers run before immediates in a
+ * turn of the event loop, so on a machine that stalled the loop 20 ms the timer fired before the store's callbacks
+ * (16 of these 19 tests failed with a 30 ms stall put in the wait).
+ */
+async function settled(done) {
+  while (!done()) await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  await new Promise((resolve) => setImmediate(resolve));
+}
 
 describe('callbacks are asynchronous and called exactly once', () => {
   for (const [label, method, args] of CASES) {
-    test(label, async () => {
+    test(label, { timeout: 20_000 }, async () => {
       const store = await storeFor(label);
       let returned = false;
       let calls = 0;
@@ -56,13 +66,13 @@ describe('callbacks are asynchronous and called exactly once', () => {
         sawReturned = returned;
       });
       returned = true;
-      await settleLater();
+      await settled(() => calls > 0);
       assert.equal(calls, 1, 'called exactly once');
       assert.equal(sawReturned, true, 'called only after the method returned');
     });
   }
 
-  test('after close()', async () => {
+  test('after close()', { timeout: 20_000 }, async () => {
     const store = new MemFileStore();
     await store.close();
     for (const [, method, args] of CASES) {
@@ -75,13 +85,13 @@ describe('callbacks are asynchronous and called exactly once', () => {
         assert.equal(err && err.code, 'ERR_STORE_CLOSED');
       });
       returned = true;
-      await settleLater();
+      await settled(() => calls > 0);
       assert.equal(calls, 1, `${method}: exactly once`);
       assert.equal(sawReturned, true, `${method}: asynchronous`);
     }
   });
 
-  test('callbacks run in call order', async () => {
+  test('callbacks run in call order', { timeout: 20_000 }, async () => {
     const store = new MemFileStore();
     const order = [];
     store.set('x', sess(60_000), () => order.push('set'));
@@ -91,7 +101,7 @@ describe('callbacks are asynchronous and called exactly once', () => {
     store.length(() => order.push('length'));
     store.destroy('x', () => order.push('destroy'));
     store.all(() => order.push('all'));
-    await settleLater();
+    await settled(() => order.length >= 7);
     assert.deepEqual(order, ['set', 'get', 'miss', 'touch', 'length', 'destroy', 'all']);
   });
 });
