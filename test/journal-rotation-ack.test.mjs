@@ -10,7 +10,7 @@ import * as fsPromises from 'node:fs/promises';
 import { join } from 'node:path';
 import { MemFileStore } from 'express-memfilestore';
 import { call, session, tempDir, track } from './fixtures/persist/helpers.mjs';
-import { until } from './fixtures/journal/helpers.mjs';
+import { afterCallbacks } from './fixtures/store-calls.mjs';
 
 const SLOW_SYNC_MS = 60;
 
@@ -57,11 +57,7 @@ for (const mode of ['everysec', 'always']) {
     const calls = [];
     store.set('during', session({ n: 2 }), (err) => calls.push(err ?? null));
     await Promise.all([saving, store.close()]);
-    // The callback itself, then a timer and a turn for a second one: a bare 20 ms timer can run before an immediate
-    // queued in the same turn when the loop stalls.
-    await until(() => calls.length > 0, 20_000, 'the held change\'s callback');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    await new Promise((resolve) => setImmediate(resolve));
+    await afterCallbacks(() => calls.length > 0);
     assert.deepEqual(calls, [null], 'one callback, no error');
     const reopened = track(t, new MemFileStore({ saveFile: file, savePeriod: 0, journal: mode }));
     assert.deepEqual((await call(reopened, 'ids')).sort(), ['before', 'during']);

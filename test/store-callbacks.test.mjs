@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { MemFileStore } from 'express-memfilestore';
+import { afterCallbacks } from './fixtures/store-calls.mjs';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const sess = (maxAge, extra = {}) => ({ cookie: { originalMaxAge: maxAge, maxAge, httpOnly: true, path: '/' }, ...extra });
@@ -42,21 +43,9 @@ async function storeFor(label) {
   return store;
 }
 
-/**
- * Waits for the callbacks expected (`done()`; a store that never calls back fails by the test's timeout), then a timer
- * and one more turn, so that a second call would be seen. Not a bare 20 ms timer: timers run before immediates in a
- * turn of the event loop, so on a machine that stalled the loop 20 ms the timer fired before the store's callbacks
- * (16 of these 19 tests failed with a 30 ms stall put in the wait).
- */
-async function settled(done) {
-  while (!done()) await new Promise((resolve) => setImmediate(resolve));
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  await new Promise((resolve) => setImmediate(resolve));
-}
-
 describe('callbacks are asynchronous and called exactly once', () => {
   for (const [label, method, args] of CASES) {
-    test(label, { timeout: 20_000 }, async () => {
+    test(label, async () => {
       const store = await storeFor(label);
       let returned = false;
       let calls = 0;
@@ -66,13 +55,13 @@ describe('callbacks are asynchronous and called exactly once', () => {
         sawReturned = returned;
       });
       returned = true;
-      await settled(() => calls > 0);
+      await afterCallbacks(() => calls > 0);
       assert.equal(calls, 1, 'called exactly once');
       assert.equal(sawReturned, true, 'called only after the method returned');
     });
   }
 
-  test('after close()', { timeout: 20_000 }, async () => {
+  test('after close()', async () => {
     const store = new MemFileStore();
     await store.close();
     for (const [, method, args] of CASES) {
@@ -85,13 +74,13 @@ describe('callbacks are asynchronous and called exactly once', () => {
         assert.equal(err && err.code, 'ERR_STORE_CLOSED');
       });
       returned = true;
-      await settled(() => calls > 0);
+      await afterCallbacks(() => calls > 0);
       assert.equal(calls, 1, `${method}: exactly once`);
       assert.equal(sawReturned, true, `${method}: asynchronous`);
     }
   });
 
-  test('callbacks run in call order', { timeout: 20_000 }, async () => {
+  test('callbacks run in call order', async () => {
     const store = new MemFileStore();
     const order = [];
     store.set('x', sess(60_000), () => order.push('set'));
@@ -101,7 +90,7 @@ describe('callbacks are asynchronous and called exactly once', () => {
     store.length(() => order.push('length'));
     store.destroy('x', () => order.push('destroy'));
     store.all(() => order.push('all'));
-    await settled(() => order.length >= 7);
+    await afterCallbacks(() => order.length >= 7);
     assert.deepEqual(order, ['set', 'get', 'miss', 'touch', 'length', 'destroy', 'all']);
   });
 });

@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import type { AnyCallback } from '../store/callback.js';
 import { cannotSyncDirectories, FILE_MODE } from './atomic-writer.js';
 import { encodeJournalHeader, saltOf } from './journal-format.js';
-import { journalPath, type JournalTail } from './journal-reader.js';
+import { JOURNAL_WRITE_FLAGS, journalPath, type JournalTail } from './journal-reader.js';
 
 /**
  * Journal space is set aside ahead in steps of this size (ftruncate: a hole, zeros to a reader, no disk blocks until
@@ -88,15 +88,12 @@ export function createJournal(io: JournalIo, saveFile: string, gen: number, afte
   return newFile(fd, gen, token, path, header.length, 1);
 }
 
-/** Read and write, never through a link: the reader refused one, and nothing may have put one there since. */
-const REOPEN_FLAGS = nodeFs.constants.O_RDWR | (nodeFs.constants.O_NOFOLLOW ?? 0);
-
 /**
  * Reopens the last journal a start replayed, to append after its last whole record. Made 0600 first: found with a
  * looser mode (restored from a backup under umask 022), it went on receiving every new session readable by all.
  */
 export function reopenJournal(io: JournalIo, tail: JournalTail): JournalFile {
-  const fd = io.openSync(tail.path, REOPEN_FLAGS);
+  const fd = io.openSync(tail.path, JOURNAL_WRITE_FLAGS);
   try {
     if (process.platform !== 'win32' && (io.fstatSync(fd).mode & 0o777) !== FILE_MODE) io.fchmodSync(fd, FILE_MODE);
   } catch (err) {

@@ -320,11 +320,16 @@ function isHex(byte: number): boolean {
   return (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66);
 }
 
+/**
+ * How a journal the replay read is opened again to write (to cut its torn tail, to append): never through a link. The
+ * replay refused one, and one planted since would have the cut truncate, and the appends go into, the file it names.
+ */
+export const JOURNAL_WRITE_FLAGS = constants.O_RDWR | (constants.O_NOFOLLOW ?? 0);
+
 /** Cuts a torn tail, if the replay found one, so new appends follow the last whole record (as Redis truncates its AOF). */
 export function cutTornTail({ tornAt }: ReplayResult): void {
   if (tornAt === undefined) return;
-  // Never through a link: the replay refused one, and one planted since would have the cut truncate its target.
-  const fd = openSync(tornAt.path, constants.O_RDWR | (constants.O_NOFOLLOW ?? 0));
+  const fd = openSync(tornAt.path, JOURNAL_WRITE_FLAGS);
   try {
     ftruncateSync(fd, tornAt.offset);
     fdatasyncSync(fd);

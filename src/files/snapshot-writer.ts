@@ -56,11 +56,17 @@ export async function writeSnapshot(copy: EntryCopy, writtenAt: number, journal:
 /** Names the file in a save failure, and says what is on disk now. */
 export function saveError(file: string, err: unknown): Error {
   const message = err instanceof Error ? err.message : String(err);
-  const state = err instanceof DirectorySyncError
-    ? 'the new snapshot is in place, but its directory could not be synced, so a power loss may bring back the previous one'
-    // Removed or moved away while the store runs: the previous snapshot went with it. Checked on failure only.
-    : (err as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(dirname(file))
-      ? `its directory "${dirname(file)}" is gone (removed or moved away): the sessions are in memory only until it is back`
-      : 'the previous snapshot is intact';
-  return wrapFsError(`express-memfilestore: could not save "${file}" (${state}): ${message}`, err);
+  return wrapFsError(`express-memfilestore: could not save "${file}" (${stateAfter(file, err)}): ${message}`, err);
+}
+
+/** What a failed save left on disk. */
+function stateAfter(file: string, err: unknown): string {
+  if (err instanceof DirectorySyncError) {
+    return 'the new snapshot is in place, but its directory could not be synced, so a power loss may bring back the previous one';
+  }
+  // Removed or moved away while the store runs: the previous snapshot went with it. Checked on failure only.
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(dirname(file))) {
+    return `its directory "${dirname(file)}" is gone (removed or moved away): the sessions are in memory only until it is back`;
+  }
+  return 'the previous snapshot is intact';
 }

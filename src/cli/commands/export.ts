@@ -61,12 +61,11 @@ export const exportCommand: Command = {
       if (line === undefined) tooDeep++;
       else lines.push(`${line.replace(SEPARATORS, escapeSeparator)}\n`);
     }
-    if (notJson > 0) {
-      throw new CliError(`${sessionCount(notJson)} of "${file}" ${notJson === 1 ? 'is' : 'are'} not JSON (a custom serializer?): nothing was written`);
-    }
-    if (tooDeep > 0) {
-      throw new CliError(`${sessionCount(tooDeep)} of "${file}" ${tooDeep === 1 ? 'is' : 'are'} nested too deeply to be written as JSON: nothing was written`);
-    }
+    const refuseIfAny = (count: number, what: string): void => {
+      if (count > 0) throw new CliError(`${sessionCount(count)} of "${file}" ${count === 1 ? 'is' : 'are'} ${what}: nothing was written`);
+    };
+    refuseIfAny(notJson, 'not JSON (a custom serializer?)');
+    refuseIfAny(tooDeep, 'nested too deeply to be written as JSON');
     const progress = out.progress('export', lines.length);
     let bytes = 0;
     if (target === '-') {
