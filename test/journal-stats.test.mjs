@@ -82,10 +82,11 @@ test('delayedSyncs counts a sync that took longer than a second', { timeout: 30_
   const fs = journalFs();
   const store = await open(t, join(tempDir(t), 's.db'), { journal: 'always', fs });
   await call(store, 'set', 'a', session({}));
-  assert.equal(store.stats.persistence.journal.delayedSyncs, 0);
+  // Counted from here: the real sync of 'a' counts too when a loaded disk takes over a second for it.
+  const before = store.stats.persistence.journal.delayedSyncs;
   fs.faults.syncDelayMs = 1100;
   await call(store, 'set', 'b', session({}));
-  assert.equal(store.stats.persistence.journal.delayedSyncs, 1);
+  assert.equal(store.stats.persistence.journal.delayedSyncs - before, 1);
 });
 
 test("the 'load' event and stats.load: journal files, records and torn bytes replayed", async (t) => {
