@@ -2,7 +2,7 @@
 //   node persistence.mjs [--sizes 10000,100000] [--million] [--json] [--timeout S] [--load-repeats N]
 // For each store and size, in fresh processes: fill the store, save while serving get+touch calls
 // (longest event-loop stall, save duration, file size, heap per session), then load the file at startup: N times
-// (default 3), ours and 1.7.1 alternating, median; the load ratio is paired (back-to-back loads), median.
+// (default 3), median; the load ratio is paired (back-to-back loads, which of the two runs first alternating), median.
 // Each repeat also loads ours' file with the floor (read it, check its SHA-256, decode each record into a Map: the
 // least work a load does), so ours / floor is paired too; heap / serialized is the heap per session after a full GC
 // next to its serialized size.
@@ -60,31 +60,35 @@ try {
       rows[kind] = { kind, sessions: count, ...save, loadSamplesMs: [] };
       process.stderr.write(`  ${kind} ${count}: ${save.error ? `save FAILED: ${save.error}` : 'saved'}\n`);
     }
-    // Each file is loaded LOAD_REPEATS times, ours and 1.7.1 alternating, each load in a fresh process: the
-    // median is steadier than one load on a busy machine. A failed save leaves no file to load.
+    // Each file is loaded LOAD_REPEATS times, each load in a fresh process: the median is steadier than one load on a
+    // busy machine. A failed save leaves no file to load.
     const pairs = [];
     const floorPairs = [];
     const floorSamples = [];
+    // Ours loads between the other two, which swap sides from one repeat to the next: each runs before ours as often
+    // as after it (ours first every time put every pair in the same order).
     for (let r = 0; r < LOAD_REPEATS; r++) {
       const times = {};
-      for (const kind of kinds) {
-        const row = rows[kind];
-        if (row.error || row.loadError) continue;
-        const load = run('load', kind, count);
+      for (const step of r % 2 ? ['1.x', 'ours', 'floor'] : ['floor', 'ours', '1.x']) {
+        const row = rows[step === 'floor' ? 'ours' : step];
+        if (row.error || (step !== 'floor' && row.loadError)) continue;
+        if (step === 'floor') {
+          const floor = run('floor', 'ours', count);
+          if (!floor.error) times.floor = floor.loadMs;
+          continue;
+        }
+        const load = run('load', step, count);
         if (load.error) row.loadError = load.error;
         else {
           row.loadSamplesMs.push(load.loadMs);
           row.loaded = load.loaded;
-          times[kind] = load.loadMs;
+          times[step] = load.loadMs;
         }
       }
       if (times.ours !== undefined && times['1.x'] !== undefined) pairs.push(times.ours / times['1.x']);
-      if (times.ours !== undefined) {
-        const floor = run('floor', 'ours', count);
-        if (!floor.error) {
-          floorSamples.push(floor.loadMs);
-          floorPairs.push(times.ours / floor.loadMs);
-        }
+      if (times.ours !== undefined && times.floor !== undefined) {
+        floorSamples.push(times.floor);
+        floorPairs.push(times.ours / times.floor);
       }
     }
     if (floorPairs.length) {

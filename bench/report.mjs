@@ -266,7 +266,11 @@ if (http) {
   out.push('');
   out.push(`**HTTP**: an express ${p.express} app with each store in its own process, loaded with autocannon ${p.autocannon} on loopback: ` +
     `${p.connections} keep-alive connections, each logged in with its own session; ${sc.map((s) => `*${s.key}* \`GET ${s.path}\` (${s.key === 'read' ? 'session unchanged: store.touch' : 'views++: store.set'})`).join(', ')}. ` +
-    `Median of ${p.rounds} runs of ${p.durationS} s; latency in ms.` + contention(http));
+    `Median of ${p.rounds} runs of ${p.durationS} s; latency in ms.` + contention(http) + ' ' +
+    // What each row persists: the rows differ in durability as much as in speed, and ours is not memory only here.
+    'What each store persists: ' + (p.memoryOnly ? 'ours and 1.7.1 nothing (memory only); ' : 'ours a snapshot file and the default journal (\'everysec\'), ' +
+      '1.7.1 a file saved every minute; ') + 'session-file-store (an fsync per write) and SQLite (default: rollback journal, ' +
+    'synchronous FULL; WAL: synchronous NORMAL, syncs at checkpoints) on disk; connect-redis on a redis-server without persistence.');
   out.push('');
   out.push(HTTP_WHY);
   out.push('');
