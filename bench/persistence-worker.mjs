@@ -133,30 +133,46 @@ function number(bytes, at, stop) {
 
 /**
  * The floor of a load: the least work reading our snapshot takes. Read the whole file, check its SHA-256, decode each
- * record's id and value into a Map. No validation beyond the checksum, no expiry, no LRU, no streaming.
+ * record's id and value into a Map (expiries into a typed array: no object per record). No validation beyond the
+ * checksum, no expiry, no LRU, no streaming. The hash runs a MiB ahead of the decoding, not over the whole file first:
+ * hashing 40 MB and then decoding it read every byte from memory twice, and the floor was slower than our own load.
  */
 function floor() {
   const started = performance.now();
   const bytes = readFileSync(file);
   const trailer = bytes.lastIndexOf('\nend ', bytes.length - 2) + 1;
   const [records, hashAt] = number(bytes, trailer + 4, 0x20);
-  const digest = createHash('sha256').update(bytes.subarray(0, trailer)).digest('hex');
-  if (digest !== bytes.toString('latin1', hashAt + 1, hashAt + 65)) throw new Error('checksum mismatch');
+  const hash = createHash('sha256');
+  let hashed = 0;
+  const hashTo = (end) => {
+    while (hashed < end) {
+      const next = Math.min(trailer, hashed + STEP);
+      hash.update(bytes.subarray(hashed, next));
+      hashed = next;
+    }
+  };
   const map = new Map();
+  const expiries = new Float64Array(records);
   let at = bytes.indexOf(0x0a) + 1;
   for (let r = 0; r < records; r++) {
     // r <expires> <idBytes> <valueBytes>\n<id>\n<value>\n
     const [expires, e] = number(bytes, at + 2, 0x20);
     const [idBytes, i] = number(bytes, e + 1, 0x20);
     const [valueBytes, v] = number(bytes, i + 1, 0x0a);
-    const id = bytes.toString('utf8', v + 1, v + 1 + idBytes);
     const valueAt = v + 2 + idBytes;
-    map.set(id, { value: bytes.toString('utf8', valueAt, valueAt + valueBytes), expires });
+    hashTo(valueAt + valueBytes + 1);
+    map.set(bytes.toString('utf8', v + 1, v + 1 + idBytes), bytes.toString('utf8', valueAt, valueAt + valueBytes));
+    expiries[r] = expires;
     at = valueAt + valueBytes + 1;
   }
+  hashTo(trailer);
+  if (hash.digest('hex') !== bytes.toString('latin1', hashAt + 1, hashAt + 65)) throw new Error('checksum mismatch');
   const loadMs = performance.now() - started;
   return { mode, kind, sessions: count, loadMs, loaded: map.size };
 }
+
+/** Bytes hashed at a time by the floor: about what stays in the CPU's caches while it is decoded. */
+const STEP = 1 << 20;
 
 const result = mode === 'save' ? await save() : mode === 'floor' ? floor() : await load();
 process.stdout.write(`${JSON.stringify(result)}\n`);
