@@ -80,6 +80,25 @@ async function assertIntact({ file, store, good }) {
   assert.deepEqual(await call(store, 'get', 'b'), session({ user: 'bob' }));
 }
 
+// The `fs` seam is the store's to call, and what it throws is the store's to report: a value that is not an Error
+// (null, undefined, a string) is reported as one naming the file, as an Error is, never a TypeError of the store's own.
+for (const thrown of [null, undefined, 'disk says no']) {
+  test(`flush() rejects naming the file when a save's fs throws ${String(thrown)}, keeping memory and the old file`, async (t) => {
+    const ctx = await storeWithSnapshot(t);
+    const { fs, store } = ctx;
+    const open = fs.open;
+    fs.open = async (path, ...rest) => {
+      if (String(path).includes('.tmp-')) throw thrown;
+      return open.call(fs, path, ...rest);
+    };
+    const err = await store.flush().then(() => assert.fail('flush() resolved'), (e) => e);
+    assert.ok(err instanceof Error, `an Error, got ${String(err)}`);
+    assert.match(err.message, /could not save ".*sessions\.db" \(the previous snapshot is intact\)/);
+    fs.open = open;
+    await assertIntact(ctx);
+  });
+}
+
 for (const [fault, code] of [['write', 'ENOSPC'], ['write', 'EIO'], ['sync', 'EIO'], ['rename', 'EIO'], ['open', 'ENOSPC']]) {
   test(`flush() rejects on ${code} from ${fault}, keeping memory and the old file; the next save succeeds`, async (t) => {
     const ctx = await storeWithSnapshot(t);

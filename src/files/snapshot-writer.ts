@@ -65,7 +65,8 @@ function stateAfter(file: string, err: unknown): string {
     return 'the new snapshot is in place, but its directory could not be synced, so a power loss may bring back the previous one';
   }
   // Removed or moved away while the store runs: the previous snapshot went with it. Checked on failure only.
-  if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(dirname(file))) {
+  // `?.`: what failed may have thrown any value (the `fs` seam is the caller's), null included.
+  if ((err as NodeJS.ErrnoException | null | undefined)?.code === 'ENOENT' && !existsSync(dirname(file))) {
     return `its directory "${dirname(file)}" is gone (removed or moved away): the sessions are in memory only until it is back`;
   }
   return 'the previous snapshot is intact';
